@@ -1,0 +1,33 @@
+"""Dataset readers, one module per dataset, looked up by name.
+
+Each reader module has `read(data_dir, **options) -> ReadResult`. Modules are
+imported on first use so that, say, the synthetic dataset needs no spreadsheet
+library.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from lfm_tf.datasets.base import Clip, ReadResult
+from lfm_tf.datasets.specs import SPECS, DatasetSpec, get_spec
+
+READERS: dict[str, str] = {
+    "smic": "lfm_tf.datasets.smic",
+    "casme2": "lfm_tf.datasets.casme2",
+    "samm": "lfm_tf.datasets.samm",
+    "ckplus": "lfm_tf.datasets.ckplus",
+    "composite": "lfm_tf.datasets.composite",
+    "folder": "lfm_tf.datasets.folder",
+    "synthetic": "lfm_tf.datasets.synthetic",
+}
+
+
+def read(name: str, data_dir: str | None = None, **options) -> ReadResult:
+    """Read dataset `name` from `data_dir` (see each module for its options)."""
+    if name not in READERS:
+        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(READERS)}")
+    return importlib.import_module(READERS[name]).read(data_dir, **options)
+
+
+__all__ = ["Clip", "DatasetSpec", "READERS", "ReadResult", "SPECS", "get_spec", "read"]

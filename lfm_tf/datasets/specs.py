@@ -1,0 +1,76 @@
+"""Facts about each dataset, defined once: class names, frame rate, frame interval
+T and the paper's evaluation protocol. Readers, the pipeline, training and the
+reports all import them from here.
+
+Counts and layouts are documented in ../shared/DATASETS.md (copied into README).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from lfm_tf import features
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """What the toolkit needs to know about one dataset.
+
+    Attributes:
+      name: registry name (`--dataset=`).
+      classes: class names in label-index order (the order of Tables 4 and 5).
+      fps: frame rate of the recordings; None where it varies per clip.
+      protocol: the paper's evaluation protocol, "loso" or "kfold".
+      folds: number of folds for "kfold" (None for "loso": one per subject).
+    """
+
+    name: str
+    classes: tuple[str, ...]
+    fps: float | None
+    protocol: str
+    folds: int | None = None
+
+    @property
+    def frame_interval(self) -> int | None:
+        """Default T: round(fps / 25) as in Section V-A (4, 8, 8, 1)."""
+        return None if self.fps is None else features.frame_interval_for_fps(self.fps)
+
+    def label_index(self, label: str) -> int:
+        try:
+            return self.classes.index(label)
+        except ValueError:
+            raise ValueError(
+                f"{self.name}: unknown class {label!r}; classes are {list(self.classes)}"
+            ) from None
+
+
+MEGC_CLASSES = ("negative", "positive", "surprise")
+CKPLUS_CLASSES = ("anger", "contempt", "disgust", "fear", "happy", "sadness", "surprise")
+
+# SMIC ships three cameras; HS is the one the paper uses.
+SMIC_FPS = {"HS": 100.0, "VIS": 25.0, "NIR": 25.0}
+
+SPECS: dict[str, DatasetSpec] = {
+    "smic": DatasetSpec("smic", MEGC_CLASSES, fps=SMIC_FPS["HS"], protocol="loso"),
+    # The paper's 5-class CASME II set: fear and sadness are dropped.
+    "casme2": DatasetSpec(
+        "casme2", ("disgust", "happiness", "others", "repression", "surprise"),
+        fps=200.0, protocol="loso"),
+    "samm": DatasetSpec(
+        "samm", ("anger", "contempt", "disgust", "fear", "happiness", "other",
+                 "sadness", "surprise"),
+        fps=200.0, protocol="loso"),
+    "ckplus": DatasetSpec("ckplus", CKPLUS_CLASSES, fps=30.0, protocol="kfold", folds=10),
+    # MEGC 2019: SMIC-HS, CASME II and SAMM clips keep their own frame rates.
+    "composite": DatasetSpec("composite", MEGC_CLASSES, fps=None, protocol="loso"),
+    "synthetic": DatasetSpec("synthetic", MEGC_CLASSES, fps=100.0, protocol="loso"),
+}
+
+
+def get_spec(name: str) -> DatasetSpec:
+    try:
+        return SPECS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown dataset {name!r}; expected one of {sorted(SPECS)} or 'folder'"
+        ) from None

@@ -1,0 +1,244 @@
+"""Landmark feature maps of Choi & Song (IEEE Access 2020), Eq. 1-3.
+
+The data path at this step: a landmark track of shape (N, 68, 2) in the dlib /
+iBUG 300-W 68-point order becomes N - T maps of pairwise distance changes (Eq. 1),
+each normalized to uint8 by a signed square root (Eq. 2). `sfem` (Eq. 3) measures
+how strong the expression is, and `select_window` cuts the fixed 24-map input of
+the sequence model (Section V-A).
+
+Array indices here are 0-based: the paper's landmark k is array index k - 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+NUM_LANDMARKS = 68
+
+# Where each facial part sits in the 68-point order (0-based, end exclusive). Used
+# for axis labels of map plots and for reasoning about which pairs move.
+LANDMARK_REGIONS: dict[str, range] = {
+    "jaw": range(0, 17),
+    "brows": range(17, 27),
+    "nose": range(27, 36),
+    "eyes": range(36, 48),
+    "mouth": range(48, 68),
+}
+
+# The 21 landmarks of the compact map (CLFM), 0-based and ascending.
+#
+# The paper's text (Section III-A-1) prints only 19 indices, 1-based:
+# 18, 20, 22, 23, 25, 27, 32, 34, 36, 37, 39, 40, 41, 43, 44, 46, 48, 49, 58.
+# Its own rule is 3 per eyebrow (both ends and the middle), 4 per eye (both
+# corners, top and bottom), 4 for the mouth (both corners, top and bottom) and 3
+# under the nose, 3*2 + 4*2 + 4 + 3 = 21. The printed list has only the left
+# mouth corner (49) and the bottom (58) of the mouth; the green points of its
+# Fig. 3(a) add the top of the upper lip (52) and the right corner (55), which
+# completes the rule. This is our reconstruction; pass `indices=` to use another.
+CLFM_INDICES: tuple[int, ...] = tuple(
+    k - 1
+    for k in (18, 20, 22, 23, 25, 27, 32, 34, 36, 37, 39, 40, 41, 43, 44, 46, 48,
+              49, 52, 55, 58)
+)
+
+# The landmark subset of each network variant of Table 1.
+VARIANT_INDICES: dict[str, tuple[int, ...]] = {
+    "lfm": tuple(range(NUM_LANDMARKS)),
+    "clfm": CLFM_INDICES,
+}
+
+# Eq. 3's face size: ears (landmarks 1 and 17) and nose top and bottom (28, 34).
+_FACE_WIDTH_PAIR = (0, 16)
+_NOSE_LENGTH_PAIR = (27, 33)
+
+# Eq. 2 constants: 127 is "no change"; the largest increase maps to 255 and the
+# largest decrease to -1, which is clipped to 0.
+_NEUTRAL = 127.0
+_SCALE = 128.0
+
+# The paper feeds the sequence model 24 maps per clip (Section V-A).
+WINDOW_LENGTH = 24
+
+
+def variant_indices(variant: str) -> tuple[int, ...]:
+    """Landmark indices of a network variant, "lfm" (all 68) or "clfm" (21)."""
+    try:
+        return VARIANT_INDICES[variant]
+    except KeyError:
+        raise ValueError(
+            f"unknown variant {variant!r}; expected one of {sorted(VARIANT_INDICES)}"
+        ) from None
+
+
+def frame_interval_for_fps(fps: float, target_hz: float = 25.0) -> int:
+    """The frame interval T that samples a `fps` video at about `target_hz`.
+
+    The paper sets T = 4 for SMIC-HS (100 fps) and 8 for CASME II and SAMM
+    (200 fps) "to match the general video frame rate of 25 Hz" (Section V-A):
+    T = round(fps / 25), and at least 1.
+    """
+    if not np.isfinite(fps) or fps <= 0:
+        raise ValueError(f"frame rate must be a positive number, got {fps!r}")
+    return max(1, int(round(fps / target_hz)))
+
+
+def _check_indices(indices: Sequence[int] | None) -> np.ndarray:
+    if indices is None:
+        return np.arange(NUM_LANDMARKS)
+    idx = np.asarray(indices)
+    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"indices must be a non-empty 1-D list of integers, got {indices!r}")
+    bad = idx[(idx < 0) | (idx >= NUM_LANDMARKS)]
+    if bad.size:
+        raise ValueError(
+            f"landmark indices out of range 0..{NUM_LANDMARKS - 1}: {bad.tolist()}"
+        )
+    return idx
+
+
+def _check_landmarks(landmarks, frame_interval: int) -> np.ndarray:
+    pts = np.asarray(landmarks, dtype=np.float64)
+    if pts.ndim != 3 or pts.shape[1:] != (NUM_LANDMARKS, 2):
+        raise ValueError(
+            f"landmarks must have shape (N, {NUM_LANDMARKS}, 2) in the dlib/iBUG "
+            f"68-point order, got {pts.shape}"
+        )
+    if not np.all(np.isfinite(pts)):
+        frames = np.unique(np.nonzero(~np.isfinite(pts))[0])
+        raise ValueError(f"landmarks contain NaN or inf in frames {frames.tolist()}")
+    if isinstance(frame_interval, bool) or not isinstance(frame_interval, (int, np.integer)):
+        raise ValueError(f"frame_interval must be an integer, got {frame_interval!r}")
+    if frame_interval < 1:
+        raise ValueError(f"frame_interval must be at least 1, got {frame_interval}")
+    if pts.shape[0] <= frame_interval:
+        raise ValueError(
+            f"need more than frame_interval={frame_interval} frames to make a map, "
+            f"got {pts.shape[0]}"
+        )
+    return pts
+
+
+def _pairwise_distances(pts: np.ndarray) -> np.ndarray:
+    """(N, M, 2) points -> (N, M, M) Euclidean distances, in float64."""
+    diff = pts[:, :, None, :] - pts[:, None, :, :]
+    return np.sqrt(np.einsum("nijk,nijk->nij", diff, diff))
+
+
+def lfm(landmarks, frame_interval: int, indices: Sequence[int] | None = None) -> np.ndarray:
+    """Landmark feature maps, Eq. 1.
+
+    LFM_n(i, j) = ||p(i, n) - p(j, n)|| - ||p(i, n-T) - p(j, n-T)|| for
+    n = T .. N-1: positive where landmarks i and j moved apart over T frames,
+    negative where they came closer.
+
+    Args:
+      landmarks: (N, 68, 2) x, y coordinates in pixels, dlib/iBUG order.
+      frame_interval: T, in frames (see `frame_interval_for_fps`).
+      indices: the M landmarks to use (0-based); all 68 when None,
+        `CLFM_INDICES` for the compact map.
+
+    Returns:
+      float32 array of shape (N - T, M, M), in pixels.
+    """
+    pts = _check_landmarks(landmarks, frame_interval)
+    idx = _check_indices(indices)
+    # Distances in float64: micro-expressions move landmarks by about a pixel on
+    # faces hundreds of pixels wide, so the difference of two large distances
+    # must not lose its low digits.
+    dist = _pairwise_distances(pts[:, idx])
+    return (dist[frame_interval:] - dist[:-frame_interval]).astype(np.float32)
+
+
+def normalize(maps) -> np.ndarray:
+    """Signed square-root normalization of each map to 0..255, Eq. 2.
+
+    Positive entries become 128 * sqrt(x / max) + 127, negative entries
+    -128 * sqrt(x / min) + 127 and zeros 127, with max and min taken over that
+    map alone. The result is rounded to the nearest integer (half to even) and
+    clipped to [0, 255]: the minimum itself gives -1 and is stored as 0. A map
+    without positive (or negative) entries has nothing to scale on that side, so
+    no division by zero happens.
+
+    Args:
+      maps: (..., M, M) maps from `lfm`; a single (M, M) map is accepted.
+
+    Returns:
+      uint8 array of the same shape.
+    """
+    x = np.asarray(maps, dtype=np.float64)
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"maps must have shape (..., M, M), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("maps contain NaN or inf")
+    peak = x.max(axis=(-2, -1), keepdims=True)
+    trough = x.min(axis=(-2, -1), keepdims=True)
+    pos = x > 0
+    neg = x < 0
+    # Where a side is empty the divisor is replaced by 1; those entries are masked.
+    up = np.sqrt(np.divide(x, np.where(peak > 0, peak, 1.0), where=pos, out=np.zeros_like(x)))
+    down = np.sqrt(np.divide(x, np.where(trough < 0, trough, 1.0), where=neg, out=np.zeros_like(x)))
+    out = np.full_like(x, _NEUTRAL)
+    out = np.where(pos, _SCALE * up + _NEUTRAL, out)
+    out = np.where(neg, -_SCALE * down + _NEUTRAL, out)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def face_size(landmarks) -> np.ndarray:
+    """Eq. 3's denominator per frame: ||p1 - p17|| * ||p28 - p34|| (1-based).
+
+    Face width between the ears times nose length, in squared pixels.
+    """
+    pts = np.asarray(landmarks, dtype=np.float64)
+    width = np.linalg.norm(pts[:, _FACE_WIDTH_PAIR[0]] - pts[:, _FACE_WIDTH_PAIR[1]], axis=-1)
+    nose = np.linalg.norm(pts[:, _NOSE_LENGTH_PAIR[0]] - pts[:, _NOSE_LENGTH_PAIR[1]], axis=-1)
+    return width * nose
+
+
+def sfem(landmarks, frame_interval: int, indices: Sequence[int] | None = CLFM_INDICES) -> float:
+    """Simple facial expression metric (SFEM), Eq. 3.
+
+    The sum of |LFM_n(i, j)| over every map of the sequence and every ordered
+    pair (i, j) (raw pixel distances, before Eq. 2), divided by the face size
+    ||p1 - p17|| * ||p28 - p34|| averaged over the sequence's frames.
+
+    The paper computes it on the compact map (Section IV-A "based on CLFM"), so
+    the default indices are `CLFM_INDICES`. As printed, Eq. 3 divides pixels by
+    squared pixels, so it is not scale-invariant: the same motion on a face
+    twice as large gives half the value. We implement it as printed, so that the
+    paper's threshold of 0.35 (tuned on 640x490 CK+ faces) keeps its meaning on
+    faces of about that size.
+    """
+    pts = _check_landmarks(landmarks, frame_interval)
+    size = face_size(pts).mean()
+    if size <= 0:
+        raise ValueError("degenerate face: ears or nose landmarks coincide")
+    total = np.abs(lfm(pts, frame_interval, indices).astype(np.float64)).sum()
+    return float(total / size)
+
+
+def select_window(sequence, length: int = WINDOW_LENGTH) -> np.ndarray:
+    """The fixed-length model input of Section V-A: the middle `length` items.
+
+    A longer sequence keeps items [start, start + length) with
+    start = (N - length) // 2. A shorter one is padded by repeating its first
+    item (length - N) // 2 times in front and its last item for the rest behind.
+
+    Args:
+      sequence: array-like with items along the first axis (maps, embeddings).
+      length: the window length, 24 in the paper.
+    """
+    seq = np.asarray(sequence)
+    if length < 1:
+        raise ValueError(f"window length must be at least 1, got {length}")
+    if seq.ndim == 0 or seq.shape[0] == 0:
+        raise ValueError("cannot select a window from an empty sequence")
+    n = seq.shape[0]
+    if n >= length:
+        start = (n - length) // 2
+        return seq[start:start + length]
+    front = (length - n) // 2
+    back = length - n - front
+    return np.concatenate([np.repeat(seq[:1], front, axis=0), seq,
+                           np.repeat(seq[-1:], back, axis=0)], axis=0)
