@@ -23,11 +23,16 @@ READERS: dict[str, str] = {
 }
 
 
-def read(name: str, data_dir: str | None = None, **options) -> ReadResult:
-    """Read dataset `name` from `data_dir` (see each module for its options)."""
+def reader_module(name: str):
+    """The reader module of dataset `name`."""
     if name not in READERS:
         raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(READERS)}")
-    return importlib.import_module(READERS[name]).read(data_dir, **options)
+    return importlib.import_module(READERS[name])
 
 
-__all__ = ["Clip", "DatasetSpec", "READERS", "ReadResult", "SPECS", "get_spec", "read"]
+def read(name: str, data_dir: str | None = None, **options) -> ReadResult:
+    """Read dataset `name` from `data_dir` (see each module for its options)."""
+    return reader_module(name).read(data_dir, **options)
+
+
+__all__ = ["Clip", "DatasetSpec", "READERS", "ReadResult", "SPECS", "get_spec", "read", "reader_module"]

