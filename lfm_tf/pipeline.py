@@ -208,7 +208,7 @@ class ClipProcessor:
         if cached is not None:
             return cached
         try:
-            track = self._extractor.track(video.iter_frames(clip))
+            track = self._extractor.extract_clip(clip)
         except landmarks.NoFaceError as err:
             if self._cache:
                 self._cache.save(clip, str(err))
@@ -404,6 +404,9 @@ def _beam_options(beam_args: Sequence[str], local: bool) -> PipelineOptions:
     if local and not any(a.startswith("--direct_running_mode") for a in args):
         # dlib holds the GIL: only separate processes use both cores.
         args += ["--direct_running_mode=multi_processing"]
+    if local and not any(a.startswith("--default_sdk_harness_log_level") for a in args):
+        # Worker processes otherwise log every gRPC channel they open and close.
+        args += ["--default_sdk_harness_log_level=WARNING"]
     return PipelineOptions(args)
 
 

