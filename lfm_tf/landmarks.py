@@ -31,6 +31,7 @@ Coordinates: (0, 0) is the centre of the top-left pixel (dlib's convention).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib.util
 import json
@@ -90,6 +91,14 @@ def resolve_model_path(model_path: str | None) -> str:
     return path
 
 
+@functools.lru_cache(maxsize=2)
+def _load_predictor(path: str) -> dlib.shape_predictor:
+    """One copy per process and model: the 68-point model is 100 MB and takes
+    about a second to load, and dlib documents its shape predictor as safe to
+    share between threads (unlike its detector, which each extractor owns)."""
+    return dlib.shape_predictor(path)
+
+
 @dataclasses.dataclass(frozen=True)
 class LandmarkSettings:
     """How landmarks are made; `cache_key` names a result made with them.
@@ -108,8 +117,6 @@ class LandmarkSettings:
       max_gap: frames without a face are filled by linear interpolation across
         gaps of at most this many frames (at the clip's ends, by holding the
         nearest found frame); a longer gap raises NoFaceError.
-      box_momentum: weight of the previous box when a tracked frame's box moves
-        to the one its landmarks imply (0 follows the landmarks at once).
       max_shift: drift: the fit's box centre moves more than this fraction of
         the box side from the box it was fitted in.
       max_scale_change: drift: the fit's box grows or shrinks by more than
@@ -129,7 +136,6 @@ class LandmarkSettings:
     upsample: int = 0
     fit_scale: int = 2
     max_gap: int = 5
-    box_momentum: float = 0.5
     max_shift: float = 0.1
     max_scale_change: float = 0.1
     max_outside: float = 0.25
@@ -145,8 +151,6 @@ class LandmarkSettings:
             raise ValueError("detect_max_side must be at least 80 (dlib's smallest face) "
                              f"and fit_scale at least 1, got {self.detect_max_side}, "
                              f"{self.fit_scale}")
-        if not 0 <= self.box_momentum < 1:
-            raise ValueError(f"box_momentum must be in [0, 1), got {self.box_momentum}")
         for name in ("max_shift", "max_scale_change", "max_outside", "min_iou"):
             if not 0 < getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
@@ -320,9 +324,8 @@ class LandmarkExtractor:
 
     def _models(self):
         if self._predictor is None:
-            path = resolve_model_path(self.settings.model_path)
+            self._predictor = _load_predictor(resolve_model_path(self.settings.model_path))
             self._detector = dlib.get_frontal_face_detector()
-            self._predictor = dlib.shape_predictor(path)
         return self._detector, self._predictor
 
     def _detect_box(self, frame: np.ndarray, near: np.ndarray | None = None) -> np.ndarray | None:
@@ -368,11 +371,12 @@ class LandmarkExtractor:
         landmarks, filled = fill_gaps(points, self.settings.max_gap, source)
         return LandmarkTrack(landmarks, filled, detections=len(points))
 
-    def _drifted(self, given: np.ndarray, fitted: np.ndarray, landmarks: np.ndarray,
+    def _drifted(self, given: np.ndarray, moved: np.ndarray, landmarks: np.ndarray,
                  frame_shape: tuple[int, ...]) -> bool:
+        """Whether a fit in box `given`, whose landmarks imply box `moved`, went astray."""
         s = self.settings
-        shift = float(np.abs(fitted[:2] - given[:2]).max() / given[2:].max())
-        scale = float(np.abs(np.log(fitted[2:] / given[2:])).max())
+        shift = float(np.abs(moved[:2] - given[:2]).max() / given[2:].max())
+        scale = float(np.abs(np.log(moved[2:] / given[2:])).max())
         inside = ((landmarks >= -0.5) & (landmarks < np.array(frame_shape[::-1]) - 0.5)).all(1)
         return (shift > s.max_shift or scale > math.log1p(s.max_scale_change)
                 or 1 - inside.mean() > s.max_outside)
@@ -388,37 +392,34 @@ class LandmarkExtractor:
         """
         s = self.settings
         points: list[np.ndarray | None] = []
-        detections = 0
+        detections = since_detector = 0
         box = relation = None
-        since_check = 0
         for frame in frames:
             frame = _grey(frame)
             landmarks = start = None
-            if box is not None and s.check_every and since_check + 1 >= s.check_every:
-                detections += 1
-                since_check = 0
+            since_detector += 1
+            if box is not None and s.check_every and since_detector >= s.check_every:
+                detections, since_detector = detections + 1, 0
                 confirmed = self._detect_box(frame, near=box)
                 if confirmed is None:
                     box = None
                 elif _iou(confirmed, box) < s.min_iou:
                     box, start = None, confirmed
             if box is not None:
-                since_check += 1
                 fitted = self._fit(frame, box)
                 moved = relation.box(fitted)
                 if self._drifted(box, moved, fitted, frame.shape):
                     box = None
                 else:
-                    landmarks = fitted
-                    box = s.box_momentum * box + (1 - s.box_momentum) * moved
+                    landmarks, box = fitted, moved
             if landmarks is None:
                 if start is None:
-                    detections += 1
+                    detections, since_detector = detections + 1, 0
                     start = self._detect_box(frame)
                 if start is not None:
                     landmarks = self._fit(frame, start)
                     relation = _BoxRelation.measure(start, landmarks)
-                    box, since_check = start, 0
+                    box = start
             points.append(landmarks)
         landmarks, filled = fill_gaps(points, s.max_gap, source)
         return LandmarkTrack(landmarks, filled, detections)

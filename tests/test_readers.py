@@ -90,7 +90,8 @@ def test_casme2_paper5_classes_frames_and_annotation_quirks(tmp_path):
     ]
     by_id = {c.clip_id: c for c in result.clips}
     assert basenames(by_id["EP02_01f"].frames) == ["img9.jpg", "img10.jpg", "img11.jpg"]
-    assert (by_id["EP02_01f"].onset, by_id["EP02_01f"].apex, by_id["EP02_01f"].offset) == (9, 10, 11)
+    happy = by_id["EP02_01f"]
+    assert (happy.onset, happy.apex, happy.offset) == (9, 10, 11)
     assert by_id["EP19_05f"].apex is None  # '/' in the sheet
     assert by_id["EP01_11f"].apex is None  # blank in the sheet
     assert {c.fps for c in result.clips} == {200.0}

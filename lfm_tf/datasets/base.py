@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import glob
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
+import openpyxl
 
 from lfm_tf.datasets.specs import DatasetSpec
 
@@ -152,3 +155,173 @@ def optional_frame(cell: object) -> int | None:
         return int(cell) if np.isfinite(cell) else None
     text = str(cell).strip()
     return int(text) if text.isdigit() else None
+
+
+# ---------------------------------------------------------------- pairing
+# Every dataset keeps one folder per subject and one per clip in it, and every reader
+# must name what it cannot pair, so finding a tree, listing its clip folders and
+# pairing them with the annotations are written once, here.
+
+Key = tuple[str, str]
+"""(subject, clip id) as spelled on disk."""
+
+
+class Annotation(NamedTuple):
+    """What an annotation table says about one clip: its class and annotated frame numbers."""
+
+    label: str
+    onset: int | None = None
+    apex: int | None = None
+    offset: int | None = None
+
+
+def subfolders(path: str) -> list[str]:
+    """Names of the folders directly in `path`, sorted; hidden ones (.DS_Store, ...) left out."""
+    if not os.path.isdir(path):
+        return []
+    return sorted(n for n in os.listdir(path)
+                  if not n.startswith(".") and os.path.isdir(os.path.join(path, n)))
+
+
+def find_tree(data_dir: str | None, names: Sequence[str],
+              looks_like: Callable[[str], bool], expected: str) -> str:
+    """The dataset tree: `data_dir` itself, or a folder named one of `names` in it or a level down.
+
+    Users point at the folder they unpacked, which is either the tree or a folder
+    that holds it next to its spreadsheet (or next to the other datasets).
+    """
+    if not data_dir or not os.path.isdir(data_dir):
+        raise ValueError(f"data_dir {data_dir!r} is not an existing folder; expected {expected}")
+    parents = [data_dir] + [os.path.join(data_dir, n) for n in subfolders(data_dir)]
+    candidates = [data_dir] + [os.path.join(p, n) for p in parents for n in names]
+    for candidate in candidates:
+        if os.path.isdir(candidate) and looks_like(candidate):
+            return candidate
+    raise ValueError(f"{data_dir!r} does not look like the dataset: expected {expected}, in it, "
+                     f"in a folder named {' or '.join(names)} or one level below")
+
+
+def clip_folders(tree: str, subject: re.Pattern[str]) -> dict[Key, str]:
+    """Every `<tree>/<subject>/<clip>/` folder whose subject name matches `subject`."""
+    return {(s, c): os.path.join(tree, s, c)
+            for s in subfolders(tree) if subject.fullmatch(s)
+            for c in subfolders(os.path.join(tree, s))}
+
+
+def frames_source(key: Key, folder: str) -> dict[str, object] | str:
+    """A clip's image frames in numeric order, or why there are none."""
+    frames = list_images(folder)
+    return {"frames": tuple(frames)} if frames else f"no image frames in {folder}"
+
+
+def annotated_clips(
+    dataset: str, classes: Sequence[str], annotated: Mapping[Key, Annotation],
+    on_disk: Mapping[Key, str], fps: float | None, *,
+    relabel: Mapping[str, str] | None = None,
+    unannotated: str = "clip folder has no annotation row",
+    source: Callable[[Key, str], dict[str, object] | str] = frames_source,
+) -> tuple[list[Clip], list[tuple[str, str]]]:
+    """Pairs annotations with what is on disk, and names everything left unpaired.
+
+    Args:
+      dataset: Clip.dataset, and the first part of each skipped name.
+      classes: the class set; other labels (after `relabel`) are skipped with reason.
+      annotated: annotation per (subject, clip), keyed in the on-disk spelling.
+      on_disk: folder (or file) per (subject, clip) found on disk.
+      fps: Clip.fps, unless `source` returns one.
+      relabel: maps annotated labels to class names; unmapped labels are skipped.
+      unannotated: the reason given for a clip on disk with no annotation.
+      source: (key, path) -> Clip fields (frames=, video=, ...) or the reason for none.
+
+    Returns:
+      Clips sorted by (subject, clip id), and (name, reason) for all the rest.
+    """
+    clips, skipped = [], []
+    for key in sorted(set(annotated) | set(on_disk)):
+        name = f"{dataset}/{key[0]}/{key[1]}"
+        if key not in on_disk:
+            skipped.append((name, "annotated, but no clip folder on disk"))
+            continue
+        if key not in annotated:
+            skipped.append((name, f"{unannotated}: {on_disk[key]}"))
+            continue
+        note = annotated[key]
+        label = note.label if relabel is None else relabel.get(note.label)
+        if label not in classes:
+            skipped.append((name, f"class {note.label!r} is not one of {', '.join(classes)}"))
+            continue
+        found = source(key, on_disk[key])
+        if isinstance(found, str):
+            skipped.append((name, found))
+            continue
+        fields = {"fps": fps, "onset": note.onset, "apex": note.apex, "offset": note.offset}
+        clips.append(Clip(dataset=dataset, subject=key[0], clip_id=key[1], label=label,
+                          **{**fields, **found}))
+    return clips, skipped
+
+
+# ---------------------------------------------------------------- spreadsheets
+
+# Columns every annotation sheet must have, as `_column_key` spells them.
+_ANNOTATION_COLUMNS = ("subject", "filename", "onsetframe", "apexframe", "offsetframe",
+                       "estimatedemotion")
+
+
+def find_spreadsheet(pattern: str, data_dir: str, tree: str) -> str | None:
+    """The newest file matching `pattern` in data_dir, else in the tree, else beside the tree.
+
+    Release file names end in their date (CASME2-coding-20190701.xlsx), so the last
+    in sorted order is the newest.
+    """
+    for path in dict.fromkeys([data_dir, tree, os.path.dirname(tree)]):
+        found = sorted(glob.glob(os.path.join(glob.escape(path), pattern)))
+        if found:
+            return found[-1]
+    return None
+
+
+def read_annotation_sheet(path: str, subject: Callable[[object], Hashable]
+                          ) -> dict[tuple[Hashable, str], Annotation]:
+    """Annotation rows of a coding spreadsheet, keyed by (subject(cell), Filename).
+
+    The header is found by its `Filename` cell, since releases differ in preamble
+    rows; emotions are lower-cased ("Other" -> "other"); rows with no Filename
+    (notes, blank lines) are not samples.
+    """
+    if path.lower().endswith(".xls"):
+        raise ValueError(f"{path}: the old .xls format needs xlrd; convert it to .xlsx (e.g. "
+                         "`soffice --headless --convert-to xlsx`) or pass --coding_file")
+    if not os.path.isfile(path):
+        raise ValueError(f"coding spreadsheet {path!r} does not exist")
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+    finally:
+        book.close()
+    try:
+        start = find_header_row(rows)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}; is this the coding spreadsheet?") from None
+    header = [_column_key(cell) for cell in rows[start]]
+    missing = [c for c in _ANNOTATION_COLUMNS if c not in header]
+    if missing:
+        raise ValueError(f"{path}: header row {start + 1} lacks column(s) {missing}")
+    annotations: dict[tuple[Hashable, str], Annotation] = {}
+    for number, values in enumerate(rows[start + 1:], start=start + 2):
+        cell = dict(zip(header, values))
+        filename = str(cell["filename"] or "").strip()
+        if not filename:
+            continue
+        key = (subject(cell["subject"]), filename)
+        if key in annotations:
+            raise ValueError(f"{path}, row {number}: {key} is annotated twice")
+        annotations[key] = Annotation(
+            str(cell["estimatedemotion"] or "").strip().lower(),
+            optional_frame(cell["onsetframe"]), optional_frame(cell["apexframe"]),
+            optional_frame(cell["offsetframe"]))
+    return annotations
+
+
+def _column_key(cell: object) -> str:
+    """'Onset Frame' and 'OnsetFrame' -> 'onsetframe'."""
+    return re.sub(r"\s+", "", str(cell)).lower() if cell is not None else ""

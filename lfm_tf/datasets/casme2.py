@@ -11,22 +11,18 @@ Facts from DATASETS.md:
   integer 1..26; an apex cell may be blank or `/` (unknown, not an error).
 - The paper's 5 classes drop fear and sadness: 246 clips from 26 subjects.
 
-The spreadsheet helpers here (`find_spreadsheet`, `read_annotation_sheet`) also read
-SAMM's sheet, which uses the same header names up to spaces.
+The coding spreadsheet is read by `base.read_annotation_sheet`, shared with SAMM,
+whose sheet uses the same header names up to spaces.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
 import re
-from collections.abc import Callable, Hashable, Sequence
 
-import openpyxl
-
-from lfm_tf.datasets import folder
-from lfm_tf.datasets.base import ReadResult, find_header_row, optional_frame
+from lfm_tf.datasets import base
+from lfm_tf.datasets.base import ReadResult
 from lfm_tf.datasets.specs import MEGC_CLASSES, get_spec
 
 TREE_NAMES = ("CASME2_RAW_selected", "Cropped")
@@ -46,15 +42,10 @@ CROSS3_MAPPING: dict[str, str] = {
 }
 LABEL_SETS = ("paper5", "cross3")
 
-# Columns every annotation sheet must have, as `_column_key` spells them.
-_ANNOTATION_COLUMNS = ("subject", "filename", "onsetframe", "apexframe", "offsetframe",
-                       "estimatedemotion")
-
-
 def find_tree(data_dir: str | None) -> str:
     """The frames tree: `data_dir` itself or a CASME2_RAW_selected/ or Cropped/ folder in it."""
-    return folder.find_tree(
-        data_dir, TREE_NAMES, lambda d: bool(folder.clip_folders(d, SUBJECT)),
+    return base.find_tree(
+        data_dir, TREE_NAMES, lambda d: bool(base.clip_folders(d, SUBJECT)),
         "CASME II subject folders (sub01/EP02_01f/img46.jpg)")
 
 
@@ -69,75 +60,20 @@ def subject_number(subject: object) -> int:
 def subject_folder(tree: str, subject: object) -> str:
     """The on-disk spelling of a subject (`sub01` or `01`); `sub01` when it is not on disk."""
     number = subject_number(subject)
-    for name in folder.subfolders(tree):
+    for name in base.subfolders(tree):
         if SUBJECT.fullmatch(name) and subject_number(name) == number:
             return name
     return f"sub{number:02d}"
 
 
-def find_spreadsheet(pattern: str, folders: Sequence[str]) -> str | None:
-    """The newest file matching `pattern` in the first of `folders` that has one.
-
-    Release file names end in their date (CASME2-coding-20190701.xlsx), so the last
-    in sorted order is the newest.
-    """
-    for path in dict.fromkeys(folders):
-        found = sorted(glob.glob(os.path.join(glob.escape(path), pattern)))
-        if found:
-            return found[-1]
-    return None
-
-
-def read_annotation_sheet(path: str, subject: Callable[[object], Hashable]
-                          ) -> dict[tuple[Hashable, str], folder.Annotation]:
-    """Annotation rows of a coding spreadsheet, keyed by (subject(cell), Filename).
-
-    The header is found by its `Filename` cell, since releases differ in preamble
-    rows; emotions are lower-cased ("Other" -> "other"); rows with no Filename
-    (notes, blank lines) are not samples.
-    """
-    if path.lower().endswith(".xls"):
-        raise ValueError(f"{path}: the old .xls format needs xlrd; convert it to .xlsx (e.g. "
-                         "`soffice --headless --convert-to xlsx`) or pass --coding_file")
-    if not os.path.isfile(path):
-        raise ValueError(f"coding spreadsheet {path!r} does not exist")
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-    finally:
-        book.close()
-    try:
-        start = find_header_row(rows)
-    except ValueError as error:
-        raise ValueError(f"{path}: {error}; is this the coding spreadsheet?") from None
-    header = [_column_key(cell) for cell in rows[start]]
-    missing = [c for c in _ANNOTATION_COLUMNS if c not in header]
-    if missing:
-        raise ValueError(f"{path}: header row {start + 1} lacks column(s) {missing}")
-    annotations: dict[tuple[Hashable, str], folder.Annotation] = {}
-    for number, values in enumerate(rows[start + 1:], start=start + 2):
-        cell = dict(zip(header, values))
-        filename = str(cell["filename"] or "").strip()
-        if not filename:
-            continue
-        key = (subject(cell["subject"]), filename)
-        if key in annotations:
-            raise ValueError(f"{path}, row {number}: {key} is annotated twice")
-        annotations[key] = folder.Annotation(
-            str(cell["estimatedemotion"] or "").strip().lower(),
-            optional_frame(cell["onsetframe"]), optional_frame(cell["apexframe"]),
-            optional_frame(cell["offsetframe"]))
-    return annotations
-
-
 def find_coding_file(data_dir: str, tree: str) -> str | None:
     """The newest CASME2-coding-*.xlsx in data_dir, the tree or the tree's parent."""
-    return find_spreadsheet(CODING_PATTERN, [data_dir, tree, os.path.dirname(tree)])
+    return base.find_spreadsheet(CODING_PATTERN, data_dir, tree)
 
 
-def read_annotations(coding_file: str) -> dict[tuple[int, str], folder.Annotation]:
+def read_annotations(coding_file: str) -> dict[tuple[int, str], base.Annotation]:
     """Annotations keyed by (subject number 1, Filename "EP02_01f")."""
-    return read_annotation_sheet(coding_file, subject_number)
+    return base.read_annotation_sheet(coding_file, subject_number)
 
 
 def read(data_dir: str | None, coding_file: str | None = None,
@@ -155,7 +91,7 @@ def read(data_dir: str | None, coding_file: str | None = None,
     tree = find_tree(data_dir)
     # An old .xls found here goes on to read_annotation_sheet, which says to convert it.
     coding_file = (coding_file or find_coding_file(data_dir, tree)
-                   or find_spreadsheet("CASME2*.xls", [data_dir, tree, os.path.dirname(tree)]))
+                   or base.find_spreadsheet("CASME2*.xls", data_dir, tree))
     if coding_file is None:
         raise ValueError(f"CASME II: no {CODING_PATTERN} in {data_dir!r} or beside {tree!r}; "
                          "pass --coding_file")
@@ -165,12 +101,7 @@ def read(data_dir: str | None, coding_file: str | None = None,
     relabel = None
     if label_set == "cross3":
         spec, relabel = dataclasses.replace(spec, classes=MEGC_CLASSES), CROSS3_MAPPING
-    clips, skipped = folder.annotated_clips(
-        "casme2", spec.classes, annotated, folder.clip_folders(tree, SUBJECT), spec.fps,
+    clips, skipped = base.annotated_clips(
+        "casme2", spec.classes, annotated, base.clip_folders(tree, SUBJECT), spec.fps,
         relabel=relabel, unannotated=f"clip folder not in {os.path.basename(coding_file)}")
     return ReadResult(spec, clips, skipped)
-
-
-def _column_key(cell: object) -> str:
-    """'Onset Frame' and 'OnsetFrame' -> 'onsetframe'."""
-    return re.sub(r"\s+", "", str(cell)).lower() if cell is not None else ""

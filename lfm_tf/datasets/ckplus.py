@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from lfm_tf.datasets import folder
+from lfm_tf.datasets import base
 from lfm_tf.datasets.base import Clip, ReadResult, frame_number
 from lfm_tf.datasets.specs import CKPLUS_CLASSES, get_spec
 
@@ -70,7 +70,7 @@ def read(data_dir: str | None, landmarks: str = "dlib") -> ReadResult:
     """
     if landmarks not in LANDMARK_MODES:
         raise ValueError(f"CK+: unknown landmarks {landmarks!r}; expected one of {LANDMARK_MODES}")
-    root = folder.find_tree(data_dir, ("CK+",), lambda d: os.path.isdir(os.path.join(d, IMAGES)),
+    root = base.find_tree(data_dir, ("CK+",), lambda d: os.path.isdir(os.path.join(d, IMAGES)),
                             f"CK+'s {IMAGES}/ and Emotion/ folders")
     emotion_dir = next((os.path.join(root, n) for n in EMOTION_DIRS
                         if os.path.isdir(os.path.join(root, n))), None)
@@ -81,17 +81,17 @@ def read(data_dir: str | None, landmarks: str = "dlib") -> ReadResult:
         raise ValueError(f"CK+: landmarks='provided' but there is no {LANDMARKS}/ in {root!r}")
 
     annotated = {}
-    for key, path in folder.clip_folders(emotion_dir, SUBJECT).items():
+    for key, path in base.clip_folders(emotion_dir, SUBJECT).items():
         files = glob.glob(os.path.join(glob.escape(path), "*_emotion.txt"))
         if len(files) > 1:
             raise ValueError(f"CK+: {path} has {len(files)} emotion files; expected one")
         if files:
-            annotated[key] = folder.Annotation(read_emotion_file(files[0]),
+            annotated[key] = base.Annotation(read_emotion_file(files[0]),
                                                apex=frame_number(files[0]))
 
     spec = get_spec("ckplus")
-    clips, skipped = folder.annotated_clips(
-        "ckplus", spec.classes, annotated, folder.clip_folders(os.path.join(root, IMAGES), SUBJECT),
+    clips, skipped = base.annotated_clips(
+        "ckplus", spec.classes, annotated, base.clip_folders(os.path.join(root, IMAGES), SUBJECT),
         spec.fps, unannotated="unlabelled (no emotion file)")
     if landmarks == "provided":
         clips = [_with_landmark_files(clip, landmark_dir, skipped) for clip in clips]
@@ -101,7 +101,8 @@ def read(data_dir: str | None, landmarks: str = "dlib") -> ReadResult:
 
 def _with_landmark_files(clip: Clip, landmark_dir: str,
                          skipped: list[tuple[str, str]]) -> Clip | None:
-    """The clip with one landmark file per frame instead of its frames; None (and why) if any is missing."""
+    """The clip with one landmark file per frame in place of its frames; None (and why) if
+    a frame has none."""
     folder_path = os.path.join(landmark_dir, clip.subject, clip.clip_id)
     files = [os.path.join(folder_path, os.path.splitext(os.path.basename(f))[0] + "_landmarks.txt")
              for f in clip.frames]

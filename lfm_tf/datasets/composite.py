@@ -25,7 +25,7 @@ import os
 from collections.abc import Callable, Iterator
 from importlib import resources
 
-from lfm_tf.datasets import casme2, folder, samm, smic
+from lfm_tf.datasets import base, casme2, samm, smic
 from lfm_tf.datasets.base import ReadResult
 from lfm_tf.datasets.specs import MEGC_CLASSES, SMIC_FPS, get_spec
 
@@ -33,7 +33,7 @@ OFFICIAL_LIST = "megc2019_combined_3class_gt.csv"
 
 ListRow = tuple[str, str, str]
 """(subject, filename, class name) as the official list spells them."""
-Located = tuple[str, str, str, folder.Annotation]
+Located = tuple[str, str, str, base.Annotation]
 """(subject, clip id) on disk, the clip folder, and its annotation."""
 
 
@@ -67,7 +67,7 @@ def read(data_dir: str | None = None, smic_dir: str | None = None,
         for subject, clip_id, path, note in locate(where, mine):
             key = (f"{dataset}_{subject}", clip_id)
             annotated[key], on_disk[key] = note, path
-        found, missed = folder.annotated_clips(dataset, MEGC_CLASSES, annotated, on_disk, fps)
+        found, missed = base.annotated_clips(dataset, MEGC_CLASSES, annotated, on_disk, fps)
         clips += found
         skipped += missed
     clips.sort(key=lambda c: (c.subject, c.clip_id))
@@ -78,7 +78,8 @@ def _smic(data_dir: str, rows: list[ListRow]) -> Iterator[Located]:
     tree = smic.find_tree(data_dir, "HS")
     for subject, filename, label in rows:
         subject, clip_id = smic.disk_name(subject), smic.disk_name(filename)
-        yield subject, clip_id, smic.clip_folder(tree, subject, label, clip_id), folder.Annotation(label)
+        path = smic.clip_folder(tree, subject, label, clip_id)
+        yield subject, clip_id, path, base.Annotation(label)
 
 
 def _casme2(data_dir: str, rows: list[ListRow]) -> Iterator[Located]:
@@ -97,12 +98,13 @@ def _samm(data_dir: str, rows: list[ListRow]) -> Iterator[Located]:
     notes = samm.read_annotations(coding_file) if coding_file else {}
     for subject, clip_id, label in rows:
         disk = samm.subject_folder(subject)
-        yield disk, clip_id, os.path.join(tree, disk, clip_id), _relabelled(notes.get((disk, clip_id)), label)
+        note = notes.get((disk, clip_id))
+        yield disk, clip_id, os.path.join(tree, disk, clip_id), _relabelled(note, label)
 
 
-def _relabelled(note: folder.Annotation | None, label: str) -> folder.Annotation:
+def _relabelled(note: base.Annotation | None, label: str) -> base.Annotation:
     """The list's label with the spreadsheet's frame numbers, where it has the clip."""
-    return folder.Annotation(label) if note is None else note._replace(label=label)
+    return base.Annotation(label) if note is None else note._replace(label=label)
 
 
 # Per source: where its list rows are on disk, and its frame rate (SMIC: the HS camera).

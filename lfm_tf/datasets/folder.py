@@ -1,11 +1,4 @@
-"""The `<root>/<subject>/<clip>` layout: users' own data, and what every reader shares.
-
-Every dataset of DATASETS.md keeps one folder per subject and one per clip inside
-it (CASME II `sub01/EP02_01f/`, SAMM `006/006_1_2/`, CK+ `S005/001/`, SMIC under
-`s1/micro/<class>/`), and every reader must report by name what it cannot pair:
-annotation rows with no frames on disk and clip folders with no annotation. So
-finding a tree (`find_tree`), listing its clip folders (`clip_folders`) and pairing
-them with the annotations (`annotated_clips`) are written once, here.
+"""The `<root>/<subject>/<clip>` layout: a user's own recordings (`--dataset=folder`).
 
 `read` is the reader for a user's own data (`--dataset=folder`):
 
@@ -20,113 +13,16 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
-from lfm_tf.datasets.base import VIDEO_EXTENSIONS, Clip, ReadResult, list_images
+from lfm_tf.datasets import base
+from lfm_tf.datasets.base import VIDEO_EXTENSIONS, ReadResult
 from lfm_tf.datasets.specs import DatasetSpec
 
-Key = tuple[str, str]
-"""(subject, clip id) as spelled on disk."""
-
 LANDMARKS_FILE = "landmarks.npy"
-
-
-class Annotation(NamedTuple):
-    """What an annotation table says about one clip: its class and annotated frame numbers."""
-
-    label: str
-    onset: int | None = None
-    apex: int | None = None
-    offset: int | None = None
-
-
-def subfolders(path: str) -> list[str]:
-    """Names of the folders directly in `path`, sorted; hidden ones (.DS_Store, ...) left out."""
-    if not os.path.isdir(path):
-        return []
-    return sorted(n for n in os.listdir(path)
-                  if not n.startswith(".") and os.path.isdir(os.path.join(path, n)))
-
-
-def find_tree(data_dir: str | None, names: Sequence[str],
-              looks_like: Callable[[str], bool], expected: str) -> str:
-    """The dataset tree: `data_dir` itself, or a folder named one of `names` in it or one level down.
-
-    Users point at the folder they unpacked, which is either the tree or a folder
-    that holds it next to its spreadsheet (or next to the other datasets).
-    """
-    if not data_dir or not os.path.isdir(data_dir):
-        raise ValueError(f"data_dir {data_dir!r} is not an existing folder; expected {expected}")
-    parents = [data_dir] + [os.path.join(data_dir, n) for n in subfolders(data_dir)]
-    candidates = [data_dir] + [os.path.join(p, n) for p in parents for n in names]
-    for candidate in candidates:
-        if os.path.isdir(candidate) and looks_like(candidate):
-            return candidate
-    raise ValueError(f"{data_dir!r} does not look like the dataset: expected {expected}, in it, "
-                     f"in a folder named {' or '.join(names)} or one level below")
-
-
-def clip_folders(tree: str, subject: re.Pattern[str]) -> dict[Key, str]:
-    """Every `<tree>/<subject>/<clip>/` folder whose subject name matches `subject`."""
-    return {(s, c): os.path.join(tree, s, c)
-            for s in subfolders(tree) if subject.fullmatch(s)
-            for c in subfolders(os.path.join(tree, s))}
-
-
-def frames_source(key: Key, folder: str) -> dict[str, object] | str:
-    """A clip's image frames in numeric order, or why there are none."""
-    frames = list_images(folder)
-    return {"frames": tuple(frames)} if frames else f"no image frames in {folder}"
-
-
-def annotated_clips(
-    dataset: str, classes: Sequence[str], annotated: Mapping[Key, Annotation],
-    on_disk: Mapping[Key, str], fps: float | None, *,
-    relabel: Mapping[str, str] | None = None,
-    unannotated: str = "clip folder has no annotation row",
-    source: Callable[[Key, str], dict[str, object] | str] = frames_source,
-) -> tuple[list[Clip], list[tuple[str, str]]]:
-    """Pairs annotations with what is on disk, and names everything left unpaired.
-
-    Args:
-      dataset: Clip.dataset, and the first part of each skipped name.
-      classes: the class set; other labels (after `relabel`) are skipped with reason.
-      annotated: annotation per (subject, clip), keyed in the on-disk spelling.
-      on_disk: folder (or file) per (subject, clip) found on disk.
-      fps: Clip.fps, unless `source` returns one.
-      relabel: maps annotated labels to class names; unmapped labels are skipped.
-      unannotated: the reason given for a clip on disk with no annotation.
-      source: (key, path) -> Clip fields (frames=, video=, ...) or the reason for none.
-
-    Returns:
-      Clips sorted by (subject, clip id), and (name, reason) for all the rest.
-    """
-    clips, skipped = [], []
-    for key in sorted(set(annotated) | set(on_disk)):
-        name = f"{dataset}/{key[0]}/{key[1]}"
-        if key not in on_disk:
-            skipped.append((name, "annotated, but no clip folder on disk"))
-            continue
-        if key not in annotated:
-            skipped.append((name, f"{unannotated}: {on_disk[key]}"))
-            continue
-        note = annotated[key]
-        label = note.label if relabel is None else relabel.get(note.label)
-        if label not in classes:
-            skipped.append((name, f"class {note.label!r} is not one of {', '.join(classes)}"))
-            continue
-        found = source(key, on_disk[key])
-        if isinstance(found, str):
-            skipped.append((name, found))
-            continue
-        fields = {"fps": fps, "onset": note.onset, "apex": note.apex, "offset": note.offset}
-        clips.append(Clip(dataset=dataset, subject=key[0], clip_id=key[1], label=label,
-                          **{**fields, **found}))
-    return clips, skipped
 
 
 def read(data_dir: str | None, labels_csv: str | None = None, fps: float | None = None,
@@ -154,7 +50,7 @@ def read(data_dir: str | None, labels_csv: str | None = None, fps: float | None 
         raise ValueError(f"folder dataset: no <subject>/<clip> folders or videos in {data_dir!r}")
     names = tuple(classes) if classes else tuple(sorted({note.label for note, _ in rows.values()}))
 
-    def source(key: Key, path: str) -> dict[str, object]:
+    def source(key: base.Key, path: str) -> dict[str, object]:
         clip_fps = float(fps or rows[key][1] or 0)
         if os.path.isfile(path):
             return {"video": path, "fps": clip_fps or _video_fps(path)}
@@ -164,16 +60,16 @@ def read(data_dir: str | None, labels_csv: str | None = None, fps: float | None 
         track = os.path.join(path, LANDMARKS_FILE)
         if os.path.isfile(track):
             return {"landmarks": _load_track(track), "fps": clip_fps}
-        found = frames_source(key, path)
+        found = base.frames_source(key, path)
         return found if isinstance(found, str) else {**found, "fps": clip_fps}
 
     annotated = {key: note for key, (note, _) in rows.items()}
-    clips, skipped = annotated_clips("folder", names, annotated, on_disk, None,
+    clips, skipped = base.annotated_clips("folder", names, annotated, on_disk, None,
                                      unannotated=f"not in {labels_csv}", source=source)
     return ReadResult(DatasetSpec("folder", names, fps=None, protocol="loso"), clips, skipped)
 
 
-def _read_labels(path: str) -> dict[Key, tuple[Annotation, float | None]]:
+def _read_labels(path: str) -> dict[base.Key, tuple[base.Annotation, float | None]]:
     if not os.path.isfile(path):
         raise ValueError(f"folder dataset: no labels file {path!r}; expected a CSV with a header "
                          "row subject,clip,label (pass --labels_csv)")
@@ -183,7 +79,7 @@ def _read_labels(path: str) -> dict[Key, tuple[Annotation, float | None]]:
     missing = {"subject", "clip", "label"} - set(header)
     if missing:
         raise ValueError(f"{path}: header row {header} lacks column(s) {sorted(missing)}")
-    rows: dict[Key, tuple[Annotation, float | None]] = {}
+    rows: dict[base.Key, tuple[base.Annotation, float | None]] = {}
     for line, values in enumerate(table[1:], start=2):
         if not any(v.strip() for v in values):
             continue
@@ -192,14 +88,14 @@ def _read_labels(path: str) -> dict[Key, tuple[Annotation, float | None]]:
         if not all(key) or not cell.get("label") or key in rows:
             raise ValueError(f"{path}, line {line}: expected a unique subject,clip and a label, "
                              f"got {values}")
-        rows[key] = (Annotation(cell["label"]), float(cell["fps"]) if cell.get("fps") else None)
+        rows[key] = (base.Annotation(cell["label"]), float(cell["fps"]) if cell.get("fps") else None)
     return rows
 
 
-def _clip_sources(root: str) -> dict[Key, str]:
+def _clip_sources(root: str) -> dict[base.Key, str]:
     """Clip folders and video files, keyed by (subject, clip name without extension)."""
-    found = clip_folders(root, re.compile(r".+"))
-    for subject in subfolders(root):
+    found = base.clip_folders(root, re.compile(r".+"))
+    for subject in base.subfolders(root):
         for name in sorted(os.listdir(os.path.join(root, subject))):
             stem, ext = os.path.splitext(name)
             if ext.lower() in VIDEO_EXTENSIONS:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 
-from lfm_tf.datasets import casme2, folder
+from lfm_tf.datasets import base
 from lfm_tf.datasets.base import ReadResult
 from lfm_tf.datasets.specs import get_spec
 
@@ -29,8 +29,8 @@ CODING_PATTERN = "SAMM_Micro_FACS_Codes*.xlsx"
 
 def find_tree(data_dir: str | None) -> str:
     """The frames tree: `data_dir` itself or a SAMM/ folder in it."""
-    return folder.find_tree(
-        data_dir, TREE_NAMES, lambda d: bool(folder.clip_folders(d, SUBJECT)),
+    return base.find_tree(
+        data_dir, TREE_NAMES, lambda d: bool(base.clip_folders(d, SUBJECT)),
         "SAMM subject folders (006/006_1_2/006_05562.jpg)")
 
 
@@ -44,12 +44,12 @@ def subject_folder(subject: object) -> str:
 
 def find_coding_file(data_dir: str, tree: str) -> str | None:
     """SAMM_Micro_FACS_Codes*.xlsx in data_dir, the tree or the tree's parent."""
-    return casme2.find_spreadsheet(CODING_PATTERN, [data_dir, tree, os.path.dirname(tree)])
+    return base.find_spreadsheet(CODING_PATTERN, data_dir, tree)
 
 
-def read_annotations(coding_file: str) -> dict[tuple[str, str], folder.Annotation]:
+def read_annotations(coding_file: str) -> dict[tuple[str, str], base.Annotation]:
     """Annotations keyed by (subject folder "006", Filename "006_1_2")."""
-    return casme2.read_annotation_sheet(coding_file, subject_folder)
+    return base.read_annotation_sheet(coding_file, subject_folder)
 
 
 def read(data_dir: str | None, coding_file: str | None = None) -> ReadResult:
@@ -65,7 +65,7 @@ def read(data_dir: str | None, coding_file: str | None = None) -> ReadResult:
         raise ValueError(f"SAMM: no {CODING_PATTERN} in {data_dir!r} or beside {tree!r}; "
                          "pass --coding_file")
     spec = get_spec("samm")
-    clips, skipped = folder.annotated_clips(
-        "samm", spec.classes, read_annotations(coding_file), folder.clip_folders(tree, SUBJECT),
+    clips, skipped = base.annotated_clips(
+        "samm", spec.classes, read_annotations(coding_file), base.clip_folders(tree, SUBJECT),
         spec.fps, unannotated=f"clip folder not in {os.path.basename(coding_file)}")
     return ReadResult(spec, clips, skipped)

@@ -17,7 +17,7 @@ import dataclasses
 import os
 import re
 
-from lfm_tf.datasets import folder
+from lfm_tf.datasets import base
 from lfm_tf.datasets.base import ReadResult
 from lfm_tf.datasets.specs import SMIC_FPS, get_spec
 
@@ -33,7 +33,7 @@ def find_tree(data_dir: str | None, modality: str = "HS") -> str:
     """
     if modality not in SMIC_FPS:
         raise ValueError(f"SMIC: unknown modality {modality!r}; expected one of {sorted(SMIC_FPS)}")
-    release = folder.find_tree(data_dir, TREE_NAMES,
+    release = base.find_tree(data_dir, TREE_NAMES,
                                lambda d: os.path.isdir(os.path.join(d, modality)),
                                f"SMIC's {modality}/ folder (SMIC_all_cropped/{modality}/s1/micro/)")
     return os.path.join(release, modality)
@@ -57,19 +57,20 @@ def read(data_dir: str | None, modality: str = "HS") -> ReadResult:
       modality: camera, "HS" (the paper's), "VIS" or "NIR".
     """
     tree = find_tree(data_dir, modality)
-    annotated: dict[folder.Key, folder.Annotation] = {}
-    on_disk: dict[folder.Key, str] = {}
-    for subject in filter(SUBJECT.fullmatch, folder.subfolders(tree)):
-        for label in folder.subfolders(os.path.join(tree, subject, MICRO)):
-            for clip_id in folder.subfolders(os.path.join(tree, subject, MICRO, label)):
+    annotated: dict[base.Key, base.Annotation] = {}
+    on_disk: dict[base.Key, str] = {}
+    for subject in filter(SUBJECT.fullmatch, base.subfolders(tree)):
+        for label in base.subfolders(os.path.join(tree, subject, MICRO)):
+            for clip_id in base.subfolders(os.path.join(tree, subject, MICRO, label)):
                 key = (subject, clip_id)
                 if key in on_disk:
                     raise ValueError(f"SMIC: clip {clip_id} of {subject} is in two class "
                                      f"folders: {on_disk[key]} and {label}")
-                annotated[key] = folder.Annotation(label)
+                annotated[key] = base.Annotation(label)
                 on_disk[key] = clip_folder(tree, subject, label, clip_id)
     if not on_disk:
-        raise ValueError(f"SMIC: no clip folders in {tree!r}; expected s1/{MICRO}/negative/s1_ne_01/")
+        raise ValueError(f"SMIC: no clip folders in {tree!r}; "
+                         f"expected s1/{MICRO}/negative/s1_ne_01/")
     spec = dataclasses.replace(get_spec("smic"), fps=SMIC_FPS[modality])
-    clips, skipped = folder.annotated_clips("smic", spec.classes, annotated, on_disk, spec.fps)
+    clips, skipped = base.annotated_clips("smic", spec.classes, annotated, on_disk, spec.fps)
     return ReadResult(spec, clips, skipped)
