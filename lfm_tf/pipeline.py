@@ -133,16 +133,19 @@ def _atomic_write(path: str, data: bytes) -> None:
 
 class LandmarkCache:
     """Landmark tracks per clip on disk, so a second run with another variant or
-    frame interval does not run dlib again. Keyed by the clip (name, frame count
-    and file names) and the detector settings; clips without a face are cached
-    too, with the reason."""
+    frame interval does not run dlib again. Keyed by the clip (name, its files'
+    names, sizes and times) and the detector settings; clips without a face are
+    cached too, with the reason."""
 
     def __init__(self, root: str, settings: landmarks.LandmarkSettings):
         self.root = os.path.join(root, settings.cache_key())
 
     def path(self, clip: Clip) -> str:
-        identity = "\n".join([clip.name, clip.video or "", *clip.frames]).encode()
-        key = hashlib.sha256(identity).hexdigest()[:16]
+        # File sizes and modification times enter the key, so frames rendered or
+        # copied anew under the same names are not matched with stale landmarks.
+        files = [clip.video] if clip.video else list(clip.frames)
+        stats = [f"{p}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}" for p in files]
+        key = hashlib.sha256("\n".join([clip.name, *stats]).encode()).hexdigest()[:16]
         return os.path.join(self.root, clip.dataset, clip.subject, f"{clip.clip_id}-{key}.npz")
 
     def load(self, clip: Clip) -> landmarks.LandmarkTrack | str | None:
@@ -343,15 +346,19 @@ class _Progress:
 
     def _run(self):
         from tqdm import tqdm
-        start = time.monotonic()
+        start = last = time.monotonic()
+        done = 0
         with tqdm(total=self.total, unit="clip", desc="preprocess", dynamic_ncols=True) as bar:
             while True:
                 stopping = self._stop.wait(0.5)
                 names = os.listdir(self.folder) if os.path.isdir(self.folder) else []
-                frames = sum(int(n.rsplit(".", 1)[1]) for n in names)
-                bar.n = len(names)
-                bar.set_postfix_str(f"{frames / max(time.monotonic() - start, 1e-6):.0f} frames/s")
-                bar.refresh()
+                if len(names) != done:
+                    # The rate runs to the last finished clip, not on through the writes.
+                    done, last = len(names), time.monotonic()
+                    frames = sum(int(n.rsplit(".", 1)[1]) for n in names)
+                    bar.n = done
+                    bar.set_postfix_str(f"{frames / max(last - start, 1e-6):.0f} frames/s")
+                    bar.refresh()
                 if stopping:
                     return
 

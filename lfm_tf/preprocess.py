@@ -10,11 +10,17 @@ runs on other runners, e.g. `--runner=DataflowRunner --project=... --region=...`
 from __future__ import annotations
 
 import inspect
+import logging as std_logging
+import os
 import sys
 
-from absl import app, flags, logging
+# Before TensorFlow is imported here or in Beam's worker processes, which inherit
+# the environment: their C++ start-up chatter would bury the progress bar.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from lfm_tf import datasets, landmarks, pipeline
+from absl import app, flags, logging  # noqa: E402
+
+from lfm_tf import datasets, landmarks, pipeline  # noqa: E402
 
 _DATASET = flags.DEFINE_enum("dataset", None, sorted(datasets.READERS), "Dataset to read.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "The dataset folder as unpacked.")
@@ -75,6 +81,9 @@ def reader_options(dataset: str) -> tuple[tuple[str, object], ...]:
 
 def main(argv):
     beam_args = argv[1:]
+    # Beam relays every worker's INFO and WARNING lines (channels opened, options
+    # it ignores); errors still show.
+    std_logging.getLogger("apache_beam").setLevel(std_logging.ERROR)
     config = pipeline.PreprocessConfig(
         dataset=_DATASET.value,
         data_dir=_DATA_DIR.value,

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.util
+import json
 import os
 import re
 from collections.abc import Sequence
@@ -56,7 +56,7 @@ PEAK_PX = {"micro": (1.0, 3.0), "macro": (10.0, 20.0)}
 MICRO_MAX_SECONDS = 0.5
 # Std of i.i.d. Gaussian noise added to every landmark coordinate in every frame:
 # about what a landmark tracker jitters on a still face of this size.
-NOISE_PX = 0.25
+NOISE_PX = 0.2
 # Head drift over a clip: the face translates by up to this much, rotates so that
 # its outline moves by up to this much, and changes scale so that its width
 # changes by up to half of it. Translation and rotation leave the maps (Eq. 1)
@@ -178,7 +178,9 @@ class Prototype:
 # sadness 1+4+15, surprise 1+2 (+5, 26)) and MEGC's merged classes (negative:
 # brow lowerer and lip corner depressor, with the disgust, anger and repression
 # AUs as variants; positive 6+12; surprise). Which AUs are core and which
-# optional is our choice.
+# optional is our choice, and so are the AUs from outside the prototype that
+# most clips add (`_expression`): real clips are coded with such mixtures, and
+# without them the classes would be separable by their apex map alone.
 PROTOTYPES: dict[str, Prototype] = {
     "negative": Prototype((4, 15), (7, 9, 10, 17)),
     "positive": Prototype((12,), (6,)),
@@ -210,9 +212,8 @@ def _au_field(au: int) -> np.ndarray:
     """(68, 2) displacement of AU `au` at full strength, in image axes (y down)."""
     field = np.zeros((68, 2))
     for k, (outward, up) in ACTION_UNITS[au].items():
-        field[k] = (-outward * (_SIDE[k] != 0), -up)
-        if _SIDE[k]:
-            field[_MIRROR[k]] = (outward, -up)
+        for m in {k, _MIRROR[k]}:
+            field[m] = (_SIDE[m] * outward, -up)
     return field
 
 
@@ -252,14 +253,19 @@ def _subject_face(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, flo
 def _expression(rng: np.random.Generator, label: str) -> tuple[np.ndarray, str]:
     """Unit-peak (68, 2) apex displacement of one clip of class `label`, and its AU code.
 
-    Per clip: core AUs get weights 0.6-1, each optional AU is present with
-    probability 0.5 at weight 0.3-0.8, and the two halves of the face get gains
-    1 +- a with a up to 0.3 (unilateral classes: one side only). The result is
-    scaled so that the most-moved landmark moves by 1.
+    Per clip (ours): core AUs get weights 0.6-1, each optional AU is present
+    with probability 0.5 at weight 0.3-0.8, 0, 1 or 2 AUs from outside the
+    prototype (probabilities 0.3, 0.4, 0.3) join at weight 0.3-1, and the two
+    halves of the face get gains 1 +- a with a up to 0.3 (unilateral classes: one
+    side only, the midline at half). The result is scaled so that the most-moved
+    landmark moves by 1.
     """
     proto = PROTOTYPES[label]
     aus = {au: rng.uniform(0.6, 1.0) for au in proto.core}
     aus.update({au: rng.uniform(0.3, 0.8) for au in proto.optional if rng.random() < 0.5})
+    others = sorted(set(ACTION_UNITS) - set(proto.core) - set(proto.optional))
+    extra = rng.choice(others, size=rng.choice(3, p=(0.3, 0.4, 0.3)), replace=False)
+    aus.update({int(au): rng.uniform(0.3, 1.0) for au in extra})
     if proto.unilateral:
         right = bool(rng.random() < 0.5)  # the subject's right is the image's left
         gains = {-1: float(right), 1: float(not right), 0: 0.5}
@@ -413,7 +419,14 @@ def read(data_dir: str | None = None, *, num_subjects: int | None = None,
     if render:
         if data_dir is None:
             raise ValueError("synthetic: render=True needs a data_dir to write frames into")
-        _render(clips, data_dir)
+        # Rendering takes ~10 ms a frame and gives new file times, which would void
+        # the landmark cache: an identical render already on disk is kept.
+        stamp = os.path.join(data_dir, RENDER_STAMP)
+        wanted = json.dumps({"options": options, "first_frame": FIRST_FRAME}, sort_keys=True)
+        if not _rendered_already(stamp, wanted, clips, data_dir):
+            _render(clips, data_dir)
+            with open(stamp, "w") as f:
+                f.write(wanted)
         clips = [_as_rendered(clip, data_dir) for clip in clips]
     return ReadResult(spec=spec, clips=list(clips))
 
@@ -421,44 +434,28 @@ def read(data_dir: str | None = None, *, num_subjects: int | None = None,
 # ------------------------------------------------------------------ rendering
 
 
-def shape_predictor_path() -> str:
-    """dlib's 68-point model file in the face-recognition-models package.
-
-    Found without importing the package: its __init__ needs pkg_resources.
-    """
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the face-recognition-models package is not installed")
-    return os.path.join(spec.submodule_search_locations[0], "models",
-                        "shape_predictor_68_face_landmarks.dat")
-
-
-def _dlib_landmarks(image: np.ndarray, detector, predictor, upsample: int) -> np.ndarray:
-    """(68, 2) landmarks of the largest face dlib finds in a greyscale image."""
-    faces = detector(image, upsample)
-    if not faces:
-        raise RuntimeError("dlib found no face in the photo to render")
-    shape = predictor(image, max(faces, key=lambda box: box.area()))
-    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
-
-
 @functools.lru_cache(maxsize=1)
 def photo() -> tuple[np.ndarray, np.ndarray]:
-    """The face that rendered clips show, and its 68 dlib landmarks.
+    """The face that rendered clips show, and its 68 landmarks as the pipeline finds them.
 
     scikit-image's astronaut in greyscale, scaled so that her face is
     `RENDER_FACE_WIDTH` wide and cropped to `IMAGE_SIZE` around it.
     """
     # Rendering alone needs OpenCV, dlib and scikit-image; the in-memory data does not.
     import cv2
-    import dlib
     from skimage import data
 
-    detector = dlib.get_frontal_face_detector()
-    predictor = dlib.shape_predictor(shape_predictor_path())
+    from lfm_tf.landmarks import LandmarkExtractor, LandmarkSettings
+
+    def landmarks(image: np.ndarray, settings: LandmarkSettings) -> np.ndarray:
+        points = LandmarkExtractor(settings).detect(image)
+        if points is None:
+            raise RuntimeError("dlib found no face in scikit-image's astronaut")
+        return points.astype(np.float64)
+
     grey = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)
-    # The face is about 90 px wide in the 512x512 original: upsample to find it.
-    points = _dlib_landmarks(grey, detector, predictor, upsample=1)
+    # Her face is about 90 px wide in the 512x512 original: upsample to find it.
+    points = landmarks(grey, LandmarkSettings(upsample=1))
     scale = RENDER_FACE_WIDTH / np.linalg.norm(points[16] - points[0])
     big = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     width, height = IMAGE_SIZE
@@ -466,8 +463,11 @@ def photo() -> tuple[np.ndarray, np.ndarray]:
     x0 = int(np.clip(round(cx - width / 2), 0, big.shape[1] - width))
     y0 = int(np.clip(round(cy - height / 2), 0, big.shape[0] - height))
     image = np.ascontiguousarray(big[y0:y0 + height, x0:x0 + width])
-    # Landmarks found again at the final scale: what a detector sees in frame 1.
-    return image, _dlib_landmarks(image, detector, predictor, upsample=0)
+    # Found again at the final scale: what the landmark step sees in frame 1.
+    anchor = landmarks(image, LandmarkSettings())
+    # Cached and shared by every caller: nobody may change them.
+    image.flags.writeable = anchor.flags.writeable = False
+    return image, anchor
 
 
 class PiecewiseAffineWarp:
@@ -476,8 +476,8 @@ class PiecewiseAffineWarp:
     A Delaunay triangulation of the landmarks plus fixed points on the image
     border is made once; each call maps every output pixel back into the source
     through the affine map of the output triangle it falls in (triangles
-    rasterized with OpenCV, one `cv2.remap` for the whole image), about 15 ms for
-    640x480.
+    rasterized with OpenCV, one `cv2.remap` for the whole image): about 6 ms for
+    a 640x480 frame on one CPU core.
     """
 
     def __init__(self, image: np.ndarray, landmarks: np.ndarray):
@@ -590,7 +590,9 @@ def render(clips: Sequence[Clip], out_dir: str, *, quality: int = 95,
 
     Each clip's motion relative to its first frame is carried onto the
     astronaut's landmarks (`motion_on_photo`) and the photo is warped along
-    (`PiecewiseAffineWarp`); frame 1 is the photo itself.
+    (`PiecewiseAffineWarp`); frame 1 is the photo itself. The CASME II reader
+    takes frames to be 200 fps: generate at `fps=200.0` for a faithful stand-in
+    (`read(..., render=True)` keeps the clips' own rate).
 
     Returns:
       clip_id -> (N, 68, 2) float32 true landmarks in the rendered frames.
@@ -619,3 +621,17 @@ def render(clips: Sequence[Clip], out_dir: str, *, quality: int = 95,
 
 # `read` takes a flag named `render`, which hides the function inside it.
 _render = render
+
+RENDER_STAMP = ".synthetic-render.json"
+
+
+def _rendered_already(stamp: str, wanted: str, clips: Sequence[Clip], out_dir: str) -> bool:
+    """Whether `out_dir` holds every frame of a render made with the same options."""
+    try:
+        with open(stamp) as f:
+            if f.read() != wanted:
+                return False
+    except OSError:
+        return False
+    return all(os.path.exists(p) for clip in clips
+               for p in _frame_paths(clip, out_dir, FIRST_FRAME))

@@ -1,0 +1,456 @@
+"""What a run leaves behind: predictions, scores, the table in the paper's layout
+next to the paper's published numbers, a confusion PNG and TensorBoard summaries.
+
+  predictions.csv  one row per test clip: fold, dataset, subject, clip, true and
+                   predicted label (index and name), one probability per class.
+  metrics.json     accuracy, f1, uf1, uar, confusion (+ per_dataset for the
+                   composite), chance levels, folds finished and lacking classes.
+  report.md        the run's table beside the paper's published one (Tables 3-9).
+  confusion.png    the pooled confusion matrix in percent per true class.
+  tensorboard/run  the same confusion image, the scores and the HParams.
+
+The paper's numbers are defined once, in `PAPER_RESULTS`, and are always printed
+as the paper's, never as this run's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import tensorflow as tf
+from tensorboard.plugins.hparams import api as hp
+
+from lfm_tf import metrics
+from lfm_tf.datasets import specs
+
+PREDICTIONS = "predictions.csv"
+METRICS = "metrics.json"
+REPORT = "report.md"
+CONFUSION_PNG = "confusion.png"
+SCORES = ("accuracy", "f1", "uf1", "uar")
+
+DATASET_TITLES = {"smic": "SMIC", "casme2": "CASME II", "samm": "SAMM", "ckplus": "CK+",
+                  "composite": "Composite (MEGC 2019)", "synthetic": "Synthetic"}
+PROTOCOL_TITLES = {"loso": "leave-one-subject-out", "kfold": "subject-independent k-fold",
+                   "composite": "leave-one-subject-out over the composite",
+                   "cross": "cross-dataset", "full": "train on everything"}
+VARIANT_TITLES = {"lfm": "LFM-based (68x68 LFM)", "clfm": "CLFM-based (21x21 LFM)"}
+
+# ---------------------------------------------------------------- the paper
+
+_MEGC = specs.MEGC_CLASSES
+_CASME2 = specs.SPECS["casme2"].classes
+_CKPLUS = specs.CKPLUS_CLASSES
+
+# Published results of Choi & Song (IEEE Access 2020), as printed (a row of a
+# printed confusion matrix may not sum to exactly 100). Keyed by (setting,
+# variant), where the setting is the dataset under its paper protocol, or
+# "<source>_to_<target>" for cross-dataset.
+PAPER_RESULTS: dict[tuple[str, str], dict] = {
+    ("smic", "lfm"): {
+        "source": "Table 3 and Table 4(a)", "protocol": "loso", "classes": _MEGC,
+        "accuracy": 0.7134, "f1": 0.7134,
+        "confusion_percent": [[75.7, 15.7, 8.6], [29.4, 68.6, 2.0], [23.3, 9.35, 67.4]]},
+    ("smic", "clfm"): {
+        "source": "Table 3 and Table 4(b)", "protocol": "loso", "classes": _MEGC,
+        "accuracy": 0.7134, "f1": 0.7134,
+        "confusion_percent": [[74.3, 17.1, 8.6], [35.3, 60.8, 3.9], [14.0, 7.0, 79.0]]},
+    ("casme2", "lfm"): {
+        "source": "Table 3 and Table 5(a)", "protocol": "loso", "classes": _CASME2,
+        "accuracy": 0.7398, "f1": 0.7165,
+        "confusion_percent": [[74.6, 1.6, 19.0, 3.2, 1.6], [12.5, 53.1, 12.5, 15.6, 6.3],
+                              [9.1, 2.0, 84.8, 3.0, 1.0], [3.7, 3.7, 22.2, 70.4, 0.0],
+                              [0.0, 4.1, 36.0, 0.0, 60.0]]},
+    ("casme2", "clfm"): {
+        "source": "Table 3 and Table 5(b)", "protocol": "loso", "classes": _CASME2,
+        "accuracy": 0.7154, "f1": 0.7026,
+        "confusion_percent": [[71.4, 4.8, 22.2, 1.6, 0.0], [12.5, 43.8, 34.4, 6.3, 3.1],
+                              [7.1, 2.0, 88.9, 2.0, 0.0], [7.4, 14.8, 37.0, 40.7, 0.0],
+                              [4.0, 0.0, 20.0, 4.0, 72.0]]},
+    ("composite", "lfm"): {
+        "source": "Table 6", "protocol": "composite", "classes": _MEGC, "uf1": 0.77, "uar": 0.75,
+        "per_dataset": {"smic": {"uf1": 0.72, "uar": 0.71}, "casme2": {"uf1": 0.87, "uar": 0.84},
+                        "samm": {"uf1": 0.67, "uar": 0.60}}},
+    ("composite", "clfm"): {
+        "source": "Table 6", "protocol": "composite", "classes": _MEGC, "uf1": 0.75, "uar": 0.72,
+        "per_dataset": {"smic": {"uf1": 0.71, "uar": 0.71}, "casme2": {"uf1": 0.72, "uar": 0.77},
+                        "samm": {"uf1": 0.65, "uar": 0.51}}},
+    ("casme2_to_smic", "lfm"): {"source": "Table 7", "protocol": "cross", "classes": _MEGC,
+                                "f1": 0.5876, "accuracy": 0.5854},
+    ("casme2_to_smic", "clfm"): {"source": "Table 7", "protocol": "cross", "classes": _MEGC,
+                                 "f1": 0.4978, "accuracy": 0.5549},
+    ("smic_to_casme2", "lfm"): {"source": "Table 7", "protocol": "cross", "classes": _MEGC,
+                                "f1": 0.6066, "accuracy": 0.6357},
+    ("smic_to_casme2", "clfm"): {"source": "Table 7", "protocol": "cross", "classes": _MEGC,
+                                 "f1": 0.5779, "accuracy": 0.6279},
+    # CK+ original (FGE) sequences, 10-fold: Table 8's first column, Table 9.
+    ("ckplus", "lfm"): {
+        "source": "Table 8 (FGE) and Table 9(a)", "protocol": "kfold", "classes": _CKPLUS,
+        "accuracy": 0.9266,
+        "confusion_percent": [[86.7, 0.0, 4.4, 2.2, 0.0, 6.7, 0.0],
+                              [5.6, 77.8, 0.0, 0.0, 11.1, 0.0, 5.6],
+                              [1.7, 0.0, 96.6, 1.7, 1.7, 0.0, 0.0],
+                              [0.0, 0.0, 4.0, 84.0, 8.0, 0.0, 4.0],
+                              [0.0, 0.0, 2.9, 0.0, 97.1, 0.0, 0.0],
+                              [10.7, 3.6, 0.0, 0.0, 0.0, 82.1, 3.6],
+                              [0.0, 1.2, 0.0, 0.0, 0.0, 0.0, 98.8]]},
+    ("ckplus", "clfm"): {
+        "source": "Table 8 (FGE) and Table 9(b)", "protocol": "kfold", "classes": _CKPLUS,
+        "accuracy": 0.8878,
+        "confusion_percent": [[84.4, 0.0, 11.1, 2.2, 0.0, 2.2, 0.0],
+                              [5.6, 55.6, 5.6, 0.0, 22.2, 5.6, 5.6],
+                              [3.4, 0.0, 94.9, 0.0, 1.7, 0.0, 0.0],
+                              [0.0, 0.0, 0.0, 60.0, 0.0, 16.0, 24.0],
+                              [0.0, 0.0, 0.0, 0.0, 98.6, 0.0, 1.4],
+                              [17.9, 0.0, 0.0, 14.3, 0.0, 64.3, 3.6],
+                              [0.0, 1.2, 0.0, 0.0, 0.0, 0.0, 98.8]]},
+}
+
+
+def paper_result(dataset: str, protocol: str, variant: str, classes: Sequence[str],
+                 target: str = "") -> dict | None:
+    """The paper's published numbers for this exact setting, or None."""
+    key = f"{dataset}_to_{target}" if protocol == "cross" else dataset
+    entry = PAPER_RESULTS.get((key, variant))
+    if entry is None or entry["protocol"] != protocol or tuple(classes) != entry["classes"]:
+        return None
+    return entry
+
+
+# ---------------------------------------------------------------- predictions
+
+
+def prediction_fields(classes: Sequence[str]) -> list[str]:
+    return (["fold", "dataset", "subject", "clip", "true", "true_name", "predicted",
+             "predicted_name"] + [f"prob_{name}" for name in classes])
+
+
+def write_predictions(path: str, rows: Sequence[Mapping], classes: Sequence[str]) -> None:
+    """Write prediction rows (dicts with `prediction_fields` keys) atomically."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=prediction_fields(classes))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})
+    os.replace(tmp, path)
+
+
+def read_predictions(path: str) -> list[dict]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["true"], row["predicted"] = int(row["true"]), int(row["predicted"])
+    return rows
+
+
+# ---------------------------------------------------------------- scores
+
+
+def score(rows: Sequence[Mapping], classes: Sequence[str]) -> dict:
+    """metrics.summarize over pooled rows, with chance levels, and per source
+    dataset when the rows come from several (the composite)."""
+    if not rows:
+        raise ValueError("no predictions to score")
+    true = [r["true"] for r in rows]
+    result = metrics.summarize(true, [r["predicted"] for r in rows], classes)
+    result["confusion_percent"] = _rounded(metrics.confusion_percent(result["confusion"]))
+    result["chance"] = metrics.chance_levels(list(result["support"].values()))
+    sources = sorted({r["dataset"] for r in rows})
+    if len(sources) > 1:
+        result["per_dataset"] = {
+            source: metrics.summarize([r["true"] for r in rows if r["dataset"] == source],
+                                      [r["predicted"] for r in rows if r["dataset"] == source],
+                                      classes)
+            for source in sources}
+    return result
+
+
+def _rounded(array) -> list:
+    return [[None if math.isnan(v) else round(float(v), 2) for v in row] for row in np.asarray(array)]
+
+
+# ---------------------------------------------------------------- text
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{100 * value:.2f}%"
+
+
+def _num(value) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _abbrev(name: str) -> str:
+    return name[:3].capitalize() + "."
+
+
+def _confusion_lines(percent, classes) -> list[str]:
+    header = ["true \\ predicted"] + [_abbrev(c) for c in classes]
+    rows = [[_abbrev(c)] + ["" if v is None else f"{v:.1f}" for v in row]
+            for c, row in zip(classes, percent)]
+    return _md_table(header, rows)
+
+
+def score_table(result: dict, setting: Mapping, paper: dict | None) -> list[str]:
+    """The headline table: this run, chance, and the paper's published numbers."""
+    variant = VARIANT_TITLES.get(setting["variant"], setting["variant"])
+    chance = result["chance"]
+    if setting["protocol"] == "composite":
+        sources = ("smic", "casme2", "samm")
+        header = ["", "Composite UF1", "UAR"] + [f"{DATASET_TITLES[s]} {m}" for s in sources
+                                                for m in ("UF1", "UAR")]
+
+        def row(name, overall, per):
+            cells = [name, _num(overall.get("uf1")), _num(overall.get("uar"))]
+            for s in sources:
+                cells += [_num(per.get(s, {}).get("uf1")), _num(per.get(s, {}).get("uar"))]
+            return cells
+
+        rows = [row(f"This run: {variant}", result, result.get("per_dataset", {}))]
+        if paper:
+            rows.append(row(f"Paper, published ({paper['source']}): {variant}", paper,
+                            paper["per_dataset"]))
+        lines = _md_table(header, rows)
+        lines.append("")
+        lines += _md_table(["", "Accuracy", "F1-score", "UF1", "UAR"],
+                           [[f"This run: {variant}"] + _score_cells(result)])
+    elif setting["protocol"] == "cross":
+        title = f"{DATASET_TITLES.get(setting['dataset'])} -> {DATASET_TITLES.get(setting['target'])}"
+        rows = [[f"This run: {variant}, w/o DA", f"{_num(result['f1'])} / {_pct(result['accuracy'])}",
+                 _num(result["uf1"]), _num(result["uar"])]]
+        if paper:
+            rows.append([f"Paper, published ({paper['source']}): {variant}, w/o DA",
+                         f"{_num(paper['f1'])} / {_pct(paper['accuracy'])}", "", ""])
+        lines = _md_table(["", f"{title}: mean F1 / accuracy", "UF1", "UAR"], rows)
+    else:
+        rows = [[f"This run: {variant}"] + _score_cells(result)]
+        if paper:
+            rows.append([f"Paper, published ({paper['source']}): {variant}"]
+                        + [_pct(paper.get("accuracy")), _num(paper.get("f1")), "", ""])
+        lines = _md_table(["", "Accuracy", "F1-score", "UF1", "UAR"], rows)
+    lines += ["", f"Chance on this truth: uniform guessing {_pct(chance['uniform_accuracy'])} "
+                  f"accuracy and {_num(chance['uniform_uar'])} UAR; always the majority class "
+                  f"{_pct(chance['majority_class_accuracy'])} accuracy, "
+                  f"{_num(chance['majority_class_f1'])} F1, {_num(chance['majority_class_uf1'])} "
+                  f"UF1, {_num(chance['majority_class_uar'])} UAR."]
+    return lines
+
+
+def _score_cells(result: Mapping) -> list[str]:
+    return [_pct(result["accuracy"]), _num(result["f1"]), _num(result["uf1"]), _num(result["uar"])]
+
+
+def format_table(result: dict) -> str:
+    """A few plain lines for the terminal, from metrics.json's content."""
+    title = _title(result["setting"])
+    lines = [title, f"{'':<28}{'Accuracy':>10}{'F1':>8}{'UF1':>8}{'UAR':>8}  clips"]
+    entries = [("this run", result)] + sorted(result.get("per_dataset", {}).items())
+    for name, r in entries:
+        lines.append(f"{name:<28}{_pct(r['accuracy']):>10}{r['f1']:>8.4f}{r['uf1']:>8.4f}"
+                     f"{r['uar']:>8.4f}  {r['num_clips']}")
+    c = result["chance"]
+    lines.append(f"{'chance (uniform guess)':<28}{_pct(c['uniform_accuracy']):>10}{'':>16}"
+                 f"{c['uniform_uar']:>8.4f}")
+    lines.append(f"{'chance (majority class)':<28}{_pct(c['majority_class_accuracy']):>10}"
+                 f"{c['majority_class_f1']:>8.4f}{c['majority_class_uf1']:>8.4f}"
+                 f"{c['majority_class_uar']:>8.4f}")
+    folds = result["folds"]
+    if folds["missing"]:
+        lines.append(f"partial: {len(folds['finished'])} of {folds['total']} folds finished")
+    return "\n".join(lines)
+
+
+def _title(setting: Mapping) -> str:
+    data = DATASET_TITLES.get(setting["dataset"], setting["dataset"])
+    if setting["protocol"] == "cross":
+        data += f" -> {DATASET_TITLES.get(setting['target'], setting['target'])}"
+    return (f"{data}, {PROTOCOL_TITLES[setting['protocol']]}, "
+            f"{VARIANT_TITLES.get(setting['variant'], setting['variant'])}, {setting['tag']}")
+
+
+def markdown(result: dict, setting: Mapping, paper: dict | None) -> str:
+    classes = setting["classes"]
+    folds = setting["folds"]
+    lines = [f"# {_title(setting)}", ""]
+    lines.append(f"Data: {setting['data']}. Test clips scored: {result['num_clips']} "
+                 f"({', '.join(f'{k} {v}' for k, v in result['support'].items())}).")
+    lines.append(f"Folds finished: {len(folds['finished'])} of {folds['total']}"
+                 + (f" (missing: {', '.join(folds['missing'])}; scores cover the finished "
+                    f"folds only)" if folds["missing"] else "") + ".")
+    if setting["protocol"] == "composite" and folds["total"] != 68:
+        lines.append(f"Note: the MEGC 2019 composite has 68 subjects; this folder has "
+                     f"{folds['total']}.")
+    lines += ["", "## Scores", ""]
+    lines += score_table(result, setting, paper)
+    if paper is None:
+        lines += ["", "The paper publishes no result for this exact setting."]
+    else:
+        lines += ["", f"Rows marked \"Paper, published\" are copied from Choi & Song (IEEE "
+                      f"Access 2020), {paper['source']}; they are not results of this run."]
+    lines += ["", "## Confusion matrix, % of each true class (rows: true, columns: predicted)",
+              "", "This run:", ""]
+    lines += _confusion_lines(result["confusion_percent"], classes)
+    if paper and "confusion_percent" in paper:
+        lines += ["", f"Paper, published ({paper['source']}):", ""]
+        lines += _confusion_lines(paper["confusion_percent"], classes)
+    lines += ["", "## Folds whose training lacked a class", ""]
+    lacking = setting["lacking"]
+    if lacking:
+        lines.append("Legitimate in leave-one-subject-out (the test subject held the only "
+                     "clips of a class, or none were there); those folds could not predict it.")
+        lines += [f"- {fold}: {', '.join(names)}" for fold, names in lacking.items()]
+    else:
+        lines.append("None: every fold trained on every class.")
+    if result["absent_classes"]:
+        lines += ["", f"Classes with no test clip (left out of UF1 and UAR, counted as 0 in "
+                      f"F1): {', '.join(result['absent_classes'])}."]
+    lines += ["", "## Settings", "", "```json", json.dumps(setting["config"], indent=1,
+                                                            sort_keys=True), "```", ""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- images
+
+
+def maps_to_rgb(maps, scale: int = 1) -> np.ndarray:
+    """Normalized maps (..., M, M) uint8 -> (..., M*scale, M*scale, 3) uint8 in the
+    colours of Fig. 3: 127 (no change) white, blue where landmarks move apart
+    (> 127), red where they come closer (< 127), saturating at 255 and 0."""
+    v = np.asarray(maps, dtype=np.float32) - 127.0
+    # Eq. 2 stores the largest increase as 255 and the largest decrease as 0.
+    t = np.where(v > 0, v / 128.0, v / 127.0)
+    fade = 255.0 * (1.0 - np.abs(t))
+    rgb = np.stack([np.where(t > 0, fade, 255.0), fade, np.where(t < 0, fade, 255.0)], axis=-1)
+    rgb = np.rint(rgb).astype(np.uint8)
+    if scale > 1:
+        rgb = np.repeat(np.repeat(rgb, scale, axis=-3), scale, axis=-2)
+    return rgb
+
+
+def tile(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
+    """(K, H, W, 3) -> one grid image with white gaps, `columns` images a row."""
+    k, h, w, _ = images.shape
+    rows = -(-k // columns)
+    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), 255, np.uint8)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        grid[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = image
+    return grid
+
+
+def confusion_png(percent, classes: Sequence[str], title: str) -> bytes:
+    """The confusion matrix (percent per true class) as PNG bytes."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    data = np.array([[np.nan if v is None else v for v in row] for row in percent], dtype=float)
+    size = 1.2 + 0.9 * len(classes)
+    fig, ax = plt.subplots(figsize=(size + 1.2, size))
+    image = ax.imshow(data, cmap="Blues", vmin=0, vmax=100)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
+    for (i, j), v in np.ndenumerate(data):
+        if not np.isnan(v):
+            ax.text(j, i, f"{v:.1f}", ha="center", va="center",
+                    color="white" if v > 60 else "black", fontsize=8)
+    fig.colorbar(image, ax=ax, label="% of true class")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- TensorBoard
+
+
+def write_map_samples(logdir: str, samples: Mapping[str, np.ndarray], step: int = 0) -> None:
+    """Each class's sample window of maps (24, M, M), tiled 4 x 6 in Fig. 3 colours."""
+    with tf.summary.create_file_writer(logdir).as_default():
+        for name, maps in samples.items():
+            scale = max(1, 96 // maps.shape[-1])
+            grid = tile(maps_to_rgb(maps, scale), columns=6)
+            tf.summary.image(f"maps/{name}", grid[None], step=step,
+                             description="Normalized maps (Eq. 2) of one training clip's "
+                                         "window: blue = landmarks moving apart, red = closer.")
+
+
+def flat_hparams(config: Mapping, prefix: str = "") -> dict:
+    """Config -> {"cnn.epochs": 20, ...} with values TensorBoard's HParams accept."""
+    out = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flat_hparams(value, f"{name}."))
+        elif isinstance(value, (bool, int, float, str)):
+            out[name] = value
+        else:
+            out[name] = str(value)
+    return out
+
+
+def write_tensorboard(logdir: str, result: dict, config: Mapping, png: bytes) -> None:
+    """The run's scores, confusion image and HParams (TensorBoard's HParams plugin)."""
+    hparams = flat_hparams(config)
+    scores = {name: result[name] for name in SCORES}
+    for source, r in result.get("per_dataset", {}).items():
+        scores.update({f"{source}/{name}": r[name] for name in ("uf1", "uar")})
+    with tf.summary.create_file_writer(logdir).as_default():
+        hp.hparams_config(hparams=[hp.HParam(k) for k in hparams],
+                          metrics=[hp.Metric(f"scores/{k}") for k in scores])
+        hp.hparams(hparams, trial_id=os.path.basename(os.path.dirname(os.path.normpath(logdir))))
+        for name, value in scores.items():
+            tf.summary.scalar(f"scores/{name}", value, step=0)
+        tf.summary.image("confusion_matrix", tf.image.decode_png(png, channels=3)[None], step=0)
+
+
+# ---------------------------------------------------------------- the run
+
+
+def write(workdir: str, rows: Sequence[Mapping], setting: Mapping) -> dict:
+    """Score pooled rows and write every output file of the run; returns metrics.json.
+
+    `setting` describes the run: dataset, target, protocol, variant, tag, classes,
+    data (a sentence), folds {"total", "finished", "missing"}, lacking (fold ->
+    class names) and config (the training config as a dict).
+    """
+    classes = list(setting["classes"])
+    result = score(rows, classes)
+    result["classes"] = classes
+    result["setting"] = {k: setting[k] for k in ("dataset", "target", "protocol", "variant", "tag")}
+    result["folds"] = dict(setting["folds"])
+    result["folds_lacking_classes"] = dict(setting["lacking"])
+    paper = paper_result(setting["dataset"], setting["protocol"], setting["variant"], classes,
+                         setting.get("target", ""))
+    write_predictions(os.path.join(workdir, PREDICTIONS), rows, classes)
+    _write_text(os.path.join(workdir, METRICS), json.dumps(result, indent=1))
+    _write_text(os.path.join(workdir, REPORT), markdown(result, setting, paper))
+    png = confusion_png(result["confusion_percent"], classes, _title(setting))
+    with open(os.path.join(workdir, CONFUSION_PNG), "wb") as f:
+        f.write(png)
+    write_tensorboard(os.path.join(workdir, "tensorboard", "run"), result, setting["config"], png)
+    return result
+
+
+def _write_text(path: str, text: str) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)

@@ -1,0 +1,479 @@
+"""Run a protocol: two-stage training per fold (Section III-B), pooling, report.
+
+  prepare   check everything (config, folders, manifests, classes, folds) and
+            fail in one line before any model is built.
+  run       train the folds not yet on disk, then pool every finished fold into
+            the report; with `pool_only` it only pools.
+
+Per fold, in `<workdir>/folds/<fold>/`:
+  stage 1  the CNN of Table 1 on single maps, each labelled with its clip's label;
+  stage 2  the CNN frozen; each training clip's 24-map window embedded once by
+           its FC1 layer; the LSTM of Table 2 trained on those embeddings;
+  test     only then are the test subjects' files opened and scored.
+Fixed epochs: nothing is chosen on the test fold (no early stopping, no best
+epoch), and a validation split, if asked for, comes from training subjects and
+only draws curves. A fold is finished when its `result.json` exists; re-running
+skips finished folds, so an interrupted protocol resumes where it stopped and
+folds can be spread over machines (`folds`) and pooled at the end (`pool_only`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import json
+import os
+import re
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+from ml_collections import ConfigDict
+
+import lfm_tf
+from lfm_tf import distribute, features, input_pipeline, models, protocols, report
+from lfm_tf.datasets import specs
+from lfm_tf.input_pipeline import RecordFolder
+
+# configs/ sits beside the package in the source tree (installed editable).
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(lfm_tf.__file__))),
+                          "configs")
+RUN_FILE = "run.json"
+RESULT_FILE = "result.json"
+EXPORT_DIR = "export"
+CNN_MAPS = ("all", "window")
+JIT_CHOICES = {"auto": "auto", "true": True, "false": False}
+
+# Fields that say how or where to run, not what the experiment is: folds trained
+# with other values of these still belong to the same run.
+_EXECUTION_FIELDS = ("workdir", "folds", "pool_only", "strategy", "tpu", "jit_compile",
+                     "mixed_precision", "tfrecord_dir", "target_tfrecord_dir", "verbose")
+
+
+@dataclasses.dataclass
+class Experiment:
+    """A checked run: its config, data folders and folds."""
+
+    config: ConfigDict
+    source: RecordFolder
+    target: RecordFolder | None
+    folds: list[protocols.Fold]
+    workdir: str
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.source.classes
+
+    @property
+    def map_size(self) -> int:
+        return len(features.variant_indices(self.config.variant))
+
+    def record(self) -> dict:
+        """What identifies the experiment: the config less execution fields, and
+        the data by checksum. Stored as run.json; its hash marks every fold."""
+        config = {k: v for k, v in self.config.to_dict().items() if k not in _EXECUTION_FIELDS}
+        data = {"source": self.source.fingerprint()}
+        if self.target:
+            data["target"] = self.target.fingerprint()
+        body = {"config": config, "data": data}
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+        return {**body, "fingerprint": digest}
+
+    def fold_dir(self, fold: protocols.Fold) -> str:
+        return os.path.join(self.workdir, "folds", fold.name)
+
+
+def config_file(name: str) -> str:
+    """Path of `configs/<name>.py`, importable as `configs.<name>` (configs import
+    `configs.base`)."""
+    path = os.path.join(CONFIG_DIR, f"{name}.py")
+    if not os.path.exists(path):
+        known = sorted(f[:-3] for f in os.listdir(CONFIG_DIR)
+                       if f.endswith(".py") and f not in ("__init__.py", "base.py"))
+        raise ValueError(f"unknown dataset {name!r}: no config {path}; use --dataset with "
+                         f"one of {known}, or --config=<your config file>")
+    root = os.path.dirname(CONFIG_DIR)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return path
+
+
+def argv_with_config(argv: list[str]) -> list[str]:
+    """Insert --config=configs/<dataset>.py when only --dataset is given, so that
+    --config.<field> overrides work with --dataset alone (config_flags reads them
+    from sys.argv)."""
+    if any(re.match(r"^--?(config|help|helpfull)(=|$)", a) for a in argv[1:]):
+        return list(argv)
+    for k, arg in enumerate(argv[1:], start=1):
+        match = re.match(r"^--?dataset(?:=(.*))?$", arg)
+        if match:
+            name = match.group(1) if match.group(1) is not None else argv[k + 1]
+            return [argv[0], f"--config={config_file(name)}", *argv[1:]]
+    raise ValueError("say what to train: --dataset=<name> (configs/<name>.py) or --config=<file>")
+
+
+def load_config(name: str, arg: str | None = None) -> ConfigDict:
+    """`configs/<name>.py`'s get_config(arg)."""
+    config_file(name)
+    return importlib.import_module(f"configs.{name}").get_config(arg)
+
+
+def default_workdir(config: ConfigDict) -> str:
+    name = config.dataset + (f"_to_{config.target}" if config.protocol == "cross" else "")
+    return os.path.join("runs", f"{name}_{config.protocol}_{config.variant}")
+
+
+def _check_config(config: ConfigDict) -> None:
+    if config.dataset not in specs.SPECS and config.dataset != "folder":
+        raise ValueError(f"unknown dataset {config.dataset!r}: use --dataset with one of "
+                         f"{sorted(specs.SPECS) + ['folder']}")
+    protocols.check(config.protocol, config.dataset, config.target)
+    features.variant_indices(config.variant)
+    if config.class_weight not in input_pipeline.CLASS_WEIGHTINGS:
+        raise ValueError(f"unknown class weighting {config.class_weight!r}: use "
+                         f"--config.class_weight with one of {input_pipeline.CLASS_WEIGHTINGS}")
+    if config.strategy not in distribute.STRATEGIES:
+        raise ValueError(f"unknown strategy {config.strategy!r}: use --strategy with one of "
+                         f"{list(distribute.STRATEGIES)}")
+    if str(config.jit_compile).lower() not in JIT_CHOICES:
+        raise ValueError(f"--config.jit_compile must be one of {list(JIT_CHOICES)}, "
+                         f"got {config.jit_compile!r}")
+    if config.cnn.maps not in CNN_MAPS:
+        raise ValueError(f"unknown --config.cnn.maps={config.cnn.maps!r}; expected one of {CNN_MAPS}")
+    for stage in ("cnn", "lstm"):
+        if config[stage].epochs < 1 or config[stage].batch_size < 1:
+            raise ValueError(f"--config.{stage}.epochs and batch_size must be at least 1")
+
+
+def prepare(config: ConfigDict) -> Experiment:
+    """Check the config and the data and build the folds; trains nothing."""
+    _check_config(config)
+    source = input_pipeline.open_folder(config.tfrecord_dir, config.dataset, config.variant,
+                                        config.frame_tag)
+    if source.dataset != config.dataset:
+        raise ValueError(f"{source.path} holds {source.dataset}, not {config.dataset}: "
+                         f"fix --tfrecord_dir or --dataset")
+    target = None
+    if config.protocol == "cross":
+        target = input_pipeline.open_folder(config.target_tfrecord_dir or config.tfrecord_dir,
+                                            config.target, config.variant, config.target_frame_tag)
+    folds = protocols.make_folds(config.protocol, source, target, config.num_folds, config.seed)
+    return Experiment(config, source, target, folds, config.workdir or default_workdir(config))
+
+
+def _claim_workdir(exp: Experiment) -> None:
+    """Write run.json, or check that the workdir holds this same experiment."""
+    os.makedirs(exp.workdir, exist_ok=True)
+    path = os.path.join(exp.workdir, RUN_FILE)
+    record = exp.record()
+    if os.path.exists(path):
+        with open(path) as f:
+            previous = json.load(f)
+        if previous["fingerprint"] != record["fingerprint"]:
+            raise ValueError(f"{exp.workdir} holds a run with other settings or data "
+                             f"({_differences(previous, record)}): use another --workdir")
+        return
+    _write_json(path, record)
+
+
+def _differences(a: dict, b: dict) -> str:
+    ca, cb = report.flat_hparams(a["config"]), report.flat_hparams(b["config"])
+    keys = sorted(k for k in set(ca) | set(cb) if ca.get(k) != cb.get(k))
+    if a["data"] != b["data"]:
+        keys.append("the TFRecord files")
+    return ", ".join(keys) or "unknown"
+
+
+def _write_json(path: str, value) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(value, f, indent=1)
+    os.replace(tmp, path)
+
+
+def finished(exp: Experiment, fold: protocols.Fold) -> dict | None:
+    """The fold's result if it is on disk (from this experiment), else None."""
+    path = os.path.join(exp.fold_dir(fold), RESULT_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        result = json.load(f)
+    if result["fingerprint"] != exp.record()["fingerprint"]:
+        raise ValueError(f"{path} comes from another run (other settings or data): "
+                         f"use another --workdir")
+    return result
+
+
+# ---------------------------------------------------------------- one fold
+
+
+def _optimizer(stage: ConfigDict):
+    return keras.optimizers.get({"class_name": stage.optimizer,
+                                 "config": {"learning_rate": stage.learning_rate}})
+
+
+def _compile(model: keras.Model, stage: ConfigDict, config: ConfigDict) -> keras.Model:
+    jit = JIT_CHOICES[str(config.jit_compile).lower()]
+    model.compile(optimizer=_optimizer(stage), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=jit)
+    return model
+
+
+def window_embedder(cnn: keras.Model, window: int = features.WINDOW_LENGTH) -> keras.Model:
+    """(batch, window, M, M) uint8 maps -> (batch, window, F) FC1 embeddings, frozen."""
+    side = cnn.input.shape[-1]
+    maps = keras.Input(shape=(window, side, side), dtype="uint8", name="window")
+    embedded = keras.layers.TimeDistributed(models.build_embedder(cnn), name="embed")(maps)
+    model = keras.Model(maps, embedded, name="window_embedder")
+    model.trainable = False
+    return model
+
+
+def _callbacks(logdir: str) -> list:
+    return [keras.callbacks.TensorBoard(logdir, write_graph=False, profile_batch=0)]
+
+
+def _map_samples(clips: tf.data.Dataset, classes) -> dict[str, np.ndarray]:
+    """The first training clip's window of each class, for TensorBoard."""
+    samples = {}
+    for clip in clips.as_numpy_iterator():
+        name = classes[int(clip["label"])]
+        if name not in samples:
+            samples[name] = np.asarray(input_pipeline.select_window(clip["maps"]))
+        if len(samples) == len(classes):
+            break
+    return samples
+
+
+def train_fold(exp: Experiment, fold: protocols.Fold, strategy: tf.distribute.Strategy) -> dict:
+    """Train and test one fold; writes its models, logs, predictions and result."""
+    config, classes = exp.config, exp.classes
+    start = time.time()
+    fold = protocols.with_validation(fold, config.validation_subjects, config.seed)
+    fold_dir = exp.fold_dir(fold)
+    logdir = os.path.join(fold_dir, "tensorboard")
+    os.makedirs(fold_dir, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    num_classes = len(classes)
+
+    train = input_pipeline.read_clips(fold.train, exp.map_size)
+    table = input_pipeline.clip_table(train)
+    clips_per_class = np.bincount(table["label"], minlength=num_classes)
+    maps_per_class = np.bincount(
+        table["label"], minlength=num_classes,
+        weights=(np.full(len(table["label"]), features.WINDOW_LENGTH)
+                 if config.cnn.maps == "window" else table["num_maps"]))
+    lacking = [name for name, n in zip(classes, clips_per_class) if n == 0]
+    if lacking:
+        logging.warning("fold %s: no training clips of %s", fold.name, ", ".join(lacking))
+    validation = val_table = None
+    if fold.validation:
+        validation = input_pipeline.read_clips(fold.validation, exp.map_size)
+        val_table = input_pipeline.clip_table(validation)
+
+    # Stage 1: the CNN on single maps.
+    window_only = config.cnn.maps == "window"
+    weights = input_pipeline.class_weights(maps_per_class, config.class_weight)
+    maps = input_pipeline.map_dataset(train, config.cnn.batch_size, weights,
+                                      num_maps=int(maps_per_class.sum()), seed=config.seed,
+                                      window_only=window_only)
+    val_maps = None if validation is None else input_pipeline.map_dataset(
+        validation, config.cnn.batch_size, weights, seed=None, window_only=window_only,
+        num_maps=len(val_table["label"]) * features.WINDOW_LENGTH if window_only
+        else int(val_table["num_maps"].sum()))
+    with strategy.scope():
+        cnn = _compile(models.build_cnn(config.variant, num_classes, config.cnn.dropout),
+                       config.cnn, config)
+    cnn_history = cnn.fit(maps, epochs=config.cnn.epochs, validation_data=val_maps,
+                          callbacks=_callbacks(os.path.join(logdir, "cnn")), verbose=config.verbose)
+    cnn.save(os.path.join(fold_dir, "cnn.keras"))
+    report.write_map_samples(os.path.join(logdir, "inputs"), _map_samples(train, classes))
+
+    # Stage 2: the LSTM on the frozen CNN's FC1 embeddings, computed once per clip.
+    with strategy.scope():
+        embedder = window_embedder(cnn)
+
+    def embed(clips, num_clips):
+        return embedder.predict(
+            input_pipeline.window_dataset(clips, config.cnn.batch_size, num_clips), verbose=0)
+
+    weights = input_pipeline.class_weights(clips_per_class, config.class_weight)
+    sequences = input_pipeline.embedding_dataset(embed(train, len(table["label"])), table["label"],
+                                                 config.lstm.batch_size, weights, config.seed)
+    val_sequences = None
+    if validation is not None:
+        val_sequences = input_pipeline.embedding_dataset(
+            embed(validation, len(val_table["label"])), val_table["label"],
+            config.lstm.batch_size, weights, seed=None)
+    with strategy.scope():
+        lstm = _compile(models.build_lstm(config.variant, num_classes), config.lstm, config)
+    lstm_history = lstm.fit(sequences, epochs=config.lstm.epochs, validation_data=val_sequences,
+                            callbacks=_callbacks(os.path.join(logdir, "lstm")),
+                            verbose=config.verbose)
+    lstm.save(os.path.join(fold_dir, "lstm.keras"))
+
+    # Test: the test subjects' files are opened only now.
+    rows = []
+    if fold.test:
+        test = input_pipeline.read_clips(fold.test, exp.map_size)
+        test_table = input_pipeline.clip_table(test)
+        probs = lstm.predict(embed(test, len(test_table["label"])),
+                             batch_size=config.lstm.batch_size, verbose=0)
+        rows = _prediction_rows(fold.name, test_table, probs, classes)
+        report.write_predictions(os.path.join(fold_dir, report.PREDICTIONS), rows, classes)
+    else:
+        export(exp, cnn, lstm, len(table["label"]), len(fold.train))
+
+    result = {
+        "fold": fold.name,
+        "index": fold.index,
+        "fingerprint": exp.record()["fingerprint"],
+        "train_subjects": list(fold.train_subjects),
+        "validation_subjects": list(fold.validation_subjects),
+        "test_subjects": list(fold.test_subjects),
+        "train_clips_per_class": dict(zip(classes, clips_per_class.tolist())),
+        "lacking_classes": lacking,
+        "test_clips": len(rows),
+        "test_accuracy": float(np.mean([r["true"] == r["predicted"] for r in rows])) if rows else None,
+        "final": {"cnn": _last(cnn_history), "lstm": _last(lstm_history)},
+        "seconds": round(time.time() - start, 1),
+        "replicas": strategy.num_replicas_in_sync,
+    }
+    # Written last: its presence marks the fold finished.
+    _write_json(os.path.join(fold_dir, RESULT_FILE), result)
+    return result
+
+
+def _last(history) -> dict:
+    return {k: float(v[-1]) for k, v in history.history.items()}
+
+
+def _prediction_rows(fold: str, table: dict, probs: np.ndarray, classes) -> list[dict]:
+    predicted = np.argmax(probs, axis=1)
+    rows = []
+    for k in range(len(predicted)):
+        true, pred = int(table["label"][k]), int(predicted[k])
+        row = {"fold": fold, "dataset": table["dataset"][k], "subject": table["subject"][k],
+               "clip": table["clip"][k], "true": true, "true_name": classes[true],
+               "predicted": pred, "predicted_name": classes[pred]}
+        row.update({f"prob_{name}": float(p) for name, p in zip(classes, probs[k])})
+        rows.append(row)
+    return rows
+
+
+def export(exp: Experiment, cnn: keras.Model, lstm: keras.Model, clips: int, subjects: int) -> str:
+    """The `full` protocol's models for inference, in `<workdir>/export`:
+    cnn.keras and lstm.keras (the two stages), classifier.keras and a SavedModel
+    (`saved_model/`: uint8 windows (batch, 24, M, M) -> class probabilities), and
+    model.json with everything needed to make its input."""
+    out = os.path.join(exp.workdir, EXPORT_DIR)
+    os.makedirs(out, exist_ok=True)
+    window = keras.Input(shape=(features.WINDOW_LENGTH, exp.map_size, exp.map_size),
+                         dtype="uint8", name="window")
+    classifier = keras.Model(window, lstm(window_embedder(cnn)(window)), name="lfm_classifier")
+    cnn.save(os.path.join(out, "cnn.keras"))
+    lstm.save(os.path.join(out, "lstm.keras"))
+    classifier.save(os.path.join(out, "classifier.keras"))
+    classifier.export(os.path.join(out, "saved_model"), verbose=False)
+    tag = exp.source.tag
+    info = {
+        "classes": list(exp.classes),
+        "variant": exp.config.variant,
+        "map_size": exp.map_size,
+        "landmark_indices": list(features.variant_indices(exp.config.variant)),
+        "landmark_indices_base": 0,
+        "window_length": features.WINDOW_LENGTH,
+        "frame_interval": int(tag[1:]) if tag[1:].isdigit() else "round(fps / 25) per clip",
+        "input": "uint8 maps of Eq. 2, the middle 24 of a clip (features.select_window)",
+        "dataset": exp.source.dataset,
+        "trained_on": {"clips": clips, "subjects": subjects},
+        "versions": {"lfm_tf": lfm_tf.__version__, "tensorflow": tf.__version__,
+                     "keras": keras.__version__},
+        "config": exp.config.to_dict(),
+    }
+    _write_json(os.path.join(out, "model.json"), info)
+    return out
+
+
+# ---------------------------------------------------------------- the run
+
+
+def setting(exp: Experiment, results: dict[str, dict]) -> dict:
+    """What the report needs to know about the run."""
+    names = [f.name for f in exp.folds]
+    counts = ", ".join(f"{k} {v}" for k, v in exp.source.class_counts.items())
+    data = (f"{exp.source.path} ({exp.source.manifest['counts']['clips']} clips, "
+            f"{len(exp.source.subjects)} subjects; {counts})")
+    if exp.target:
+        target_counts = ", ".join(f"{k} {v}" for k, v in exp.target.class_counts.items())
+        data += (f" -> {exp.target.path} ({exp.target.manifest['counts']['clips']} clips, "
+                 f"{len(exp.target.subjects)} subjects; {target_counts})")
+    return {
+        "dataset": exp.config.dataset, "target": exp.config.target,
+        "protocol": exp.config.protocol, "variant": exp.config.variant,
+        "tag": exp.source.tag, "classes": list(exp.classes), "data": data,
+        "folds": {"total": len(names), "finished": [n for n in names if n in results],
+                  "missing": [n for n in names if n not in results]},
+        "lacking": {n: results[n]["lacking_classes"] for n in names
+                    if n in results and results[n]["lacking_classes"]},
+        "config": exp.config.to_dict(),
+    }
+
+
+def pool(exp: Experiment) -> dict:
+    """Score every finished fold on disk and write the run's report files."""
+    results, rows = {}, []
+    for fold in exp.folds:
+        result = finished(exp, fold)
+        if result is None:
+            continue
+        results[fold.name] = result
+        rows += report.read_predictions(os.path.join(exp.fold_dir(fold), report.PREDICTIONS))
+    if not results:
+        raise ValueError(f"no finished folds in {exp.workdir}: train first (without --pool_only)")
+    return report.write(exp.workdir, rows, setting(exp, results))
+
+
+def run(config: ConfigDict) -> dict:
+    """Train the folds not yet finished (unless `pool_only`), then pool.
+
+    Returns metrics.json's content, or for the `full` protocol {"export": folder}.
+    """
+    exp = prepare(config)
+    _claim_workdir(exp)
+    if not config.pool_only:
+        if config.deterministic:
+            tf.config.experimental.enable_op_determinism()
+        strategy = distribute.get_strategy(config.strategy, config.tpu)
+        todo = protocols.select(exp.folds, config.folds)
+        with distribute.dtype_policy(distribute.precision_policy(config.strategy,
+                                                                 config.mixed_precision)):
+            for fold in todo:
+                if finished(exp, fold) is not None:
+                    logging.info("fold %s: finished earlier, skipped", fold.name)
+                    continue
+                logging.info("fold %s (%d of %d): training on %d subjects", fold.name,
+                             fold.index + 1, len(exp.folds), len(fold.train))
+                result = train_fold(exp, fold, strategy)
+                logging.info("fold %s: %d test clips, accuracy %s, %.0f s", fold.name,
+                             result["test_clips"], result["test_accuracy"], result["seconds"])
+    if config.protocol == "full":
+        path = os.path.join(exp.workdir, EXPORT_DIR)
+        if not os.path.exists(os.path.join(path, "model.json")):
+            raise ValueError(f"no exported model in {path}: train first (without --pool_only)")
+        return {"export": path}
+    return pool(exp)
+
+
+def summary(config: ConfigDict, result: dict) -> str:
+    """The lines the command line prints at the end."""
+    if "export" in result:
+        return f"exported the model to {result['export']}"
+    workdir = config.workdir or default_workdir(config)
+    return "\n".join([report.format_table(result),
+                      f"report: {os.path.join(workdir, report.REPORT)}",
+                      f"TensorBoard logs: tensorboard --logdir {workdir}"])
