@@ -95,6 +95,21 @@ class PreprocessConfig:
         }
 
 
+# Reader options that select other recordings or other labels of the same dataset
+# (SMIC's VIS camera, CASME II's 3-class cross-dataset labels): their output gets a
+# folder of its own, `smic-VIS`, `casme2-cross3`, beside the default one.
+FOLDER_OPTIONS = ("modality", "label_set")
+_DEFAULT_OPTION_VALUES = {"modality": "HS", "label_set": "paper5"}
+
+
+def dataset_folder(config: PreprocessConfig) -> str:
+    """The dataset's folder name under `out_dir`: `casme2`, `casme2-cross3`, `smic-VIS`."""
+    options = dict(config.reader_options)
+    tags = [str(options[k]) for k in FOLDER_OPTIONS
+            if k in options and options[k] != _DEFAULT_OPTION_VALUES[k]]
+    return "-".join([config.dataset, *tags])
+
+
 def output_dir(config: PreprocessConfig, result: ReadResult) -> str:
     """`<out_dir>/<dataset>/<variant>_T<T>`; `T25hz` when T follows each clip's fps."""
     if config.frame_interval is not None:
@@ -102,7 +117,7 @@ def output_dir(config: PreprocessConfig, result: ReadResult) -> str:
     else:
         intervals = {features.frame_interval_for_fps(c.fps) for c in result.clips}
         tag = f"T{intervals.pop()}" if len(intervals) == 1 else "T25hz"
-    return os.path.join(config.out_dir, config.dataset, f"{config.variant}_{tag}")
+    return os.path.join(config.out_dir, dataset_folder(config), f"{config.variant}_{tag}")
 
 
 def _settings_hash(settings: dict) -> str:
@@ -378,7 +393,6 @@ def run(config: PreprocessConfig, beam_args: Sequence[str] = (),
       result: clips already read (skips calling the reader).
     """
     result = result or read_dataset(config)
-    logging.info("%s", result.summary())
     if not result.clips:
         raise ValueError(f"{config.dataset}: no usable clips found under {config.data_dir}")
     folder = output_dir(config, result)

@@ -68,7 +68,8 @@ def reader_options(dataset: str) -> tuple[tuple[str, object], ...]:
     """The reader flags the user set, checked against what that reader takes."""
     read = datasets.reader_module(dataset).read
     accepted = inspect.signature(read).parameters
-    options = []
+    # A reader that can load the landmarks shipping with its data (CK+) follows --landmarks.
+    options = [("landmarks", _LANDMARKS.value)] if "landmarks" in accepted else []
     for name in _READER_FLAGS:
         value = flags.FLAGS[name].value
         if value is None:
@@ -96,8 +97,9 @@ def main(argv):
         reader_options=reader_options(_DATASET.value),
         overwrite=_OVERWRITE.value,
     )
-    manifest = pipeline.run(config, beam_args)
-    print(pipeline.describe(manifest))
+    found = pipeline.read_dataset(config)
+    print(found.summary())
+    print(pipeline.describe(pipeline.run(config, beam_args, result=found)))
 
 
 def _parse(argv):

@@ -288,7 +288,8 @@ def train_fold(exp: Experiment, fold: protocols.Fold, strategy: tf.distribute.St
     with strategy.scope():
         cnn = _compile(models.build_cnn(config.variant, num_classes, config.cnn.dropout),
                        config.cnn, config)
-    cnn_history = cnn.fit(maps, epochs=config.cnn.epochs, validation_data=val_maps,
+    # shuffle=False: the tf.data pipeline shuffles (Keras cannot shuffle a dataset).
+    cnn_history = cnn.fit(maps, epochs=config.cnn.epochs, validation_data=val_maps, shuffle=False,
                           callbacks=_callbacks(os.path.join(logdir, "cnn")), verbose=config.verbose)
     cnn.save(os.path.join(fold_dir, "cnn.keras"))
     report.write_map_samples(os.path.join(logdir, "inputs"), _map_samples(train, classes))
@@ -312,7 +313,7 @@ def train_fold(exp: Experiment, fold: protocols.Fold, strategy: tf.distribute.St
     with strategy.scope():
         lstm = _compile(models.build_lstm(config.variant, num_classes), config.lstm, config)
     lstm_history = lstm.fit(sequences, epochs=config.lstm.epochs, validation_data=val_sequences,
-                            callbacks=_callbacks(os.path.join(logdir, "lstm")),
+                            shuffle=False, callbacks=_callbacks(os.path.join(logdir, "lstm")),
                             verbose=config.verbose)
     lstm.save(os.path.join(fold_dir, "lstm.keras"))
 

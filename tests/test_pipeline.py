@@ -100,6 +100,17 @@ def test_variant_and_frame_interval_name_the_folder(tmp_path):
     assert rec.maps.shape == (4, 68, 68) and rec.variant == "lfm"
 
 
+def test_label_sets_and_cameras_get_folders_of_their_own():
+    def folder(**options):
+        config = pipeline.PreprocessConfig(dataset="casme2", data_dir=None,
+                                           reader_options=tuple(options.items()))
+        return pipeline.dataset_folder(config)
+    assert folder() == "casme2"
+    assert folder(label_set="paper5") == "casme2"
+    assert folder(label_set="cross3", coding_file="x.xlsx") == "casme2-cross3"
+    assert folder(modality="VIS") == "casme2-VIS"
+
+
 def test_rerun_skips_complete_subjects_and_redoes_damaged_ones(tmp_path):
     config = _config(tmp_path)
     result = _result()

@@ -253,7 +253,8 @@ def test_full_protocol_exports_models_for_inference(tmp_path):
                                         42, 43, 45, 47, 48, 51, 54, 57]
     assert set(info["versions"]) == {"lfm_tf", "tensorflow", "keras"}
     window = np.full((2, 24, 21, 21), 127, np.uint8)
-    served = tf.saved_model.load(os.path.join(out, "saved_model")).serve(window).numpy()
+    saved_model = tf.saved_model.load(os.path.join(out, "saved_model"))
+    served = saved_model.serve(window).numpy()
     np.testing.assert_allclose(served.sum(axis=1), 1.0, atol=1e-5)
     keras_probs = keras.saving.load_model(os.path.join(out, "classifier.keras")).predict(
         window, verbose=0)
