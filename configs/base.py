@@ -28,8 +28,13 @@ def get_config(arg: str | None = None) -> ConfigDict:
 
     # Where the data is and where results go.
     config.tfrecord_dir = "tfrecords"   # preprocess's --out_dir, or a folder with manifest.json
+    # The dataset's folder under tfrecord_dir: "" = its own (`smic`), except that
+    # cross-dataset CASME II reads `casme2-cross3` (--label_set=cross3, Table 7's
+    # 3 classes). Another, e.g. "smic-VIS" for the VIS camera.
+    config.dataset_folder = ""
     config.frame_tag = ""               # which <variant>_<tag> folder ("T8"); "" = the only one
     config.target_tfrecord_dir = ""     # cross: root of the target's TFRecords ("" = tfrecord_dir)
+    config.target_folder = ""
     config.target_frame_tag = ""
     config.workdir = ""                 # "" = runs/<dataset>_<protocol>_<variant>
 

@@ -4,7 +4,8 @@ r"""CASME II, leave-one-subject-out, the paper's 5 classes (Table 3, Table 5).
   python -m lfm_tf.train --dataset=casme2 --variant=clfm
 
 T = 8 (200 fps -> 25 Hz); 26 subjects -> 26 folds. Cross-dataset with SMIC
-(Table 7) uses the 3-class mapping instead: see pipelines/table7.sh.
+(Table 7) reads the 3-class labels in casme2-cross3/ instead (preprocess with
+--label_set=cross3): see pipelines/table7.sh.
 """
 
 from configs import base

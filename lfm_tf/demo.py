@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from lfm_tf import pipeline, trainer
 
@@ -29,6 +29,8 @@ def main(argv):
     start = time.time()
     tfrecords = os.path.join(_OUT.value, "tfrecords")
     workdir = os.path.join(_OUT.value, "workdir")
+    # Beam's own progress messages would drown the demo's few lines.
+    logging.set_verbosity(logging.WARNING)
     manifest = pipeline.run(
         pipeline.PreprocessConfig(
             dataset="synthetic", data_dir=None, out_dir=tfrecords, variant="clfm",
@@ -37,6 +39,7 @@ def main(argv):
                             ("clips_per_class", _CLIPS.value), ("seed", _SEED.value))),
         # The clips are in memory: one in-process worker beats starting processes.
         beam_args=["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    logging.set_verbosity(logging.INFO)
     print(pipeline.describe(manifest), flush=True)
 
     # A fresh run every time, so the printed time is the whole protocol's; only a

@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from lfm_tf import features, pipeline, records
+from lfm_tf.datasets import specs
 
 AUTOTUNE = tf.data.AUTOTUNE
 CLASS_WEIGHTINGS = ("balanced", "none")
@@ -90,18 +91,31 @@ def natural_key(text: str) -> tuple:
     return tuple(parts)
 
 
-def locate_folder(tfrecord_dir: str, dataset: str, variant: str, tag: str = "") -> str:
-    """The preprocessing output folder of `dataset` and `variant`.
+def preprocess_command(folder_name: str, variant: str, out_dir: str) -> str:
+    """The preprocessing command that writes `<out_dir>/<folder_name>/<variant>_T*`.
+
+    Folder names carry the reader options that select other labels or recordings
+    (`casme2-cross3`, `smic-VIS`; see `pipeline.dataset_folder`)."""
+    dataset, *tags = folder_name.split("-")
+    options = "".join(f" --modality={t}" if t in specs.SMIC_FPS else f" --label_set={t}"
+                      for t in tags)
+    return (f"python -m lfm_tf.preprocess --dataset={dataset}{options} --variant={variant} "
+            f"--out_dir={out_dir}")
+
+
+def locate_folder(tfrecord_dir: str, folder_name: str, variant: str, tag: str = "") -> str:
+    """The preprocessing output folder `<tfrecord_dir>/<folder_name>/<variant>_<tag>`.
 
     `tfrecord_dir` is the root preprocessing wrote to (`--out_dir`), or directly a
-    folder that holds a manifest. With `tag` empty the one `<variant>_T*` folder
-    under `<tfrecord_dir>/<dataset>` is taken; several are an error that names them.
+    folder that holds a manifest. `folder_name` is the dataset's folder under it
+    (`smic`, `casme2-cross3`). With `tag` empty the one `<variant>_T*` folder is
+    taken; several are an error that names them.
     """
     if os.path.exists(os.path.join(tfrecord_dir, pipeline.MANIFEST)):
         return tfrecord_dir
-    advice = (f"run `python -m lfm_tf.preprocess --dataset={dataset} --variant={variant} "
-              f"--out_dir={tfrecord_dir}` first, or point --tfrecord_dir at its output")
-    root = os.path.join(tfrecord_dir, dataset)
+    advice = (f"run `{preprocess_command(folder_name, variant, tfrecord_dir)}` first, "
+              f"or point --tfrecord_dir at its output")
+    root = os.path.join(tfrecord_dir, folder_name)
     if tag:
         folder = os.path.join(root, f"{variant}_{tag}")
         if not os.path.isdir(folder):
@@ -109,18 +123,19 @@ def locate_folder(tfrecord_dir: str, dataset: str, variant: str, tag: str = "") 
         return folder
     found = sorted(p for p in glob.glob(os.path.join(root, f"{variant}_T*")) if os.path.isdir(p))
     if not found:
-        raise FileNotFoundError(f"no {variant} TFRecords for {dataset} under {root}: {advice}")
+        raise FileNotFoundError(f"no {variant} TFRecords for {folder_name} under {root}: {advice}")
     if len(found) > 1:
         tags = [os.path.basename(p).split("_", 1)[1] for p in found]
-        raise ValueError(f"several {variant} folders for {dataset} ({', '.join(found)}): "
+        raise ValueError(f"several {variant} folders for {folder_name} ({', '.join(found)}): "
                          f"choose one with --config.frame_tag (one of {tags})")
     return found[0]
 
 
-def open_folder(tfrecord_dir: str, dataset: str, variant: str, tag: str = "") -> RecordFolder:
-    """Locate a folder and check it before training: manifest present and matching
-    the files byte for byte, clips present, every class with clips, right variant."""
-    path = locate_folder(tfrecord_dir, dataset, variant, tag)
+def open_folder(tfrecord_dir: str, folder_name: str, variant: str, tag: str = "") -> RecordFolder:
+    """Locate a folder (`locate_folder`) and check it before training: manifest
+    present and matching the files byte for byte, clips present, every class with
+    clips, the right variant."""
+    path = locate_folder(tfrecord_dir, folder_name, variant, tag)
     manifest = pipeline.load_manifest(path)
     folder = RecordFolder(path, manifest)
     rerun = f"re-run preprocessing for {folder.dataset} into a fresh --out_dir"
@@ -215,7 +230,8 @@ def _weighted(weights: np.ndarray):
 
 
 def map_dataset(clips: tf.data.Dataset, batch_size: int, weights: np.ndarray, *,
-                num_maps: int, seed: int | None, window_only: bool = False) -> tf.data.Dataset:
+                num_maps: int, seed: int | None, window_only: bool = False,
+                drop_remainder: bool = False) -> tf.data.Dataset:
     """Stage 1: single maps, each labelled with its clip's label.
 
     Args:
@@ -225,6 +241,7 @@ def map_dataset(clips: tf.data.Dataset, batch_size: int, weights: np.ndarray, *,
       num_maps: how many maps the clips hold (the shuffle buffer holds them all).
       seed: shuffle seed; None for no shuffling (evaluation).
       window_only: use only each clip's 24-map window instead of all its maps.
+      drop_remainder: drop the last partial batch (several replicas: see trainer).
     """
     def to_maps(clip):
         maps = select_window(clip["maps"]) if window_only else clip["maps"]
@@ -241,7 +258,7 @@ def map_dataset(clips: tf.data.Dataset, batch_size: int, weights: np.ndarray, *,
     # No repeat: Keras runs one pass per epoch, so epochs stay exact without
     # steps_per_epoch. Cheap per-element work after the shuffle, in parallel.
     ds = ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE)
-    return ds.batch(batch_size).prefetch(AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
 
 
 def window_dataset(clips: tf.data.Dataset, batch_size: int, num_clips: int,
@@ -253,7 +270,8 @@ def window_dataset(clips: tf.data.Dataset, batch_size: int, num_clips: int,
 
 
 def embedding_dataset(embeddings: np.ndarray, labels: np.ndarray, batch_size: int,
-                      weights: np.ndarray, seed: int | None) -> tf.data.Dataset:
+                      weights: np.ndarray, seed: int | None,
+                      drop_remainder: bool = False) -> tf.data.Dataset:
     """Stage 2: cached FC1 embeddings of clip windows, (batch, 24, F), with labels.
 
     The CNN is frozen in stage 2, so the embeddings are computed once per fold and
@@ -264,4 +282,4 @@ def embedding_dataset(embeddings: np.ndarray, labels: np.ndarray, batch_size: in
     if seed is not None:
         ds = ds.shuffle(max(len(labels), 1), seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE)
-    return ds.batch(batch_size).prefetch(AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)

@@ -106,7 +106,8 @@ def cross(source: RecordFolder, target: RecordFolder) -> list[Fold]:
         raise ValueError(
             f"cross-dataset needs the same classes on both sides: {source.path} has "
             f"{list(source.classes)}, {target.path} has {list(target.classes)}: preprocess "
-            f"CASME II with --label_set=cross3 (into its own --out_dir) and pass that folder")
+            f"CASME II with --label_set=cross3 (into casme2-cross3/, which --protocol=cross "
+            f"reads by default)")
     if source.dataset == target.dataset:
         raise ValueError(f"cross-dataset needs two datasets, got {source.dataset} twice")
     return [Fold(index=0, name=f"{source.dataset}_to_{target.dataset}",

@@ -204,43 +204,51 @@ def _confusion_lines(percent, classes) -> list[str]:
     return _md_table(header, rows)
 
 
+def _published(value) -> str:
+    """A published score with the precision it was printed with (0.77, 0.7134)."""
+    if value is None:
+        return ""
+    return f"{value:.2f}" if abs(value * 100 - round(value * 100)) < 1e-9 else f"{value:.4f}"
+
+
 def score_table(result: dict, setting: Mapping, paper: dict | None) -> list[str]:
-    """The headline table: this run, chance, and the paper's published numbers."""
+    """The headline table in the paper's layout: this run, then the paper's
+    published row for the same setting, then the chance levels."""
     variant = VARIANT_TITLES.get(setting["variant"], setting["variant"])
-    chance = result["chance"]
-    if setting["protocol"] == "composite":
+    ours, theirs = f"This run: {variant}", (f"Paper, published ({paper['source']}): {variant}"
+                                            if paper else "")
+    if setting["protocol"] == "composite":  # Table 6
         sources = ("smic", "casme2", "samm")
         header = ["", "Composite UF1", "UAR"] + [f"{DATASET_TITLES[s]} {m}" for s in sources
                                                 for m in ("UF1", "UAR")]
 
-        def row(name, overall, per):
-            cells = [name, _num(overall.get("uf1")), _num(overall.get("uar"))]
+        def row(name, overall, per, fmt):
+            cells = [name, fmt(overall.get("uf1")), fmt(overall.get("uar"))]
             for s in sources:
-                cells += [_num(per.get(s, {}).get("uf1")), _num(per.get(s, {}).get("uar"))]
+                cells += [fmt(per.get(s, {}).get("uf1")), fmt(per.get(s, {}).get("uar"))]
             return cells
 
-        rows = [row(f"This run: {variant}", result, result.get("per_dataset", {}))]
+        rows = [row(ours, result, result.get("per_dataset", {}), _num)]
         if paper:
-            rows.append(row(f"Paper, published ({paper['source']}): {variant}", paper,
-                            paper["per_dataset"]))
-        lines = _md_table(header, rows)
-        lines.append("")
+            rows.append(row(theirs, paper, paper["per_dataset"], _published))
+        lines = _md_table(header, rows) + [""]
         lines += _md_table(["", "Accuracy", "F1-score", "UF1", "UAR"],
-                           [[f"This run: {variant}"] + _score_cells(result)])
-    elif setting["protocol"] == "cross":
-        title = f"{DATASET_TITLES.get(setting['dataset'])} -> {DATASET_TITLES.get(setting['target'])}"
-        rows = [[f"This run: {variant}, w/o DA", f"{_num(result['f1'])} / {_pct(result['accuracy'])}",
+                           [[ours] + _score_cells(result)])
+    elif setting["protocol"] == "cross":  # Table 7
+        title = (f"{DATASET_TITLES.get(setting['dataset'], setting['dataset'])} -> "
+                 f"{DATASET_TITLES.get(setting['target'], setting['target'])}")
+        rows = [[f"{ours}, w/o DA", f"{_num(result['f1'])} / {_pct(result['accuracy'])}",
                  _num(result["uf1"]), _num(result["uar"])]]
         if paper:
-            rows.append([f"Paper, published ({paper['source']}): {variant}, w/o DA",
-                         f"{_num(paper['f1'])} / {_pct(paper['accuracy'])}", "", ""])
+            rows.append([f"{theirs}, w/o DA",
+                         f"{_published(paper['f1'])} / {_pct(paper['accuracy'])}", "", ""])
         lines = _md_table(["", f"{title}: mean F1 / accuracy", "UF1", "UAR"], rows)
-    else:
-        rows = [[f"This run: {variant}"] + _score_cells(result)]
+    else:  # Tables 3 and 8
+        rows = [[ours] + _score_cells(result)]
         if paper:
-            rows.append([f"Paper, published ({paper['source']}): {variant}"]
-                        + [_pct(paper.get("accuracy")), _num(paper.get("f1")), "", ""])
+            rows.append([theirs, _pct(paper.get("accuracy")), _published(paper.get("f1")), "", ""])
         lines = _md_table(["", "Accuracy", "F1-score", "UF1", "UAR"], rows)
+    chance = result["chance"]
     lines += ["", f"Chance on this truth: uniform guessing {_pct(chance['uniform_accuracy'])} "
                   f"accuracy and {_num(chance['uniform_uar'])} UAR; always the majority class "
                   f"{_pct(chance['majority_class_accuracy'])} accuracy, "
@@ -254,19 +262,31 @@ def _score_cells(result: Mapping) -> list[str]:
 
 
 def format_table(result: dict) -> str:
-    """A few plain lines for the terminal, from metrics.json's content."""
-    title = _title(result["setting"])
-    lines = [title, f"{'':<28}{'Accuracy':>10}{'F1':>8}{'UF1':>8}{'UAR':>8}  clips"]
-    entries = [("this run", result)] + sorted(result.get("per_dataset", {}).items())
-    for name, r in entries:
-        lines.append(f"{name:<28}{_pct(r['accuracy']):>10}{r['f1']:>8.4f}{r['uf1']:>8.4f}"
-                     f"{r['uar']:>8.4f}  {r['num_clips']}")
+    """A few plain lines for the terminal, from metrics.json's content; the
+    paper's published numbers for the setting, if any, on their own labelled lines."""
+    setting = result["setting"]
+    lines = [_title(setting), f"{'':<32}{'Accuracy':>10}{'F1':>8}{'UF1':>8}{'UAR':>8}  clips"]
+
+    def line(name, r, fmt=lambda v: "" if v is None else f"{v:.4f}", clips=""):
+        return (f"{name:<32}{_pct(r.get('accuracy')):>10}{fmt(r.get('f1')):>8}"
+                f"{fmt(r.get('uf1')):>8}{fmt(r.get('uar')):>8}  {clips}").rstrip()
+
+    lines.append(line("this run", result, clips=result["num_clips"]))
+    for source, r in sorted(result.get("per_dataset", {}).items()):
+        lines.append(line(f"  {source}", r, clips=r["num_clips"]))
     c = result["chance"]
-    lines.append(f"{'chance (uniform guess)':<28}{_pct(c['uniform_accuracy']):>10}{'':>16}"
-                 f"{c['uniform_uar']:>8.4f}")
-    lines.append(f"{'chance (majority class)':<28}{_pct(c['majority_class_accuracy']):>10}"
-                 f"{c['majority_class_f1']:>8.4f}{c['majority_class_uf1']:>8.4f}"
-                 f"{c['majority_class_uar']:>8.4f}")
+    lines.append(line("chance (uniform guess)", {"accuracy": c["uniform_accuracy"],
+                                                 "uar": c["uniform_uar"]}))
+    lines.append(line("chance (majority class)", {
+        "accuracy": c["majority_class_accuracy"], "f1": c["majority_class_f1"],
+        "uf1": c["majority_class_uf1"], "uar": c["majority_class_uar"]}))
+    paper = paper_result(setting["dataset"], setting["protocol"], setting["variant"],
+                         result["classes"], setting.get("target", ""))
+    if paper:
+        lines.append(line(f"paper, published ({paper['source'].split(' and ')[0]})", paper,
+                          _published))
+        for source, r in sorted(paper.get("per_dataset", {}).items()):
+            lines.append(line(f"  {source}, published", r, _published))
     folds = result["folds"]
     if folds["missing"]:
         lines.append(f"partial: {len(folds['finished'])} of {folds['total']} folds finished")
@@ -409,13 +429,14 @@ def flat_hparams(config: Mapping, prefix: str = "") -> dict:
 def write_tensorboard(logdir: str, result: dict, config: Mapping, png: bytes) -> None:
     """The run's scores, confusion image and HParams (TensorBoard's HParams plugin)."""
     hparams = flat_hparams(config)
+    trial = os.path.basename(os.path.normpath(config.get("workdir") or "run"))
     scores = {name: result[name] for name in SCORES}
     for source, r in result.get("per_dataset", {}).items():
         scores.update({f"{source}/{name}": r[name] for name in ("uf1", "uar")})
     with tf.summary.create_file_writer(logdir).as_default():
         hp.hparams_config(hparams=[hp.HParam(k) for k in hparams],
                           metrics=[hp.Metric(f"scores/{k}") for k in scores])
-        hp.hparams(hparams, trial_id=os.path.basename(os.path.dirname(os.path.normpath(logdir))))
+        hp.hparams(hparams, trial_id=trial)
         for name, value in scores.items():
             tf.summary.scalar(f"scores/{name}", value, step=0)
         tf.summary.image("confusion_matrix", tf.image.decode_png(png, channels=3)[None], step=0)

@@ -2,8 +2,7 @@ r"""Run the paper's experiment for a dataset, from its per-subject TFRecords.
 
   python -m lfm_tf.train --dataset=smic                    # LOSO, CLFM
   python -m lfm_tf.train --dataset=casme2 --variant=lfm --config.cnn.epochs=30
-  python -m lfm_tf.train --dataset=casme2 --target=smic \
-      --tfrecord_dir=tfrecords_cross3 --target_tfrecord_dir=tfrecords
+  python -m lfm_tf.train --dataset=casme2 --target=smic    # Table 7, 3 classes
   python -m lfm_tf.train --dataset=smic --folds=0-7        # on one machine ...
   python -m lfm_tf.train --dataset=smic --folds=8-15       # ... and another
   python -m lfm_tf.train --dataset=smic --pool_only        # then the report
@@ -63,11 +62,20 @@ def main(argv):
     print(trainer.summary(config, trainer.run(config)))
 
 
+def _parse(argv):
+    try:
+        return app.parse_flags_with_usage(argv)
+    except (AttributeError, KeyError) as err:
+        # How config_flags reports a --config.<field> that the config does not have.
+        text = " ".join(str(err).replace("\\n", " ").replace("\\'", "").strip("'").split())
+        sys.exit(f"error: no such config field: {text}")
+
+
 def run():
     try:
         # config_flags reads sys.argv itself to find the overrides.
         sys.argv = trainer.argv_with_config(sys.argv)
-        app.run(main)
+        app.run(main, flags_parser=_parse)
     except (ValueError, FileNotFoundError) as err:
         # Bad input deserves one clear line, not a traceback.
         logging.error("%s", err)

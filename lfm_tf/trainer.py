@@ -47,11 +47,15 @@ RESULT_FILE = "result.json"
 EXPORT_DIR = "export"
 CNN_MAPS = ("all", "window")
 JIT_CHOICES = {"auto": "auto", "true": True, "false": False}
+# Cross-dataset (Table 7) needs the same 3 classes on both sides; CASME II gets
+# them from preprocessing with --label_set=cross3, which writes `casme2-cross3`.
+CROSS_FOLDERS = {"casme2": "casme2-cross3"}
 
 # Fields that say how or where to run, not what the experiment is: folds trained
 # with other values of these still belong to the same run.
 _EXECUTION_FIELDS = ("workdir", "folds", "pool_only", "strategy", "tpu", "jit_compile",
-                     "mixed_precision", "tfrecord_dir", "target_tfrecord_dir", "verbose")
+                     "mixed_precision", "tfrecord_dir", "target_tfrecord_dir", "dataset_folder",
+                     "target_folder", "verbose")
 
 
 @dataclasses.dataclass
@@ -90,6 +94,9 @@ class Experiment:
 def config_file(name: str) -> str:
     """Path of `configs/<name>.py`, importable as `configs.<name>` (configs import
     `configs.base`)."""
+    if not os.path.isdir(CONFIG_DIR):
+        raise ValueError(f"no configs/ beside the lfm_tf package ({CONFIG_DIR}): install it "
+                         f"editable (pip install -e .) or pass --config=<config file>")
     path = os.path.join(CONFIG_DIR, f"{name}.py")
     if not os.path.exists(path):
         known = sorted(f[:-3] for f in os.listdir(CONFIG_DIR)
@@ -111,7 +118,7 @@ def argv_with_config(argv: list[str]) -> list[str]:
     for k, arg in enumerate(argv[1:], start=1):
         match = re.match(r"^--?dataset(?:=(.*))?$", arg)
         if match:
-            name = match.group(1) if match.group(1) is not None else argv[k + 1]
+            name = match.group(1) if match.group(1) is not None else (argv[k + 1:] or [""])[0]
             return [argv[0], f"--config={config_file(name)}", *argv[1:]]
     raise ValueError("say what to train: --dataset=<name> (configs/<name>.py) or --config=<file>")
 
@@ -147,27 +154,47 @@ def _check_config(config: ConfigDict) -> None:
     for stage in ("cnn", "lstm"):
         if config[stage].epochs < 1 or config[stage].batch_size < 1:
             raise ValueError(f"--config.{stage}.epochs and batch_size must be at least 1")
+        try:
+            _optimizer(config[stage])
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"--config.{stage}.optimizer={config[stage].optimizer!r}: {err}; "
+                             f"use a keras.optimizers name such as adam or sgd") from None
+
+
+def dataset_folder(dataset: str, protocol: str, override: str = "") -> str:
+    """The dataset's folder under the TFRecord root: `override` if set, else the
+    dataset's own folder, but for cross-dataset CASME II the one with the 3-class
+    labels of Table 7 (preprocessed with --label_set=cross3)."""
+    if override:
+        return override
+    return CROSS_FOLDERS.get(dataset, dataset) if protocol == "cross" else dataset
 
 
 def prepare(config: ConfigDict) -> Experiment:
     """Check the config and the data and build the folds; trains nothing."""
     _check_config(config)
-    source = input_pipeline.open_folder(config.tfrecord_dir, config.dataset, config.variant,
-                                        config.frame_tag)
+    source = input_pipeline.open_folder(
+        config.tfrecord_dir, dataset_folder(config.dataset, config.protocol, config.dataset_folder),
+        config.variant, config.frame_tag)
     if source.dataset != config.dataset:
         raise ValueError(f"{source.path} holds {source.dataset}, not {config.dataset}: "
                          f"fix --tfrecord_dir or --dataset")
     target = None
     if config.protocol == "cross":
-        target = input_pipeline.open_folder(config.target_tfrecord_dir or config.tfrecord_dir,
-                                            config.target, config.variant, config.target_frame_tag)
+        target = input_pipeline.open_folder(
+            config.target_tfrecord_dir or config.tfrecord_dir,
+            dataset_folder(config.target, config.protocol, config.target_folder),
+            config.variant, config.target_frame_tag)
+        if target.dataset != config.target:
+            raise ValueError(f"{target.path} holds {target.dataset}, not {config.target}: "
+                             f"fix --target_tfrecord_dir or --target")
     folds = protocols.make_folds(config.protocol, source, target, config.num_folds, config.seed)
     return Experiment(config, source, target, folds, config.workdir or default_workdir(config))
 
 
-def _claim_workdir(exp: Experiment) -> None:
-    """Write run.json, or check that the workdir holds this same experiment."""
-    os.makedirs(exp.workdir, exist_ok=True)
+def _claim_workdir(exp: Experiment, create: bool) -> None:
+    """Check that the workdir holds this same experiment, or (`create`) start it
+    there by writing run.json."""
     path = os.path.join(exp.workdir, RUN_FILE)
     record = exp.record()
     if os.path.exists(path):
@@ -176,8 +203,9 @@ def _claim_workdir(exp: Experiment) -> None:
         if previous["fingerprint"] != record["fingerprint"]:
             raise ValueError(f"{exp.workdir} holds a run with other settings or data "
                              f"({_differences(previous, record)}): use another --workdir")
-        return
-    _write_json(path, record)
+    elif create:
+        os.makedirs(exp.workdir, exist_ok=True)
+        _write_json(path, record)
 
 
 def _differences(a: dict, b: dict) -> str:
@@ -233,6 +261,28 @@ def window_embedder(cnn: keras.Model, window: int = features.WINDOW_LENGTH) -> k
     return model
 
 
+def predict(model: keras.Model, dataset: tf.data.Dataset) -> np.ndarray:
+    """Inference on one device, the model called outside the strategy.
+
+    Under several replicas a last batch smaller than the replica count would
+    leave a replica empty, which some kernels reject; inference is a small part
+    of the work (each clip once), so it runs undistributed on the mirrored
+    weights, and eagerly: a few large batches, nothing worth tracing."""
+    return np.concatenate([np.asarray(model(x, training=False)) for x in dataset])
+
+
+def _whole_batches(fold: str, count: int, batch_size: int, replicas: int, what: str,
+                   field: str) -> bool:
+    """drop_remainder for a training set: with several replicas every batch is kept
+    whole (see `predict`), which needs at least one full batch."""
+    if replicas == 1:
+        return False
+    if count < batch_size:
+        raise ValueError(f"fold {fold}: {count} training {what}, fewer than one batch of {batch_size} "
+                         f"for {replicas} replicas: lower --config.{field}")
+    return True
+
+
 def _callbacks(logdir: str) -> list:
     return [keras.callbacks.TensorBoard(logdir, write_graph=False, profile_batch=0)]
 
@@ -249,6 +299,84 @@ def _map_samples(clips: tf.data.Dataset, classes) -> dict[str, np.ndarray]:
     return samples
 
 
+@dataclasses.dataclass
+class _Clips:
+    """Some subjects' clips, parsed and cached, with their ids and labels."""
+
+    data: tf.data.Dataset
+    table: dict[str, np.ndarray]
+
+    @classmethod
+    def read(cls, files, map_size: int) -> "_Clips":
+        data = input_pipeline.read_clips(files, map_size)
+        return cls(data, input_pipeline.clip_table(data))
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.table["label"]
+
+    def num_maps(self, window_only: bool) -> int:
+        if window_only:
+            return len(self.labels) * features.WINDOW_LENGTH
+        return int(self.table["num_maps"].sum())
+
+    def per_class(self, num_classes: int, maps: bool = False, window_only: bool = False):
+        """Clips (or maps) per class."""
+        if not maps:
+            return np.bincount(self.labels, minlength=num_classes)
+        each = (np.full(len(self.labels), features.WINDOW_LENGTH) if window_only
+                else self.table["num_maps"])
+        return np.bincount(self.labels, weights=each, minlength=num_classes)
+
+
+def _train_cnn(exp: Experiment, fold, train: _Clips, validation: _Clips | None,
+               strategy, logdir: str):
+    """Stage 1: the CNN of Table 1 on single maps, each with its clip's label."""
+    config, stage = exp.config, exp.config.cnn
+    window_only = stage.maps == "window"
+    replicas = strategy.num_replicas_in_sync
+    weights = input_pipeline.class_weights(
+        train.per_class(len(exp.classes), maps=True, window_only=window_only),
+        config.class_weight)
+    num_maps = train.num_maps(window_only)
+    maps = input_pipeline.map_dataset(
+        train.data, stage.batch_size, weights, num_maps=num_maps, seed=config.seed,
+        window_only=window_only, drop_remainder=_whole_batches(
+            fold.name, num_maps, stage.batch_size, replicas, "maps", "cnn.batch_size"))
+    val_maps = None if validation is None else input_pipeline.map_dataset(
+        validation.data, stage.batch_size, weights, num_maps=validation.num_maps(window_only),
+        seed=None, window_only=window_only, drop_remainder=replicas > 1)
+    with strategy.scope():
+        cnn = _compile(models.build_cnn(config.variant, len(exp.classes), stage.dropout),
+                       stage, config)
+    # shuffle=False: the tf.data pipeline shuffles (Keras cannot shuffle a dataset).
+    history = cnn.fit(maps, epochs=stage.epochs, validation_data=val_maps, shuffle=False,
+                      callbacks=_callbacks(os.path.join(logdir, "cnn")), verbose=config.verbose)
+    return cnn, history
+
+
+def _train_lstm(exp: Experiment, fold, train: tuple[np.ndarray, np.ndarray],
+                validation: tuple[np.ndarray, np.ndarray] | None, strategy, logdir: str):
+    """Stage 2: the LSTM of Table 2 on (embeddings, labels) of clip windows."""
+    config, stage = exp.config, exp.config.lstm
+    replicas = strategy.num_replicas_in_sync
+    embeddings, labels = train
+    weights = input_pipeline.class_weights(np.bincount(labels, minlength=len(exp.classes)),
+                                           config.class_weight)
+    sequences = input_pipeline.embedding_dataset(
+        embeddings, labels, stage.batch_size, weights, config.seed,
+        drop_remainder=_whole_batches(fold.name, len(labels), stage.batch_size, replicas,
+                                      "clips", "lstm.batch_size"))
+    val_sequences = None if validation is None else input_pipeline.embedding_dataset(
+        *validation, stage.batch_size, weights, seed=None, drop_remainder=replicas > 1)
+    with strategy.scope():
+        lstm = _compile(models.build_lstm(config.variant, len(exp.classes)), stage, config)
+    history = lstm.fit(sequences, epochs=stage.epochs, validation_data=val_sequences,
+                       shuffle=False, callbacks=_callbacks(os.path.join(logdir, "lstm")),
+                       verbose=config.verbose)
+    return lstm, history
+
+
 def train_fold(exp: Experiment, fold: protocols.Fold, strategy: tf.distribute.Strategy) -> dict:
     """Train and test one fold; writes its models, logs, predictions and result."""
     config, classes = exp.config, exp.classes
@@ -258,76 +386,42 @@ def train_fold(exp: Experiment, fold: protocols.Fold, strategy: tf.distribute.St
     logdir = os.path.join(fold_dir, "tensorboard")
     os.makedirs(fold_dir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    num_classes = len(classes)
 
-    train = input_pipeline.read_clips(fold.train, exp.map_size)
-    table = input_pipeline.clip_table(train)
-    clips_per_class = np.bincount(table["label"], minlength=num_classes)
-    maps_per_class = np.bincount(
-        table["label"], minlength=num_classes,
-        weights=(np.full(len(table["label"]), features.WINDOW_LENGTH)
-                 if config.cnn.maps == "window" else table["num_maps"]))
+    train = _Clips.read(fold.train, exp.map_size)
+    validation = _Clips.read(fold.validation, exp.map_size) if fold.validation else None
+    clips_per_class = train.per_class(len(classes))
     lacking = [name for name, n in zip(classes, clips_per_class) if n == 0]
     if lacking:
         logging.warning("fold %s: no training clips of %s", fold.name, ", ".join(lacking))
-    validation = val_table = None
-    if fold.validation:
-        validation = input_pipeline.read_clips(fold.validation, exp.map_size)
-        val_table = input_pipeline.clip_table(validation)
 
-    # Stage 1: the CNN on single maps.
-    window_only = config.cnn.maps == "window"
-    weights = input_pipeline.class_weights(maps_per_class, config.class_weight)
-    maps = input_pipeline.map_dataset(train, config.cnn.batch_size, weights,
-                                      num_maps=int(maps_per_class.sum()), seed=config.seed,
-                                      window_only=window_only)
-    val_maps = None if validation is None else input_pipeline.map_dataset(
-        validation, config.cnn.batch_size, weights, seed=None, window_only=window_only,
-        num_maps=len(val_table["label"]) * features.WINDOW_LENGTH if window_only
-        else int(val_table["num_maps"].sum()))
-    with strategy.scope():
-        cnn = _compile(models.build_cnn(config.variant, num_classes, config.cnn.dropout),
-                       config.cnn, config)
-    # shuffle=False: the tf.data pipeline shuffles (Keras cannot shuffle a dataset).
-    cnn_history = cnn.fit(maps, epochs=config.cnn.epochs, validation_data=val_maps, shuffle=False,
-                          callbacks=_callbacks(os.path.join(logdir, "cnn")), verbose=config.verbose)
+    cnn, cnn_history = _train_cnn(exp, fold, train, validation, strategy, logdir)
     cnn.save(os.path.join(fold_dir, "cnn.keras"))
-    report.write_map_samples(os.path.join(logdir, "inputs"), _map_samples(train, classes))
+    report.write_map_samples(os.path.join(logdir, "inputs"), _map_samples(train.data, classes))
 
-    # Stage 2: the LSTM on the frozen CNN's FC1 embeddings, computed once per clip.
+    # Stage 2 reads each clip's window through the frozen CNN once, here.
     with strategy.scope():
         embedder = window_embedder(cnn)
 
-    def embed(clips, num_clips):
-        return embedder.predict(
-            input_pipeline.window_dataset(clips, config.cnn.batch_size, num_clips), verbose=0)
+    def embed(clips: _Clips) -> tuple[np.ndarray, np.ndarray]:
+        windows = input_pipeline.window_dataset(clips.data, config.cnn.batch_size,
+                                                len(clips.labels))
+        return predict(embedder, windows), clips.labels
 
-    weights = input_pipeline.class_weights(clips_per_class, config.class_weight)
-    sequences = input_pipeline.embedding_dataset(embed(train, len(table["label"])), table["label"],
-                                                 config.lstm.batch_size, weights, config.seed)
-    val_sequences = None
-    if validation is not None:
-        val_sequences = input_pipeline.embedding_dataset(
-            embed(validation, len(val_table["label"])), val_table["label"],
-            config.lstm.batch_size, weights, seed=None)
-    with strategy.scope():
-        lstm = _compile(models.build_lstm(config.variant, num_classes), config.lstm, config)
-    lstm_history = lstm.fit(sequences, epochs=config.lstm.epochs, validation_data=val_sequences,
-                            shuffle=False, callbacks=_callbacks(os.path.join(logdir, "lstm")),
-                            verbose=config.verbose)
+    lstm, lstm_history = _train_lstm(exp, fold, embed(train),
+                                     embed(validation) if validation else None, strategy, logdir)
     lstm.save(os.path.join(fold_dir, "lstm.keras"))
 
     # Test: the test subjects' files are opened only now.
     rows = []
     if fold.test:
-        test = input_pipeline.read_clips(fold.test, exp.map_size)
-        test_table = input_pipeline.clip_table(test)
-        probs = lstm.predict(embed(test, len(test_table["label"])),
-                             batch_size=config.lstm.batch_size, verbose=0)
-        rows = _prediction_rows(fold.name, test_table, probs, classes)
+        test = _Clips.read(fold.test, exp.map_size)
+        embeddings, _ = embed(test)
+        probs = predict(lstm, tf.data.Dataset.from_tensor_slices(embeddings)
+                        .batch(config.lstm.batch_size))
+        rows = _prediction_rows(fold.name, test.table, probs, classes)
         report.write_predictions(os.path.join(fold_dir, report.PREDICTIONS), rows, classes)
     else:
-        export(exp, cnn, lstm, len(table["label"]), len(fold.train))
+        export(exp, cnn, lstm, len(train.labels), len(fold.train))
 
     result = {
         "fold": fold.name,
@@ -339,7 +433,8 @@ def train_fold(exp: Experiment, fold: protocols.Fold, strategy: tf.distribute.St
         "train_clips_per_class": dict(zip(classes, clips_per_class.tolist())),
         "lacking_classes": lacking,
         "test_clips": len(rows),
-        "test_accuracy": float(np.mean([r["true"] == r["predicted"] for r in rows])) if rows else None,
+        "test_accuracy": (float(np.mean([r["true"] == r["predicted"] for r in rows]))
+                          if rows else None),
         "final": {"cnn": _last(cnn_history), "lstm": _last(lstm_history)},
         "seconds": round(time.time() - start, 1),
         "replicas": strategy.num_replicas_in_sync,
@@ -445,7 +540,7 @@ def run(config: ConfigDict) -> dict:
     Returns metrics.json's content, or for the `full` protocol {"export": folder}.
     """
     exp = prepare(config)
-    _claim_workdir(exp)
+    _claim_workdir(exp, create=not config.pool_only)
     if not config.pool_only:
         if config.deterministic:
             tf.config.experimental.enable_op_determinism()
@@ -460,8 +555,10 @@ def run(config: ConfigDict) -> dict:
                 logging.info("fold %s (%d of %d): training on %d subjects", fold.name,
                              fold.index + 1, len(exp.folds), len(fold.train))
                 result = train_fold(exp, fold, strategy)
+                accuracy = result["test_accuracy"]
                 logging.info("fold %s: %d test clips, accuracy %s, %.0f s", fold.name,
-                             result["test_clips"], result["test_accuracy"], result["seconds"])
+                             result["test_clips"], "-" if accuracy is None else f"{accuracy:.3f}",
+                             result["seconds"])
     if config.protocol == "full":
         path = os.path.join(exp.workdir, EXPORT_DIR)
         if not os.path.exists(os.path.join(path, "model.json")):

@@ -121,6 +121,14 @@ def test_missing_folder_says_to_preprocess(tmp_path):
         input_pipeline.open_folder(str(tmp_path), "smic", "clfm")
 
 
+def test_preprocess_command_carries_the_folders_reader_options():
+    assert input_pipeline.preprocess_command("casme2-cross3", "lfm", "out") == (
+        "python -m lfm_tf.preprocess --dataset=casme2 --label_set=cross3 --variant=lfm "
+        "--out_dir=out")
+    assert input_pipeline.preprocess_command("smic-VIS", "clfm", "t").startswith(
+        "python -m lfm_tf.preprocess --dataset=smic --modality=VIS --variant=clfm")
+
+
 def test_manifest_disagreeing_with_files(tmp_path):
     path = trees.write_tree(str(tmp_path), trees.clips_per_subject(["p1", "p2", "p3"], 3))
     with open(os.path.join(path, "p2.tfrecord"), "ab") as f:

@@ -159,3 +159,31 @@ def test_maps_are_drawn_in_the_colours_of_fig_3():
     assert tuple(rgb[2, 2]) == (128, 128, 255)   # half way apart: light blue
     grid = report.tile(np.zeros((5, 3, 3, 3), np.uint8), columns=2, gap=1)
     assert grid.shape == (3 * 3 + 2, 2 * 3 + 1, 3)
+
+
+def test_composite_report_follows_table_6_next_to_the_published_row(tmp_path):
+    rows = []
+    for k, (source, true, pred) in enumerate([("smic", 0, 0), ("smic", 1, 1), ("smic", 2, 0),
+                                              ("casme2", 0, 0), ("casme2", 2, 2),
+                                              ("samm", 1, 1), ("samm", 0, 1)]):
+        rows.append({"fold": f"{source}_{k}", "dataset": source, "subject": f"{source}_{k}",
+                     "clip": f"c{k}", "true": true, "true_name": CLASSES[true],
+                     "predicted": pred, "predicted_name": CLASSES[pred],
+                     **{f"prob_{c}": float(c == CLASSES[pred]) for c in CLASSES}})
+    setting = {"dataset": "composite", "target": "", "protocol": "composite", "variant": "clfm",
+               "tag": "T25hz", "classes": list(CLASSES), "data": "a folder",
+               "folds": {"total": 7, "finished": [r["fold"] for r in rows], "missing": []},
+               "lacking": {"smic_0": ["surprise"]}, "config": {"workdir": str(tmp_path)}}
+    result = report.write(str(tmp_path), rows, setting)
+    assert set(result["per_dataset"]) == {"smic", "casme2", "samm"}
+    assert result["per_dataset"]["casme2"]["uf1"] == pytest.approx(1.0)
+    text = (tmp_path / report.REPORT).read_text()
+    assert "| Paper, published (Table 6): CLFM-based (21x21 LFM) | 0.75 | 0.72 | 0.71 | 0.71 | " \
+           "0.72 | 0.77 | 0.65 | 0.51 |" in text
+    assert "the MEGC 2019 composite has 68 subjects; this folder has 7" in text
+    assert "- smic_0: surprise" in text
+    table = report.format_table(result)
+    assert table.splitlines()[0] == ("Composite (MEGC 2019), leave-one-subject-out over the "
+                                     "composite, CLFM-based (21x21 LFM), T25hz")
+    assert "paper, published (Table 6)" in table and "  samm, published" in table
+    assert len(report.read_predictions(str(tmp_path / report.PREDICTIONS))) == 7

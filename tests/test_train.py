@@ -222,20 +222,52 @@ def test_fold_lacking_a_class_trains_and_is_reported(tmp_path):
 
 
 def test_cross_dataset_trains_on_source_and_reports_table_7(tmp_path):
-    trees.write_tree(str(tmp_path / "cross3"), trees.clips_per_subject(
-        ["sub01", "sub02"], 3, dataset="casme2"), dataset="casme2", frame_interval=8)
+    # CASME II's 3-class labels where preprocessing --label_set=cross3 puts them.
     trees.write_tree(str(tmp_path / "tf"), trees.clips_per_subject(
+        ["sub01", "sub02"], 3, dataset="casme2"), dataset="casme2", frame_interval=8,
+        folder_name="casme2-cross3")
+    trees.write_tree(str(tmp_path / "tf2"), trees.clips_per_subject(
         ["s1", "s2"], 3, dataset="smic"), dataset="smic")
-    config = _config(tmp_path / "cross3", tmp_path / "w", dataset="casme2", protocol="cross",
-                     target="smic", target_tfrecord_dir=str(tmp_path / "tf"))
+    # One of the two CASME II subjects is held out for validation curves.
+    config = _config(tmp_path / "tf", tmp_path / "w", dataset="casme2", protocol="cross",
+                     target="smic", target_tfrecord_dir=str(tmp_path / "tf2"),
+                     validation_subjects=1)
     result = trainer.run(config)
     assert result["num_clips"] == 6 and result["folds"]["finished"] == ["casme2_to_smic"]
+    fold = tmp_path / "w" / "folds" / "casme2_to_smic"
+    with open(fold / "result.json") as f:
+        saved = json.load(f)
+    assert len(saved["validation_subjects"]) == 1 and len(saved["train_subjects"]) == 1
+    assert set(saved["validation_subjects"] + saved["train_subjects"]) == {"sub01", "sub02"}
+    for stage in ("cnn", "lstm"):
+        assert ("epoch_loss", "scalars") in _event_tags(str(fold / "tensorboard" / stage / "validation"))
     rows = report.read_predictions(str(tmp_path / "w" / report.PREDICTIONS))
     assert {r["dataset"] for r in rows} == {"smic"}
     with open(tmp_path / "w" / report.REPORT) as f:
         text = f.read()
     assert "CASME II -> SMIC: mean F1 / accuracy" in text
     assert "| Paper, published (Table 7): CLFM-based (21x21 LFM), w/o DA | 0.4978 / 55.49% |" in text
+
+
+def test_cross_dataset_casme2_reads_its_3_class_folder(tmp_path, monkeypatch):
+    _no_training(monkeypatch)
+    assert trainer.dataset_folder("casme2", "cross") == "casme2-cross3"
+    assert trainer.dataset_folder("casme2", "loso") == "casme2"
+    assert trainer.dataset_folder("smic", "cross") == "smic"
+    assert trainer.dataset_folder("smic", "loso", "smic-VIS") == "smic-VIS"
+    config = _config(tmp_path, tmp_path / "w", dataset="smic", protocol="cross", target="casme2")
+    trees.write_tree(str(tmp_path), trees.clips_per_subject(["s1"], 3, dataset="smic"),
+                     dataset="smic")
+    with pytest.raises(FileNotFoundError, match=r"no clfm TFRecords for casme2-cross3 under .*: "
+                       r"run `python -m lfm_tf.preprocess --dataset=casme2 --label_set=cross3 "
+                       r"--variant=clfm --out_dir="):
+        trainer.run(config)
+    # The 5-class folder, named explicitly, is refused for want of the same classes.
+    trees.write_tree(str(tmp_path), trees.clips_per_subject(["sub01"], 5, dataset="casme2"),
+                     dataset="casme2", classes=specs.SPECS["casme2"].classes)
+    config.target_folder = "casme2"
+    with pytest.raises(ValueError, match="same classes on both sides"):
+        trainer.run(config)
 
 
 def test_full_protocol_exports_models_for_inference(tmp_path):
@@ -274,11 +306,12 @@ def test_bad_config_fails_before_any_training(tmp_path, monkeypatch):
         ({"variant": "lfm"}, r"no lfm TFRecords for synthetic under .*: run `python -m "
                              r"lfm_tf.preprocess --dataset=synthetic --variant=lfm"),
         ({"jit_compile": "yes"}, r"--config.jit_compile must be one of"),
+        ({"lstm__optimizer": "adamm"}, r"--config.lstm.optimizer='adamm': .*use a keras.optimizers"),
         ({"protocol": "kfold"}, r"2 subjects cannot fill 10 subject-independent folds"),
         ({"folds": "p7"}, r"--folds: no fold 'p7'"),
     ]
     for fields, message in cases:
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises((ValueError, FileNotFoundError), match=message):
             trainer.run(_config(tmp_path / "tf", tmp_path / "w", **fields))
 
 
@@ -328,7 +361,7 @@ def test_mirrored_strategy_over_two_logical_cpus_from_the_command_line(tmp_path)
     proc = _run_cli(["--dataset=synthetic", f"--tfrecord_dir={tmp_path / 'tf'}",
                      f"--workdir={tmp_path / 'w'}", "--strategy=mirrored", "--folds=p2",
                      "--config.cnn.epochs=1", "--config.lstm.epochs=1", "--config.verbose=0",
-                     "--config.lstm.batch_size=4"], prelude)
+                     "--config.cnn.batch_size=16", "--config.lstm.batch_size=2"], prelude)
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(tmp_path / "w" / "folds" / "p2" / "result.json") as f:
         assert json.load(f)["replicas"] == 2
