@@ -15,7 +15,7 @@ import cv2
 import dlib
 import numpy as np
 import pytest
-from assets import asset, read_pts
+from tests.assets import asset, read_pts
 
 from lfm_tf import landmarks as lm
 from lfm_tf.datasets.base import Clip

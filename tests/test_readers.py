@@ -12,8 +12,8 @@ import shutil
 
 import numpy as np
 import pytest
-from fixtures import dataset_trees as trees
-from fixtures.dataset_trees import Casme2Row, CkSequence, FolderClip, SammRow, SmicClip
+from tests.fixtures import dataset_trees as trees
+from tests.fixtures.dataset_trees import Casme2Row, CkSequence, FolderClip, SammRow, SmicClip
 
 from lfm_tf.datasets import casme2, ckplus, composite, folder, samm, smic
 from lfm_tf.datasets.specs import MEGC_CLASSES, SMIC_FPS
