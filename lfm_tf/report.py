@@ -16,7 +16,6 @@ as the paper's, never as this run's.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import os
@@ -28,6 +27,7 @@ from tensorboard.plugins.hparams import api as hp
 
 from lfm_tf import metrics
 from lfm_tf.datasets import specs
+from lfm_tf.plots import confusion_png, maps_to_rgb, tile
 
 PREDICTIONS = "predictions.csv"
 METRICS = "metrics.json"
@@ -36,7 +36,9 @@ CONFUSION_PNG = "confusion.png"
 SCORES = ("accuracy", "f1", "uf1", "uar")
 
 DATASET_TITLES = {"smic": "SMIC", "casme2": "CASME II", "samm": "SAMM", "ckplus": "CK+",
-                  "composite": "Composite (MEGC 2019)", "synthetic": "Synthetic"}
+                  "composite": "Composite (MEGC 2019)", "synthetic": "Synthetic",
+                  "ckplus_fge": "CK+ FGE", "ckplus_fme": "CK+ FME (synthesized)",
+                  "ckplus_mixed": "CK+ mixed FGE/FME"}
 PROTOCOL_TITLES = {"loso": "leave-one-subject-out", "kfold": "subject-independent k-fold",
                    "composite": "leave-one-subject-out over the composite",
                    "cross": "cross-dataset", "full": "train on everything"}
@@ -110,14 +112,31 @@ PAPER_RESULTS: dict[tuple[str, str], dict] = {
                               [0.0, 0.0, 0.0, 0.0, 98.6, 0.0, 1.4],
                               [17.9, 0.0, 0.0, 14.3, 0.0, 64.3, 3.6],
                               [0.0, 1.2, 0.0, 0.0, 0.0, 0.0, 98.8]]},
+    # Table 8, the whole table: each method trained on CK+ FGE only (10-fold) and
+    # tested on FGE, on the FME set synthesized from it and on a 50:50 mix; keyed
+    # ("table8", method), accuracy per test set, None where the paper prints N/A.
+    # DTAGN's FGE accuracy as published in its own paper [11] is in parentheses there.
+    ("table8", "dtagn"): {"source": "Table 8", "protocol": "kfold", "classes": _CKPLUS,
+                          "accuracy": {"fge": 0.9388, "fme": 0.4334, "mixed": 0.7095},
+                          "accuracy_in_11": {"fge": 0.9725}},
+    ("table8", "lfm"): {"source": "Table 8", "protocol": "kfold", "classes": _CKPLUS,
+                        "accuracy": {"fge": 0.9266, "fme": 0.7798, "mixed": 0.8746}},
+    ("table8", "clfm"): {"source": "Table 8", "protocol": "kfold", "classes": _CKPLUS,
+                         "accuracy": {"fge": 0.8878, "fme": 0.7860, "mixed": 0.8563}},
+    ("table8", "lfm+dtagn"): {"source": "Table 8", "protocol": "kfold", "classes": _CKPLUS,
+                              "accuracy": {"fge": None, "fme": None, "mixed": 0.8869}},
+    ("table8", "clfm+dtagn"): {"source": "Table 8", "protocol": "kfold", "classes": _CKPLUS,
+                               "accuracy": {"fge": None, "fme": None, "mixed": 0.8930}},
 }
+# Table 8's FGE set is CK+ itself: training on it is the paper's CK+ setting.
+_SAME_PAPER_SETTING = {"ckplus_fge": "ckplus"}
 
 
 def paper_result(dataset: str, protocol: str, variant: str, classes: Sequence[str],
                  target: str = "") -> dict | None:
     """The paper's published numbers for this exact setting, or None."""
     key = f"{dataset}_to_{target}" if protocol == "cross" else dataset
-    entry = PAPER_RESULTS.get((key, variant))
+    entry = PAPER_RESULTS.get((_SAME_PAPER_SETTING.get(key, key), variant))
     if entry is None or entry["protocol"] != protocol or tuple(classes) != entry["classes"]:
         return None
     return entry
@@ -265,7 +284,7 @@ def format_table(result: dict) -> str:
     """A few plain lines for the terminal, from metrics.json's content; the
     paper's published numbers for the setting, if any, on their own labelled lines."""
     setting = result["setting"]
-    lines = [_title(setting), f"{'':<32}{'Accuracy':>10}{'F1':>8}{'UF1':>8}{'UAR':>8}  clips"]
+    lines = [run_title(setting), f"{'':<32}{'Accuracy':>10}{'F1':>8}{'UF1':>8}{'UAR':>8}  clips"]
 
     def line(name, r, fmt=lambda v: "" if v is None else f"{v:.4f}", clips=""):
         return (f"{name:<32}{_pct(r.get('accuracy')):>10}{fmt(r.get('f1')):>8}"
@@ -293,7 +312,8 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _title(setting: Mapping) -> str:
+def run_title(setting: Mapping) -> str:
+    """The run's one-line description: data, protocol, variant, T tag."""
     data = DATASET_TITLES.get(setting["dataset"], setting["dataset"])
     if setting["protocol"] == "cross":
         data += f" -> {DATASET_TITLES.get(setting['target'], setting['target'])}"
@@ -304,7 +324,7 @@ def _title(setting: Mapping) -> str:
 def markdown(result: dict, setting: Mapping, paper: dict | None) -> str:
     classes = setting["classes"]
     folds = setting["folds"]
-    lines = [f"# {_title(setting)}", ""]
+    lines = [f"# {run_title(setting)}", ""]
     lines.append(f"Data: {setting['data']}. Test clips scored: {result['num_clips']} "
                  f"({', '.join(f'{k} {v}' for k, v in result['support'].items())}).")
     lines.append(f"Folds finished: {len(folds['finished'])} of {folds['total']}"
@@ -345,57 +365,21 @@ def markdown(result: dict, setting: Mapping, paper: dict | None) -> str:
 # ---------------------------------------------------------------- images
 
 
-def maps_to_rgb(maps, scale: int = 1) -> np.ndarray:
-    """Normalized maps (..., M, M) uint8 -> (..., M*scale, M*scale, 3) uint8 in the
-    colours of Fig. 3: 127 (no change) white, blue where landmarks move apart
-    (> 127), red where they come closer (< 127), saturating at 255 and 0."""
-    v = np.asarray(maps, dtype=np.float32) - 127.0
-    # Eq. 2 stores the largest increase as 255 and the largest decrease as 0.
-    t = np.where(v > 0, v / 128.0, v / 127.0)
-    fade = 255.0 * (1.0 - np.abs(t))
-    rgb = np.stack([np.where(t > 0, fade, 255.0), fade, np.where(t < 0, fade, 255.0)], axis=-1)
-    rgb = np.rint(rgb).astype(np.uint8)
-    if scale > 1:
-        rgb = np.repeat(np.repeat(rgb, scale, axis=-3), scale, axis=-2)
-    return rgb
+def confusion_picture(workdir: str) -> tuple[bytes, str]:
+    """The confusion matrix of a finished run, from its metrics.json: (PNG, default name)."""
+    path = os.path.join(workdir, METRICS)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no {METRICS} in {workdir}: not a finished run (train it, or "
+                                f"pool its folds with --pool_only)")
+    with open(path) as f:
+        result = json.load(f)
+    png = confusion_png(result["confusion_percent"], result["classes"], _confusion_title(result))
+    return png, f"confusion_{os.path.basename(os.path.normpath(workdir))}.png"
 
 
-def tile(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
-    """(K, H, W, 3) -> one grid image with white gaps, `columns` images a row."""
-    k, h, w, _ = images.shape
-    rows = -(-k // columns)
-    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), 255, np.uint8)
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        grid[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = image
-    return grid
-
-
-def confusion_png(percent, classes: Sequence[str], title: str) -> bytes:
-    """The confusion matrix (percent per true class) as PNG bytes."""
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    data = np.array([[np.nan if v is None else v for v in row] for row in percent], dtype=float)
-    size = 1.2 + 0.9 * len(classes)
-    fig, ax = plt.subplots(figsize=(size + 1.2, size))
-    image = ax.imshow(data, cmap="Blues", vmin=0, vmax=100)
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
-    ax.set_yticks(range(len(classes)), classes)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title, fontsize=9)
-    for (i, j), v in np.ndenumerate(data):
-        if not np.isnan(v):
-            ax.text(j, i, f"{v:.1f}", ha="center", va="center",
-                    color="white" if v > 60 else "black", fontsize=8)
-    fig.colorbar(image, ax=ax, label="% of true class")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return buffer.getvalue()
+def _confusion_title(result: dict) -> str:
+    return (f"{run_title(result['setting'])}\naccuracy {_pct(result['accuracy'])}, "
+            f"UF1 {_num(result['uf1'])}, UAR {_num(result['uar'])}, {result['num_clips']} clips")
 
 
 # ---------------------------------------------------------------- TensorBoard
@@ -439,7 +423,18 @@ def write_tensorboard(logdir: str, result: dict, config: Mapping, png: bytes) ->
         hp.hparams(hparams, trial_id=trial)
         for name, value in scores.items():
             tf.summary.scalar(f"scores/{name}", value, step=0)
-        tf.summary.image("confusion_matrix", tf.image.decode_png(png, channels=3)[None], step=0)
+        _png_summary("confusion_matrix", png)
+
+
+def _png_summary(tag: str, png: bytes, step: int = 0) -> None:
+    tf.summary.image(tag, tf.image.decode_png(png, channels=3)[None], step=step)
+
+
+def write_images(logdir: str, pngs: Mapping[str, bytes], step: int = 0) -> None:
+    """PNG pictures (tag -> bytes) as TensorBoard images."""
+    with tf.summary.create_file_writer(logdir).as_default():
+        for tag, png in pngs.items():
+            _png_summary(tag, png, step)
 
 
 # ---------------------------------------------------------------- the run
@@ -463,7 +458,7 @@ def write(workdir: str, rows: Sequence[Mapping], setting: Mapping) -> dict:
     write_predictions(os.path.join(workdir, PREDICTIONS), rows, classes)
     _write_text(os.path.join(workdir, METRICS), json.dumps(result, indent=1))
     _write_text(os.path.join(workdir, REPORT), markdown(result, setting, paper))
-    png = confusion_png(result["confusion_percent"], classes, _title(setting))
+    png = confusion_png(result["confusion_percent"], classes, _confusion_title(result))
     with open(os.path.join(workdir, CONFUSION_PNG), "wb") as f:
         f.write(png)
     write_tensorboard(os.path.join(workdir, "tensorboard", "run"), result, setting["config"], png)

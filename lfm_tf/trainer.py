@@ -35,7 +35,7 @@ from absl import logging
 from ml_collections import ConfigDict
 
 import lfm_tf
-from lfm_tf import distribute, features, input_pipeline, models, protocols, report
+from lfm_tf import distribute, features, inference, input_pipeline, models, protocols, report
 from lfm_tf.datasets import specs
 from lfm_tf.input_pipeline import RecordFolder
 
@@ -471,10 +471,10 @@ def export(exp: Experiment, cnn: keras.Model, lstm: keras.Model, clips: int, sub
     window = keras.Input(shape=(features.WINDOW_LENGTH, exp.map_size, exp.map_size),
                          dtype="uint8", name="window")
     classifier = keras.Model(window, lstm(window_embedder(cnn)(window)), name="lfm_classifier")
-    cnn.save(os.path.join(out, "cnn.keras"))
-    lstm.save(os.path.join(out, "lstm.keras"))
-    classifier.save(os.path.join(out, "classifier.keras"))
-    classifier.export(os.path.join(out, "saved_model"), verbose=False)
+    cnn.save(os.path.join(out, inference.MODEL_PARTS["cnn"]))
+    lstm.save(os.path.join(out, inference.MODEL_PARTS["lstm"]))
+    classifier.save(os.path.join(out, inference.MODEL_PARTS["classifier"]))
+    classifier.export(os.path.join(out, inference.MODEL_PARTS["saved_model"]), verbose=False)
     tag = exp.source.tag
     info = {
         "classes": list(exp.classes),
@@ -490,8 +490,9 @@ def export(exp: Experiment, cnn: keras.Model, lstm: keras.Model, clips: int, sub
         "versions": {"lfm_tf": lfm_tf.__version__, "tensorflow": tf.__version__,
                      "keras": keras.__version__},
         "config": exp.config.to_dict(),
+        "files": inference.MODEL_PARTS,
     }
-    _write_json(os.path.join(out, "model.json"), info)
+    _write_json(os.path.join(out, inference.MODEL_INFO), info)
     return out
 
 
@@ -561,7 +562,7 @@ def run(config: ConfigDict) -> dict:
                              result["seconds"])
     if config.protocol == "full":
         path = os.path.join(exp.workdir, EXPORT_DIR)
-        if not os.path.exists(os.path.join(path, "model.json")):
+        if not os.path.exists(os.path.join(path, inference.MODEL_INFO)):
             raise ValueError(f"no exported model in {path}: train first (without --pool_only)")
         return {"export": path}
     return pool(exp)

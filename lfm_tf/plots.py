@@ -1,0 +1,535 @@
+"""The pictures people look at, in the paper's colours (Choi & Song, IEEE Access 2020).
+
+  clip         one clip's normalized maps (Eq. 2) as a colour image sequence beside
+               its face with the 68 landmarks drawn and the 21 CLFM points marked,
+               as Fig. 3 shows them; from a video, frames, a landmark file or a
+               TFRecord clip.
+  class means  the mean map per class, LFM and CLFM rows (Fig. 6).
+  t-SNE        clips placed by t-SNE on their maps, on their raw landmark
+               displacements and, where preprocessing stored them, on their face
+               crops, coloured by class (Fig. 7).
+  confusion    a confusion matrix in percent per true class.
+
+Colours (Fig. 3): 127, no change, is white; blue where landmarks move apart (up to
+255), red where they come closer (down to 0). Map axes are labelled with the face
+regions of the landmarks (`features.LANDMARK_REGIONS`).
+
+One map per clip for the class means and the t-SNE: Eq. 1 between the clip's first
+frame and its apex, normalized by Eq. 2. Our choice: a micro-expression moves
+landmarks one way from onset to apex and back from apex to offset, so the maps of
+a whole clip (T frames apart) average to nearly nothing; the first frame against
+the apex keeps the expression's pattern, as the neutral-to-peak sequences of CK+
+behind Fig. 6 do. The apex is the frame whose CLFM distances differ most from the
+first frame's (CLFM, as for SFEM: the salient landmarks, not the jaw).
+
+Drawing functions take arrays and return PNG bytes (matplotlib's object API, no
+global pyplot state); the `*_picture` functions read their input and draw.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import io
+import os
+from collections.abc import Mapping, Sequence
+
+import cv2
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+from lfm_tf import features, inference, pipeline, records
+
+DPI = 100
+# Marker per class as well as a colour, for readers who do not tell colours apart.
+_MARKERS = "osD^vP*Xph"
+_CLASS_COLOURS = colormaps["tab10"].colors
+# Where the 68-point face's outline runs, for drawing a face from landmarks alone:
+# (first, last, closed) in the iBUG order.
+_OUTLINE = ((0, 16, False), (17, 21, False), (22, 26, False), (27, 30, False), (31, 35, False),
+            (36, 41, True), (42, 47, True), (48, 59, True), (60, 67, True))
+# Fewer clips than this make a t-SNE picture that says nothing.
+MIN_TSNE_CLIPS = 5
+
+
+# ---------------------------------------------------------------- colours
+
+
+def maps_to_rgb(maps, scale: int = 1) -> np.ndarray:
+    """Normalized maps (..., M, M) uint8 -> (..., M*scale, M*scale, 3) uint8 in the
+    colours of Fig. 3: 127 (no change) white, blue where landmarks move apart
+    (> 127), red where they come closer (< 127), saturating at 255 and 0."""
+    v = np.asarray(maps, dtype=np.float32) - 127.0
+    # Eq. 2 stores the largest increase as 255 and the largest decrease as 0.
+    t = np.where(v > 0, v / 128.0, v / 127.0)
+    fade = 255.0 * (1.0 - np.abs(t))
+    rgb = np.stack([np.where(t > 0, fade, 255.0), fade, np.where(t < 0, fade, 255.0)], axis=-1)
+    rgb = np.rint(rgb).astype(np.uint8)
+    if scale > 1:
+        rgb = np.repeat(np.repeat(rgb, scale, axis=-3), scale, axis=-2)
+    return rgb
+
+
+def tile(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
+    """(K, H, W, 3) -> one grid image with white gaps, `columns` images a row."""
+    k, h, w, _ = images.shape
+    rows = -(-k // columns)
+    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), 255, np.uint8)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        grid[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = image
+    return grid
+
+
+# The same colours as a colour map over 0..255, for images with a colour bar.
+LFM_COLOURS = ListedColormap(maps_to_rgb(np.arange(256)) / 255.0, name="lfm")
+
+
+def _show_map(ax, image, **kwargs):
+    return ax.imshow(image, cmap=LFM_COLOURS, vmin=0, vmax=255, interpolation="nearest", **kwargs)
+
+
+def _map_colourbar(fig, image, **kwargs) -> None:
+    bar = fig.colorbar(image, ticks=[0, 127, 255], **kwargs)
+    bar.ax.set_yticklabels(["closer\n(0)", "no change\n(127)", "apart\n(255)"], fontsize=8)
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- map axes
+
+
+def landmark_regions(indices: Sequence[int]) -> list[tuple[str, int, int]]:
+    """(region, first, last) positions of each face region among `indices`
+    (ascending landmark indices, as in the maps), regions with none left out."""
+    found = []
+    for name, span in features.LANDMARK_REGIONS.items():
+        positions = [k for k, i in enumerate(indices) if i in span]
+        if positions:
+            found.append((name, positions[0], positions[-1]))
+    return found
+
+
+def _region_axes(ax, indices: Sequence[int], fontsize: float = 7, x: bool = True,
+                 y: bool = True) -> None:
+    """Ticks named by face region at each region's middle, thin lines between regions."""
+    regions = landmark_regions(indices)
+    centres = [(a + b) / 2 for _, a, b in regions]
+    names = [name for name, _, _ in regions]
+    ax.set_xticks(centres, names if x else [], fontsize=fontsize, rotation=90 if x else 0)
+    ax.set_yticks(centres, names if y else [], fontsize=fontsize)
+    ax.tick_params(length=0, pad=1)
+    for _, first, _ in regions[1:]:
+        ax.axvline(first - 0.5, color="0.55", linewidth=0.5)
+        ax.axhline(first - 0.5, color="0.55", linewidth=0.5)
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _draw_face(ax, image: np.ndarray | None, points: np.ndarray) -> None:
+    """The face (or, without pixels, its outline from the landmarks), the 68
+    landmarks and the CLFM points in green as in Fig. 3(a)."""
+    low, high = points.min(axis=0), points.max(axis=0)
+    margin = 0.25 * (high - low).max()
+    x0, y0 = low - margin
+    x1, y1 = high + margin
+    if image is not None:
+        h, w = image.shape[:2]
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w - 1), min(y1, h - 1)
+        # In grey, as the landmark step sees it: the coloured points stand out, and
+        # a grey photo keeps the PNG small.
+        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        ax.imshow(grey, cmap="gray", vmin=0, vmax=255)
+    else:
+        for first, last, closed in _OUTLINE:
+            run = points[list(range(first, last + 1)) + ([first] if closed else [])]
+            ax.plot(run[:, 0], run[:, 1], color="0.7", linewidth=1)
+    clfm = list(features.CLFM_INDICES)
+    ax.scatter(points[:, 0], points[:, 1], s=9, color="#00a0ff", edgecolors="none",
+               label="68 landmarks")
+    ax.scatter(points[clfm, 0], points[clfm, 1], s=30, color="#22dd22", edgecolors="black",
+               linewidths=0.6, label="21 CLFM landmarks")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y1, y0)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8, frameon=False)
+
+
+def clip_png(maps: np.ndarray, first_frames: Sequence[int], frame_interval: int,
+             indices: Sequence[int], face: np.ndarray | None, face_points: np.ndarray,
+             peak: int, title: str) -> bytes:
+    """One clip's window of maps as a colour image sequence, beside its face.
+
+    Args:
+      maps: (K, M, M) uint8 maps of Eq. 2 (K = 24 for the classifier's window).
+      first_frames: per map, the earlier of its two frames (n - T of Eq. 1).
+      frame_interval: T.
+      indices: the M landmarks of the maps.
+      face: the frame the face panel shows (grey or BGR), None to draw the
+        landmarks' outline instead.
+      face_points: (68, 2) landmarks of that frame.
+      peak: which map to show large, with its axes labelled by face region.
+      title: the figure's title.
+    """
+    columns = 8
+    rows = -(-len(maps) // columns)
+    fig = Figure(figsize=(11, 5 + 1.25 * rows))
+    top, bottom = fig.subfigures(2, 1, height_ratios=[5, 1.25 * rows])
+    grid = top.add_gridspec(1, 3, width_ratios=[1.0, 1.0, 0.04], left=0.03, right=0.88,
+                            top=0.83, bottom=0.17, wspace=0.25)
+    face_ax = top.add_subplot(grid[0])
+    _draw_face(face_ax, face, face_points)
+    frame = first_frames[peak] + frame_interval
+    face_ax.set_title(f"frame {frame}" + (" (landmarks only: no pixels stored)" if face is None
+                                          else ""), fontsize=10)
+    peak_ax = top.add_subplot(grid[1])
+    image = _show_map(peak_ax, maps[peak])
+    _region_axes(peak_ax, indices, fontsize=8)
+    peak_ax.set_title(f"frames {first_frames[peak]} -> {frame}: the strongest motion",
+                      fontsize=10)
+    peak_ax.set_xlabel("landmark j", fontsize=9)
+    peak_ax.set_ylabel("landmark i", fontsize=9)
+    _map_colourbar(top, image, cax=top.add_subplot(grid[2]))
+    top.suptitle(title, fontsize=12)
+    axes = bottom.subplots(rows, columns, squeeze=False,
+                           gridspec_kw={"left": 0.03, "right": 0.97, "top": 0.86,
+                                        "bottom": 0.02, "wspace": 0.1, "hspace": 0.4})
+    for k, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k >= len(maps):
+            ax.set_visible(False)
+            continue
+        _show_map(ax, maps[k])
+        first = first_frames[k]
+        ax.set_title(f"{first} -> {first + frame_interval}", fontsize=7,
+                     fontweight="bold" if k == peak else "normal", pad=2)
+        if k == peak:
+            for spine in ax.spines.values():
+                spine.set_linewidth(2.5)
+    bottom.suptitle(f"The {len(maps)} maps the classifier reads, frames n - T -> n "
+                    f"(bold: the one shown large)", fontsize=10)
+    return _png(fig)
+
+
+def class_means_png(means: Mapping[str, np.ndarray], classes: Sequence[str],
+                    counts: Sequence[int], title: str) -> bytes:
+    """Mean map per class (Fig. 6): a row per variant, a column per class.
+
+    Args:
+      means: variant ("lfm", "clfm") -> (C, M, M) mean maps in 0..255.
+      classes: the C class names; counts: clips per class.
+    """
+    rows, cols = len(means), len(classes)
+    fig = Figure(figsize=(2.3 * cols + 1.6, 2.45 * rows + 0.9))
+    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1] * cols + [0.06],
+                            left=0.09, right=0.88, top=1 - 0.75 / fig.get_figheight(),
+                            bottom=0.55 / fig.get_figheight(), wspace=0.45, hspace=0.45)
+    image = None
+    for r, (variant, stack) in enumerate(means.items()):
+        indices = features.variant_indices(variant)
+        side = len(indices)
+        for c, name in enumerate(classes):
+            ax = fig.add_subplot(grid[r, c])
+            image = _show_map(ax, stack[c])
+            _region_axes(ax, indices, fontsize=6.5)
+            ax.set_title(f"{name} ({counts[c]} clips)" if r == 0 else name, fontsize=9)
+            if c == 0:
+                ax.set_ylabel(f"{variant.upper()} ({side}x{side})", fontsize=10,
+                              fontweight="bold")
+    _map_colourbar(fig, image, cax=fig.add_subplot(grid[:, cols]))
+    fig.suptitle(title, fontsize=11)
+    return _png(fig)
+
+
+def tsne_png(panels: Sequence[tuple[str, np.ndarray, float]], labels: np.ndarray,
+             classes: Sequence[str], title: str) -> bytes:
+    """t-SNE scatter plots side by side (Fig. 7), one marker and colour per class.
+
+    Args:
+      panels: (what was embedded, (n, 2) embedding, 1-NN agreement) each.
+      labels: (n,) class index per clip.
+    """
+    fig = Figure(figsize=(3.9 * len(panels), 4.9))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (name, points, agreement) in zip(axes, panels):
+        for k, cls in enumerate(classes):
+            mine = labels == k
+            ax.scatter(points[mine, 0], points[mine, 1], s=22, marker=_MARKERS[k % len(_MARKERS)],
+                       color=_CLASS_COLOURS[k % len(_CLASS_COLOURS)], alpha=0.85,
+                       edgecolors="none")
+        ax.set_title(f"{name}\nnearest neighbour same class: {agreement:.0%}", fontsize=9.5)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("t-SNE 1", fontsize=8)
+        ax.set_ylabel("t-SNE 2", fontsize=8)
+    # One scatter per class was drawn in class order on every panel.
+    fig.legend(axes[0].collections[:len(classes)], list(classes), loc="lower center",
+               ncol=len(classes), fontsize=9, frameon=False, markerscale=1.5)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.97))
+    return _png(fig)
+
+
+def confusion_png(percent, classes: Sequence[str], title: str) -> bytes:
+    """The confusion matrix (percent per true class) as PNG bytes."""
+    data = np.array([[np.nan if v is None else v for v in row] for row in percent], dtype=float)
+    size = 1.2 + 0.9 * len(classes)
+    fig = Figure(figsize=(size + 1.2, size))
+    ax = fig.subplots()
+    image = ax.imshow(data, cmap="Blues", vmin=0, vmax=100)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
+    for (i, j), v in np.ndenumerate(data):
+        if not np.isnan(v):
+            ax.text(j, i, f"{v:.1f}", ha="center", va="center",
+                    color="white" if v > 60 else "black", fontsize=8)
+    fig.colorbar(image, ax=ax, label="% of true class")
+    fig.tight_layout()
+    return _png(fig)
+
+
+# ---------------------------------------------------------------- one map per clip
+
+
+def first_frame_maps(track: np.ndarray, indices: Sequence[int]) -> np.ndarray:
+    """Eq. 1 between the first frame and every frame: (N, M, M) float32, the
+    first all zero."""
+    # Frames paired with the first one, so that features.lfm at T = 1 gives, at
+    # every even position, frame n against frame 0.
+    pairs = np.repeat(np.asarray(track, np.float64)[:1], 2 * len(track), axis=0)
+    pairs[1::2] = track
+    return features.lfm(pairs, 1, indices)[0::2]
+
+
+def apex_frame(track: np.ndarray) -> int:
+    """The frame whose CLFM distances differ most from the first frame's."""
+    change = np.abs(first_frame_maps(track, features.CLFM_INDICES)).sum(axis=(1, 2))
+    return int(np.argmax(change))
+
+
+@dataclasses.dataclass
+class ClipView:
+    """What the class means and the t-SNE need of one clip.
+
+    Attributes:
+      label: class index.
+      apex: 0-based frame of the apex (`apex_frame`).
+      maps: variant -> (M, M) uint8, Eq. 1-2 between the first frame and the apex.
+      displacement: (136,) raw landmark displacement from the first frame to the
+        apex, in pixels (head motion included, as the maps are not).
+      crop: the stored face crop nearest the apex (S, S) uint8, None if none.
+    """
+
+    label: int
+    apex: int
+    maps: dict[str, np.ndarray]
+    displacement: np.ndarray
+    crop: np.ndarray | None
+
+
+def clip_view(record: records.ClipRecord, variants: Sequence[str] = ("lfm", "clfm")) -> ClipView:
+    track = np.asarray(record.landmarks, np.float64)
+    apex = apex_frame(track)
+    maps = {}
+    for variant in variants:
+        indices = features.variant_indices(variant)
+        maps[variant] = features.normalize(first_frame_maps(track[[0, apex]], indices)[1])
+    crop = None
+    if record.crops is not None and len(record.crops):
+        crop = record.crops[int(np.argmin(np.abs(np.asarray(record.crop_frames) - apex)))]
+    return ClipView(record.label, apex, maps, (track[apex] - track[0]).ravel(), crop)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def record_folder(path: str) -> str:
+    """The preprocessing output folder (with manifest.json) at or under `path`."""
+    if os.path.isfile(os.path.join(path, pipeline.MANIFEST)):
+        return path
+    found = sorted(os.path.dirname(p) for p in
+                   glob.glob(os.path.join(glob.escape(path), "**", pipeline.MANIFEST),
+                             recursive=True))
+    if not found:
+        raise FileNotFoundError(f"no {pipeline.MANIFEST} at or under {path}: point "
+                                f"--tfrecord_dir at a `python -m lfm_tf.preprocess` output folder")
+    if len(found) > 1:
+        raise ValueError(f"several TFRecord folders under {path} ({', '.join(found)}): "
+                         f"choose one with --tfrecord_dir")
+    return found[0]
+
+
+def read_folder(path: str) -> tuple[dict, list[records.ClipRecord]]:
+    """The manifest and every clip of a TFRecord folder, checked against the manifest."""
+    folder = record_folder(path)
+    problems = pipeline.verify(folder)
+    if problems:
+        raise ValueError(f"{folder}: files disagree with manifest.json ({'; '.join(problems[:3])})")
+    clips = list(pipeline.iter_records(folder))
+    if not clips:
+        raise ValueError(f"{folder} holds no clips")
+    return pipeline.load_manifest(folder), clips
+
+
+def class_means(views: Sequence[ClipView], num_classes: int) -> dict[str, np.ndarray]:
+    """variant -> (C, M, M) float mean of the clips' maps per class (NaN-free:
+    a class without clips is left at 127, no change)."""
+    means = {}
+    for variant in views[0].maps:
+        side = views[0].maps[variant].shape[-1]
+        stack = np.full((num_classes, side, side), 127.0)
+        for c in range(num_classes):
+            mine = [v.maps[variant] for v in views if v.label == c]
+            if mine:
+                stack[c] = np.mean(mine, axis=0)
+        means[variant] = stack
+    return means
+
+
+def embed(samples: np.ndarray, seed: int = 0) -> np.ndarray:
+    """(n, d) -> (n, 2) by t-SNE (sklearn), perplexity scaled down for few clips."""
+    # Imported here: it takes a second, and only this picture needs it (report,
+    # and so every training run, imports this module).
+    from sklearn.manifold import TSNE
+
+    n = len(samples)
+    # Perplexity must stay below n; a third of n keeps it meaningful for small sets.
+    perplexity = min(30.0, (n - 1) / 3)
+    return TSNE(perplexity=perplexity, init="pca", random_state=seed).fit_transform(
+        np.asarray(samples, np.float64))
+
+
+def neighbour_agreement(points: np.ndarray, labels: np.ndarray) -> float:
+    """Share of points whose nearest other point has the same class: how well the
+    classes cluster in an embedding."""
+    distance = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    np.fill_diagonal(distance, np.inf)
+    return float(np.mean(labels[np.argmin(distance, axis=1)] == labels))
+
+
+def tsne_panels(views: Sequence[ClipView], seed: int = 0) -> list[tuple[str, np.ndarray, float]]:
+    """(what, embedding, 1-NN agreement) for face crops (if every clip has one),
+    raw landmark displacements, and the LFM and CLFM maps."""
+    if len(views) < MIN_TSNE_CLIPS:
+        raise ValueError(f"t-SNE needs at least {MIN_TSNE_CLIPS} clips, got {len(views)}")
+    labels = np.array([v.label for v in views])
+    sources = []
+    if all(v.crop is not None for v in views):
+        side = views[0].crop.shape[0]
+        sources.append((f"face crops at the apex ({side}x{side} px)",
+                        np.stack([v.crop.ravel() for v in views])))
+    sources.append(("raw landmark displacements (68 x 2, px)",
+                    np.stack([v.displacement for v in views])))
+    for variant in views[0].maps:
+        side = views[0].maps[variant].shape[0]
+        sources.append((f"{variant.upper()} ({side}x{side}, Eq. 1-2)",
+                        np.stack([v.maps[variant].ravel() for v in views]).astype(np.float64)))
+    panels = []
+    for name, samples in sources:
+        points = embed(samples, seed)
+        panels.append((name, points, neighbour_agreement(points, labels)))
+    return panels
+
+
+# ---------------------------------------------------------------- pictures
+
+
+@dataclasses.dataclass
+class _Source:
+    """A clip to draw: its landmarks and where its pixels are, if anywhere."""
+
+    name: str
+    stem: str
+    track: np.ndarray       # (N, 68, 2)
+    face: np.ndarray        # (N,) bool: a face was found
+    frame_interval: int
+    variant: str
+    pixels: str | None      # a video or folder of frames
+
+
+def _tfrecord_source(path: str, clip_id: str | None) -> _Source:
+    clips = records.read_file(path)
+    chosen = [c for c in clips if clip_id in (None, c.clip)]
+    if not chosen:
+        raise ValueError(f"{path} has no clip {clip_id!r}; it has "
+                         f"{', '.join(c.clip for c in clips)}")
+    clip = chosen[0]
+    # Which frames had no face is not stored, only how many (num_filled).
+    return _Source(f"{clip.subject}/{clip.clip} ({clip.label_name}), {clip.dataset}", clip.clip,
+                   clip.landmarks, np.ones(clip.num_frames, bool), clip.frame_interval,
+                   clip.variant, None)
+
+
+def _recording_source(path: str, variant: str, fps: float | None,
+                      frame_interval: int | None) -> _Source:
+    recording = inference.read_recording(path, fps)
+    base = os.path.basename(os.path.normpath(path))
+    return _Source(f"{base}, {recording.fps:g} fps", os.path.splitext(base)[0],
+                   recording.landmarks, recording.face,
+                   frame_interval or features.frame_interval_for_fps(recording.fps), variant,
+                   None if recording.source == "landmarks" else path)
+
+
+def clip_picture(path: str, clip_id: str | None = None, variant: str = "clfm",
+                 fps: float | None = None, frame_interval: int | None = None,
+                 first_frame: int = 0, last_frame: int | None = None) -> tuple[bytes, str]:
+    """The clip figure of a video, folder of frames, landmark file or .tfrecord
+    file (`clip_id`: which clip; default its first, drawn with its own variant
+    and T), frames [first_frame, last_frame). Returns (PNG, default name)."""
+    source = (_tfrecord_source(path, clip_id) if path.endswith(".tfrecord")
+              else _recording_source(path, variant, fps, frame_interval))
+    track = source.track[first_frame:last_frame]
+    interval, indices = source.frame_interval, features.variant_indices(source.variant)
+    if len(track) <= interval:
+        raise ValueError(f"{path}: {len(track)} frames, need more than T = {interval}")
+    motion = features.lfm(track, interval, indices)
+    maps = features.normalize(motion)
+    chosen = features.select_window(np.arange(len(maps)))
+    peak = int(np.argmax(np.abs(motion[chosen]).sum(axis=(1, 2))))
+    face_frame = int(chosen[peak]) + interval
+    image = (inference.read_frame(source.pixels, first_frame + face_frame)
+             if source.pixels else None)
+    no_face = int(np.count_nonzero(~source.face[first_frame:last_frame]))
+    window = (f"the middle {len(chosen)} of its {len(maps)} maps" if len(maps) >= len(chosen)
+              else f"its {len(maps)} maps padded to {len(chosen)} (ends repeated)")
+    title = (source.name + (f", no face in {no_face} frames (filled)" if no_face else "")
+             + f"\n{source.variant.upper()} maps at T = {interval}: {window}")
+    png = clip_png(maps[chosen], (chosen + first_frame).tolist(), interval, indices, image,
+                   np.asarray(track[face_frame]), peak, title)
+    return png, f"{source.stem}_maps.png"
+
+
+def class_means_picture(tfrecord_dir: str) -> tuple[bytes, str]:
+    """Fig. 6 for a TFRecord folder: (PNG, default name)."""
+    manifest, clips = read_folder(tfrecord_dir)
+    classes = manifest["classes"]
+    views = [clip_view(c) for c in clips]
+    counts = np.bincount([v.label for v in views], minlength=len(classes)).tolist()
+    title = (f"Mean map per class, {manifest['dataset']} ({len(views)} clips): "
+             f"first frame -> apex of each clip (cf. Fig. 6)")
+    png = class_means_png(class_means(views, len(classes)), classes, counts, title)
+    return png, f"class_means_{manifest['dataset']}.png"
+
+
+def tsne_picture(tfrecord_dir: str, seed: int = 0) -> tuple[bytes, str]:
+    """Fig. 7 for a TFRecord folder: (PNG, default name)."""
+    manifest, clips = read_folder(tfrecord_dir)
+    views = [clip_view(c) for c in clips]
+    panels = tsne_panels(views, seed)
+    title = (f"t-SNE of {len(views)} clips of {manifest['dataset']}, one point per clip "
+             f"(first frame -> apex), by class (cf. Fig. 7)")
+    png = tsne_png(panels, np.array([v.label for v in views]), manifest["classes"], title)
+    return png, f"tsne_{manifest['dataset']}.png"

