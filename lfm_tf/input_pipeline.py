@@ -1,9 +1,9 @@
 """tf.data input of the two training stages, from the per-subject TFRecords.
 
   folder (manifest checked) -> files chosen by the protocol -> parsed clips (cached)
-    stage 1: single maps, each with its clip's label -> shuffle -> weights -> batch
+    stage 1: single maps, each with its clip's label -> shuffle -> batch -> weights
     stage 2: each clip's 24-map window (Section V-A) -> frozen CNN once -> cached
-             FC1 embeddings -> shuffle -> weights -> batch
+             FC1 embeddings -> shuffle -> batch -> weights
 
 Everything a training run reads is opened here: `open_folder` checks a folder
 against its manifest and fails with one line that says what to do, before any
@@ -256,9 +256,10 @@ def map_dataset(clips: tf.data.Dataset, batch_size: int, weights: np.ndarray, *,
         # A buffer as large as the data is a full shuffle; reshuffled every epoch.
         ds = ds.shuffle(max(num_maps, 1), seed=seed, reshuffle_each_iteration=True)
     # No repeat: Keras runs one pass per epoch, so epochs stay exact without
-    # steps_per_epoch. Cheap per-element work after the shuffle, in parallel.
-    ds = ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    # steps_per_epoch. Weights are looked up per batch, not per map: a map
+    # function's fixed cost per element made this pipeline 5x slower (BENCHMARKS.md).
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
 
 
 def window_dataset(clips: tf.data.Dataset, batch_size: int, num_clips: int,
@@ -281,5 +282,5 @@ def embedding_dataset(embeddings: np.ndarray, labels: np.ndarray, batch_size: in
     # Already in memory: no cache needed.
     if seed is not None:
         ds = ds.shuffle(max(len(labels), 1), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)

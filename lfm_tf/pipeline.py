@@ -35,7 +35,7 @@ import numpy as np
 from apache_beam.options.pipeline_options import PipelineOptions
 
 import lfm_tf
-from lfm_tf import datasets, features, landmarks, records, video
+from lfm_tf import crops, datasets, features, landmarks, records, video
 from lfm_tf.datasets.base import Clip, ReadResult
 
 MANIFEST = "manifest.json"
@@ -58,6 +58,9 @@ class PreprocessConfig:
         ship with the data (CK+ `Landmarks/`, `landmarks.npy` in a folder dataset).
       landmark_settings: detector and tracking settings (part of the cache key).
       reader_options: keyword options for the dataset reader.
+      crop_frames: also store this many eye-aligned face crops per clip, for the
+        image-based FER (`lfm_tf.crops`); 0 stores none.
+      crop_size: side of a crop, px.
       overwrite: redo subjects that are already complete.
       progress: show a progress bar (local runners only).
     """
@@ -70,6 +73,8 @@ class PreprocessConfig:
     landmark_source: str = "dlib"
     landmark_settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings()
     reader_options: tuple[tuple[str, object], ...] = ()
+    crop_frames: int = 0
+    crop_size: int = crops.CROP_SIZE
     overwrite: bool = False
     progress: bool = True
 
@@ -80,6 +85,9 @@ class PreprocessConfig:
                              f"got {self.landmark_source!r}")
         if self.frame_interval is not None and self.frame_interval < 1:
             raise ValueError(f"frame_interval must be at least 1, got {self.frame_interval}")
+        if self.crop_frames < 0 or self.crop_size < 8:
+            raise ValueError(f"crop_frames must be at least 0 and crop_size at least 8, got "
+                             f"{self.crop_frames} and {self.crop_size}")
 
     def settings(self) -> dict:
         """What determines the contents of the output; stored in the manifest."""
@@ -92,6 +100,9 @@ class PreprocessConfig:
             if self.landmark_source == "dlib" else None,
             "reader_options": {k: str(v) for k, v in self.reader_options},
             "lfm_tf_version": lfm_tf.__version__,
+            # Only when asked for, so that outputs without crops keep their receipts.
+            **({"crops": {"frames": self.crop_frames, "size": self.crop_size}}
+               if self.crop_frames else {}),
         }
 
 
@@ -245,6 +256,12 @@ class ClipProcessor:
             if n <= interval:
                 return None, (f"{n} frames, need more than frame_interval={interval}"), n
             maps = features.normalize(features.lfm(track.landmarks, interval, indices))
+            crop_fields = {}
+            if self.config.crop_frames:
+                positions = crops.crop_positions(n, self.config.crop_frames)
+                crop_fields = {"crop_frames": positions, "crops": crops.clip_crops(
+                    crops.read_frames(clip, positions), track.landmarks[positions],
+                    self.config.crop_size)}
             record = records.ClipRecord(
                 dataset=clip.dataset, subject=clip.subject, clip=clip.clip_id,
                 label=self.spec.label_index(clip.label), label_name=clip.label,
@@ -253,7 +270,7 @@ class ClipProcessor:
                 sfem=features.sfem(track.landmarks, interval),
                 maps=maps, landmarks=track.landmarks,
                 onset=_frame_or_unknown(clip.onset), apex=_frame_or_unknown(clip.apex),
-                offset=_frame_or_unknown(clip.offset))
+                offset=_frame_or_unknown(clip.offset), **crop_fields)
             return records.encode(record), None, n
         except (landmarks.NoFaceError, video.VideoError, ValueError, OSError) as err:
             # One bad clip never stops the run: it is reported by name in the manifest.
@@ -395,6 +412,11 @@ def run(config: PreprocessConfig, beam_args: Sequence[str] = (),
     result = result or read_dataset(config)
     if not result.clips:
         raise ValueError(f"{config.dataset}: no usable clips found under {config.data_dir}")
+    pixelless = [c.name for c in result.clips if not c.frames and c.video is None]
+    if config.crop_frames and pixelless:
+        raise ValueError(f"crops need frames, and {len(pixelless)} clips carry landmarks only "
+                         f"(e.g. {pixelless[0]}): drop --crops, or read a dataset with its "
+                         f"frames (CK+ with provided landmarks: --dataset=ckplus_fge)")
     folder = output_dir(config, result)
     os.makedirs(folder, exist_ok=True)
     settings = config.settings()

@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
-from lfm_tf import datasets, landmarks, pipeline  # noqa: E402
+from lfm_tf import crops, datasets, landmarks, pipeline  # noqa: E402
 
 _DATASET = flags.DEFINE_enum("dataset", None, sorted(datasets.READERS), "Dataset to read.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "The dataset folder as unpacked.")
@@ -38,6 +38,13 @@ _TRACKING = flags.DEFINE_bool(
     "tracking", True, "Fit the shape predictor on a box from the previous frame and "
     "re-detect only on drift; --notracking detects on every frame.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Redo subjects already complete.")
+_CROPS = flags.DEFINE_bool(
+    "crops", False, "Also store eye-aligned greyscale face crops of a few frames per clip "
+    "(for the image-based FER of Table 8); needs the clips' frames.")
+_CROP_FRAMES = flags.DEFINE_integer("crop_frames", crops.CROP_FRAMES,
+                                    "--crops: frames per clip, first to last.", lower_bound=1)
+_CROP_SIZE = flags.DEFINE_integer("crop_size", crops.CROP_SIZE, "--crops: side of a crop, px.",
+                                  lower_bound=8)
 
 # Options of individual readers: each is passed only to a reader whose `read`
 # takes an argument of that name, and setting one a reader does not take is an error.
@@ -54,12 +61,14 @@ flags.DEFINE_integer("num_subjects", None, "synthetic: number of subjects.")
 flags.DEFINE_integer("clips_per_class", None, "synthetic: clips per subject and class.")
 flags.DEFINE_enum("intensity", None, ["micro", "macro", "mixed"], "synthetic: strength.")
 flags.DEFINE_enum("classes", None, ["megc", "ckplus"], "synthetic: class set.")
-flags.DEFINE_integer("seed", None, "synthetic: random seed.")
+flags.DEFINE_integer("seed", None, "synthetic: random seed; ckplus_mixed: seed of the 50:50 draw.")
+flags.DEFINE_string("fme_dir", None, "ckplus_mixed: the FME tree `python -m lfm_tf.synthesize_fme` "
+                    "wrote.")
 flags.DEFINE_bool("render", None, "synthetic: render JPEG frames into --data_dir in the "
                   "CASME II layout and run dlib on them.")
 _READER_FLAGS = ("modality", "label_set", "coding_file", "labels_csv", "fps", "smic_dir",
                  "casme2_dir", "samm_dir", "num_subjects", "clips_per_class", "intensity",
-                 "classes", "seed", "render")
+                 "classes", "seed", "render", "fme_dir")
 
 flags.mark_flag_as_required("dataset")
 
@@ -95,6 +104,8 @@ def main(argv):
         landmark_settings=landmarks.LandmarkSettings(
             model_path=_LANDMARK_MODEL.value, tracking=_TRACKING.value),
         reader_options=reader_options(_DATASET.value),
+        crop_frames=_CROP_FRAMES.value if _CROPS.value else 0,
+        crop_size=_CROP_SIZE.value,
         overwrite=_OVERWRITE.value,
     )
     found = pipeline.read_dataset(config)

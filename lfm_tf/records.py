@@ -24,6 +24,11 @@ Context (one value per clip):
 Feature lists (one entry per time step):
   maps       bytes   N - T maps, each M*M uint8 of Eq. 2, row-major
   landmarks  float   N frames, each 68*2 coordinates (x0, y0, x1, y1, ...)
+
+Optional, written only by `preprocess --crops` (for the image-based FER):
+  crop_size    context int64   S, the side of a crop; 0 (the default) = no crops
+  crops        bytes           K eye-aligned greyscale face crops, S*S uint8 each
+  crop_frames  int64           the 0-based frame each crop shows (K entries)
 """
 
 from __future__ import annotations
@@ -44,14 +49,19 @@ _INT_CONTEXT = ("label", "frame_interval", "map_size", "num_frames", "num_filled
                 "onset", "apex", "offset")
 _FLOAT_CONTEXT = ("fps", "sfem")
 
+# The crop fields are optional: records written without crops parse with
+# crop_size 0 and empty lists.
 CONTEXT_FEATURES = {
     **{k: tf.io.FixedLenFeature([], tf.string) for k in _BYTES_CONTEXT},
     **{k: tf.io.FixedLenFeature([], tf.int64) for k in _INT_CONTEXT},
     **{k: tf.io.FixedLenFeature([], tf.float32) for k in _FLOAT_CONTEXT},
+    "crop_size": tf.io.FixedLenFeature([], tf.int64, default_value=0),
 }
 SEQUENCE_FEATURES = {
     "maps": tf.io.FixedLenSequenceFeature([], tf.string),
     "landmarks": tf.io.FixedLenSequenceFeature([2 * features.NUM_LANDMARKS], tf.float32),
+    "crops": tf.io.FixedLenSequenceFeature([], tf.string, allow_missing=True),
+    "crop_frames": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True),
 }
 
 
@@ -74,6 +84,8 @@ class ClipRecord:
     onset: int = UNKNOWN_FRAME
     apex: int = UNKNOWN_FRAME
     offset: int = UNKNOWN_FRAME
+    crops: np.ndarray | None = None        # (K, S, S) uint8, optional
+    crop_frames: np.ndarray | None = None  # (K,) 0-based frame of each crop
 
     @property
     def map_size(self) -> int:
@@ -106,10 +118,22 @@ def encode(record: ClipRecord) -> bytes:
     points = np.asarray(record.landmarks, dtype=np.float32).reshape(record.num_frames, -1)
     landmark_list = tf.train.FeatureList(feature=[
         tf.train.Feature(float_list=tf.train.FloatList(value=row)) for row in points])
+    feature_lists = {"maps": map_list, "landmarks": landmark_list}
+    if record.crops is not None:
+        crops = np.ascontiguousarray(record.crops, dtype=np.uint8)
+        frames = np.asarray(record.crop_frames, dtype=np.int64)
+        if crops.ndim != 3 or crops.shape[1] != crops.shape[2] or frames.shape != crops.shape[:1]:
+            raise ValueError(f"{record.clip}: crops must have shape (K, S, S) with one frame "
+                             f"index each, got {crops.shape} and {frames.shape}")
+        context["crop_size"] = tf.train.Feature(
+            int64_list=tf.train.Int64List(value=[crops.shape[1]]))
+        feature_lists["crops"] = tf.train.FeatureList(feature=[
+            tf.train.Feature(bytes_list=tf.train.BytesList(value=[c.tobytes()])) for c in crops])
+        feature_lists["crop_frames"] = tf.train.FeatureList(feature=[
+            tf.train.Feature(int64_list=tf.train.Int64List(value=[k])) for k in frames.tolist()])
     example = tf.train.SequenceExample(
         context=tf.train.Features(feature=context),
-        feature_lists=tf.train.FeatureLists(
-            feature_list={"maps": map_list, "landmarks": landmark_list}))
+        feature_lists=tf.train.FeatureLists(feature_list=feature_lists))
     # Deterministic: proto maps otherwise serialize in per-process hash order, and
     # identical input must give byte-identical files (checksums, resume).
     return example.SerializeToString(deterministic=True)
@@ -117,7 +141,8 @@ def encode(record: ClipRecord) -> bytes:
 
 def parse_sequence_example(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
     """Parse one serialized clip inside tf.data: context scalars plus
-    `maps` (K, M, M) uint8 and `landmarks` (N, 68, 2) float32."""
+    `maps` (K, M, M) uint8, `landmarks` (N, 68, 2) float32, and `crops` (K, S, S)
+    uint8 with their `crop_frames` (empty when the record has none)."""
     context, sequence = tf.io.parse_single_sequence_example(
         serialized, context_features=CONTEXT_FEATURES, sequence_features=SEQUENCE_FEATURES)
     size = context["map_size"]
@@ -125,6 +150,11 @@ def parse_sequence_example(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
     parsed = dict(context)
     parsed["maps"] = tf.reshape(maps, tf.stack([-1, size, size]))
     parsed["landmarks"] = tf.reshape(sequence["landmarks"], [-1, features.NUM_LANDMARKS, 2])
+    num_crops = tf.shape(sequence["crops"], out_type=tf.int64)[0]
+    crop_size = context["crop_size"]
+    parsed["crops"] = tf.reshape(tf.io.decode_raw(sequence["crops"], tf.uint8),
+                                 tf.stack([num_crops, crop_size, crop_size]))
+    parsed["crop_frames"] = sequence["crop_frames"]
     return parsed
 
 
@@ -139,6 +169,9 @@ def decode(serialized: bytes) -> ClipRecord:
             fields[key] = int(parsed[key].numpy())
     for key in _FLOAT_CONTEXT:
         fields[key] = float(parsed[key].numpy())
+    if parsed["crop_size"] > 0:
+        fields["crops"] = parsed["crops"].numpy()
+        fields["crop_frames"] = parsed["crop_frames"].numpy()
     return ClipRecord(maps=parsed["maps"].numpy(), landmarks=parsed["landmarks"].numpy(),
                       **fields)
 

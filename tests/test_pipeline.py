@@ -1,6 +1,7 @@
 """The TFRecord schema and the Beam preprocessing pipeline: round trip, manifest,
 skipped clips, resume, overwrite and truncation."""
 
+import dataclasses
 import json
 import os
 
@@ -61,6 +62,31 @@ def test_encode_rejects_maps_that_do_not_match_the_frames():
                              maps=np.zeros((5, 21, 21), np.uint8), landmarks=lm)
     with pytest.raises(ValueError, match="give 6 maps, got 5"):
         records.encode(rec)
+
+
+def test_optional_crops_round_trip_and_records_without_them_have_none():
+    rng = np.random.default_rng(2)
+    lm = _track(rng, 6, 0)
+    maps = features.normalize(features.lfm(lm, 1, features.CLFM_INDICES))
+    rec = records.ClipRecord("ckplus_fge", "S005", "001", 2, "disgust", "clfm", 1, 30.0, 0, 0.5,
+                             maps=maps, landmarks=lm, crop_frames=np.array([0, 2, 5]),
+                             crops=rng.integers(0, 256, (3, 16, 16), dtype=np.uint8))
+    back = records.decode(records.encode(rec))
+    np.testing.assert_array_equal(back.crops, rec.crops)
+    assert back.crop_frames.tolist() == [0, 2, 5]
+    parsed = records.parse_sequence_example(tf.constant(records.encode(rec)))
+    assert parsed["crops"].shape == (3, 16, 16) and int(parsed["crop_size"]) == 16
+    plain = records.decode(records.encode(dataclasses.replace(rec, crops=None, crop_frames=None)))
+    assert plain.crops is None and plain.crop_frames is None
+    np.testing.assert_array_equal(plain.maps, maps)
+    with pytest.raises(ValueError, match="one frame index each"):
+        records.encode(dataclasses.replace(rec, crop_frames=np.array([0, 2])))
+
+
+def test_crops_need_frames_and_say_so_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="crops need frames, and 6 clips carry landmarks only"):
+        pipeline.run(_config(tmp_path, crop_frames=3), IN_PROCESS, result=_result())
+    assert not (tmp_path / "out").exists()
 
 
 def test_pipeline_writes_per_subject_files_that_parse_back(tmp_path):

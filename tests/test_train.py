@@ -380,24 +380,31 @@ def test_command_line_bad_input_is_one_line(tmp_path):
 
 
 def test_table_pipelines_use_only_flags_that_exist():
-    with open(os.path.join(ROOT, "lfm_tf", "train.py")) as f:
-        train_flags = set(re.findall(r'DEFINE_\w+\(\s*"(\w+)"', f.read()))
-    with open(os.path.join(ROOT, "lfm_tf", "preprocess.py")) as f:
-        preprocess_flags = set(re.findall(r'DEFINE_\w+\(\s*"(\w+)"', f.read()))
-    fields = set(report.flat_hparams(trainer.load_config("smic").to_dict()))
+    def defined(module):
+        with open(os.path.join(ROOT, "lfm_tf", f"{module}.py")) as f:
+            return set(re.findall(r'DEFINE_\w+\(\s*"(\w+)"', f.read()))
+
+    # Flags each entry module defines, and the config whose fields it overrides.
+    entries = {"lfm_tf.train": (defined("train"), "smic"),
+               "lfm_tf.table8": (defined("table8"), "table8"),
+               "lfm_tf.preprocess": (defined("preprocess"), None),
+               "lfm_tf.synthesize_fme": (defined("synthesize_fme"), None)}
+    fields = {name: set(report.flat_hparams(trainer.load_config(name).to_dict()))
+              for name in ("smic", "table8")}
     scripts = sorted(glob.glob(os.path.join(ROOT, "pipelines", "table*.sh")))
-    assert [os.path.basename(s) for s in scripts] == ["table3.sh", "table6.sh", "table7.sh"]
+    assert [os.path.basename(s) for s in scripts] == ["table3.sh", "table6.sh", "table7.sh",
+                                                      "table8.sh"]
     for script in scripts:
         with open(script) as f:
             commands = f.read().replace("\\\n", " ").split("\n")
-        used = {"lfm_tf.train": set(), "lfm_tf.preprocess": set()}
+        used = {module: set() for module in entries}
         for line in commands:
             for module in used:
-                if module in line:
+                if f"{module} " in line:
                     used[module] |= set(re.findall(r"--([\w.]+)=", line))
-        assert used["lfm_tf.train"] and used["lfm_tf.preprocess"], script
-        for flag in used["lfm_tf.train"]:
-            assert (flag in train_flags or (flag.startswith("config.") and flag[7:] in fields)), \
-                (script, flag)
-        assert used["lfm_tf.preprocess"] <= preprocess_flags, script
+        assert (used["lfm_tf.train"] or used["lfm_tf.table8"]) and used["lfm_tf.preprocess"], script
+        for module, (flags, config) in entries.items():
+            for flag in used[module]:
+                assert flag in flags or (config and flag.startswith("config.")
+                                         and flag[7:] in fields[config]), (script, flag)
         assert subprocess.run(["bash", "-n", script]).returncode == 0

@@ -61,6 +61,14 @@ SPECS: dict[str, DatasetSpec] = {
                  "sadness", "surprise"),
         fps=200.0, protocol="loso"),
     "ckplus": DatasetSpec("ckplus", CKPLUS_CLASSES, fps=30.0, protocol="kfold", folds=10),
+    # Table 8 (Section V-B/C): CK+ as it is (facial general expressions, FGE), the
+    # micro-expressions synthesized from it (FME: 3 onset frames interpolated to 12,
+    # lfm_tf.fme) and a seeded 50:50 mix. FME clips keep CK+'s 30 fps, so T = 1 as
+    # for the FGE clips the model was trained on.
+    "ckplus_fge": DatasetSpec("ckplus_fge", CKPLUS_CLASSES, fps=30.0, protocol="kfold", folds=10),
+    "ckplus_fme": DatasetSpec("ckplus_fme", CKPLUS_CLASSES, fps=30.0, protocol="kfold", folds=10),
+    "ckplus_mixed": DatasetSpec("ckplus_mixed", CKPLUS_CLASSES, fps=30.0, protocol="kfold",
+                                folds=10),
     # MEGC 2019: SMIC-HS, CASME II and SAMM clips keep their own frame rates.
     "composite": DatasetSpec("composite", MEGC_CLASSES, fps=None, protocol="loso"),
     "synthetic": DatasetSpec("synthetic", MEGC_CLASSES, fps=100.0, protocol="loso"),

@@ -603,20 +603,77 @@ def render(clips: Sequence[Clip], out_dir: str, *, quality: int = 95,
     warp = PiecewiseAffineWarp(image, anchor)
     truth = {}
     for clip in clips:
-        if clip.landmarks is None:
-            raise ValueError(f"{clip.name}: only clips with landmarks can be rendered")
         folder = _clip_folder(clip, out_dir)
         os.makedirs(folder, exist_ok=True)
         for name in os.listdir(folder):
             if re.fullmatch(r"img\d+\.jpg", name):
                 os.remove(os.path.join(folder, name))
-        track = motion_on_photo(clip.landmarks, anchor)
-        for path, points in zip(_frame_paths(clip, out_dir, first_frame), track):
-            if not cv2.imwrite(path, warp(points), [cv2.IMWRITE_JPEG_QUALITY, quality]):
-                raise OSError(f"could not write {path}")
-        truth[clip.clip_id] = track.astype(np.float32)
+        truth[clip.clip_id] = _render_frames(clip, _frame_paths(clip, out_dir, first_frame),
+                                             warp, [cv2.IMWRITE_JPEG_QUALITY, quality])
     _write_coding(clips, os.path.join(out_dir, CODING_FILE), first_frame)
     return truth
+
+
+def _render_frames(clip: Clip, paths: Sequence[str], warp: PiecewiseAffineWarp,
+                   params: Sequence[int]) -> np.ndarray:
+    """Write a clip's motion, carried onto the photo, as one image per path; returns the
+    (N, 68, 2) float32 landmarks of the written frames."""
+    import cv2
+
+    if clip.landmarks is None:
+        raise ValueError(f"{clip.name}: only clips with landmarks can be rendered")
+    track = motion_on_photo(clip.landmarks, photo()[1])
+    for path, points in zip(paths, track):
+        if not cv2.imwrite(path, warp(points), list(params)):
+            raise OSError(f"could not write {path}")
+    return track.astype(np.float32)
+
+
+def render_ckplus(clips: Sequence[Clip], out_dir: str) -> dict[str, tuple[str, str]]:
+    """Render clips of the CK+ class set as a tree in CK+'s layout, neutral to peak.
+
+    CK+ sequences run from a neutral face to the peak of the expression, so each
+    clip is cut at its apex. Clip k of subject "p07" becomes sequence k (in clip
+    id order) of subject "S007": PNG frames
+    `cohn-kanade-images/S007/001/S007_001_00000001.png` onwards, one landmark
+    file per frame under `Landmarks/` (the true landmarks of the rendered frame,
+    tracker noise included, in CK+'s number format: they stand in for CK+'s
+    AAM landmarks) and the emotion file `Emotion/S007/001/S007_001_<peak>_emotion.txt`
+    with the class's code (1 anger .. 7 surprise). Frames are greyscale 640x480.
+    Files a previous render left in those sequence folders are removed.
+
+    Returns:
+      clip_id -> (subject, sequence) as written.
+    """
+    image, anchor = photo()
+    warp = PiecewiseAffineWarp(image, anchor)
+    written, counts = {}, {}
+    for clip in sorted(clips, key=lambda c: (c.subject, c.clip_id)):
+        if clip.label not in specs.CKPLUS_CLASSES or clip.apex is None:
+            raise ValueError(f"{clip.name}: CK+ trees need CK+ classes and an apex, got "
+                             f"{clip.label!r}, apex {clip.apex}")
+        subject = f"S{_subject_number(clip.subject):03d}"
+        counts[subject] = counts.get(subject, 0) + 1
+        sequence = f"{counts[subject]:03d}"
+        stems = [f"{subject}_{sequence}_{n:08d}" for n in range(1, clip.apex + 1)]
+        folders = {part: os.path.join(out_dir, part, subject, sequence)
+                   for part in ("cohn-kanade-images", "Landmarks", "Emotion")}
+        for folder in folders.values():
+            # A previous render's files would be read as part of this sequence.
+            os.makedirs(folder, exist_ok=True)
+            for name in os.listdir(folder):
+                os.remove(os.path.join(folder, name))
+        peak = dataclasses.replace(clip, landmarks=clip.landmarks[:clip.apex])
+        paths = [os.path.join(folders["cohn-kanade-images"], f"{s}.png") for s in stems]
+        track = _render_frames(peak, paths, warp, [])
+        for stem, points in zip(stems, track):
+            with open(os.path.join(folders["Landmarks"], f"{stem}_landmarks.txt"), "w") as f:
+                f.writelines(f"   {x:.7e}   {y:.7e}\n" for x, y in points)
+        code = specs.CKPLUS_CLASSES.index(clip.label) + 1
+        with open(os.path.join(folders["Emotion"], f"{stems[-1]}_emotion.txt"), "w") as f:
+            f.write(f"   {code:.7e}\n")
+        written[clip.clip_id] = (subject, sequence)
+    return written
 
 
 # `read` takes a flag named `render`, which hides the function inside it.
