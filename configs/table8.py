@@ -32,6 +32,9 @@ def get_config(arg=None):
     # Also report the adaptive rows with tau scaled by this data's FGE mean SFEM
     # over the paper's (adaptive.scaled_tau), from each fold's training clips.
     config.scaled_tau = True
+    # Also train the I-FER on every FGE clip and export it to <workdir>/ifer/export
+    # for `predict --ifer_model` (ifer.train_export).
+    config.export_ifer = False
 
     config.lfm = ckplus_fge.get_config(arg)
 

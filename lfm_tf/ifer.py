@@ -18,13 +18,18 @@ coordinates. The trajectory is the first cropped frame's landmarks followed by
 each later frame's displacement from it, standardized over the training clips,
 so that the motion is not drowned by the differences between faces.
 
-  build    the three-output model (appearance, geometry, joint)
-  train    pretrain both branches on their own losses, then fine-tune jointly
-  predict  the joint class probabilities of records
+  build         the three-output model (appearance, geometry, joint)
+  train         pretrain both branches on their own losses, then fine-tune jointly
+  predict       the joint class probabilities of records
+  train_export  train on every given record and write the folder that
+                `predict --ifer_model` reads (`export`; checked and loaded by
+                `inference.ExportedIFER`)
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 
 import keras
@@ -33,12 +38,19 @@ import tensorflow as tf
 from keras import layers
 from ml_collections import ConfigDict
 
+import lfm_tf
 from lfm_tf import crops, features, input_pipeline
 from lfm_tf.records import ClipRecord
 
 OUTPUTS = ("appearance", "geometry", "joint")
 # Largest random shift of the crops while training, px (our augmentation).
 _SHIFT = 4
+
+# The exported I-FER folder: ifer.json (`EXPORT_INFO_KEYS` at least), and the
+# parts it lists under "files". Written by `export`, read by `inference.ExportedIFER`.
+EXPORT_INFO = "ifer.json"
+EXPORT_PARTS = {"model": "ifer.keras"}
+EXPORT_INFO_KEYS = ("classes", "crops", "trajectory", "versions", "files")
 
 
 def _check(records: Sequence[ClipRecord]) -> tuple[int, int]:
@@ -63,12 +75,22 @@ def trajectory(points, size: int = crops.CROP_SIZE) -> np.ndarray:
     return np.concatenate([aligned[:1], aligned[1:] - aligned[:1]]).reshape(-1).astype(np.float32)
 
 
+def clip_input(clip_crops: np.ndarray, points) -> dict[str, np.ndarray]:
+    """One clip's input from its (K, S, S) crops (`crops.clip_crops`) and the
+    (K, 68, 2) image landmarks of the same frames."""
+    return {"crops": np.moveaxis(clip_crops, 0, -1),
+            "trajectory": trajectory(points, clip_crops.shape[-1])}
+
+
+def stack(clips: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """`clip_input`s batched: `crops` (N, S, S, K) uint8 and `trajectory` (N, K * 136)."""
+    return {name: np.stack([c[name] for c in clips]) for name in ("crops", "trajectory")}
+
+
 def inputs(records: Sequence[ClipRecord]) -> dict[str, np.ndarray]:
     """The model's inputs: `crops` (N, S, S, K) uint8 and `trajectory` (N, K * 136)."""
     _check(records)
-    return {"crops": np.stack([np.moveaxis(r.crops, 0, -1) for r in records]),
-            "trajectory": np.stack([trajectory(r.landmarks[np.asarray(r.crop_frames)],
-                                               r.crops.shape[-1]) for r in records])}
+    return stack([clip_input(r.crops, r.landmarks[np.asarray(r.crop_frames)]) for r in records])
 
 
 def build(num_classes: int, num_frames: int = crops.CROP_FRAMES, crop_size: int = crops.CROP_SIZE,
@@ -158,7 +180,67 @@ def predict(model: keras.Model, records: Sequence[ClipRecord], batch_size: int =
     """(N, C) joint class probabilities."""
     if not records:
         return np.zeros((0, model.get_layer("appearance_logits").units), np.float32)
-    x = inputs(records)
+    return probabilities(model, inputs(records), batch_size)
+
+
+def probabilities(model: keras.Model, x: dict[str, np.ndarray],
+                  batch_size: int = 64) -> np.ndarray:
+    """(N, C) joint class probabilities of batched inputs (`inputs`, `stack`)."""
     return np.concatenate([
         np.asarray(model({k: v[i:i + batch_size] for k, v in x.items()}, training=False)["joint"])
-        for i in range(0, len(records), batch_size)])
+        for i in range(0, len(x["crops"]), batch_size)])
+
+
+# ---------------------------------------------------------------- export
+
+
+def export(model: keras.Model, folder: str, classes: Sequence[str], **about) -> str:
+    """Write a trained I-FER where `predict --ifer_model` reads it: `EXPORT_PARTS`
+    and `EXPORT_INFO` (written last, so that an interrupted export is refused).
+
+    ifer.json says how to make the input from a recording's frames and landmarks:
+    the crops (K frames spread from first to last, one eye alignment per clip, S
+    x S greyscale) and the trajectory (`trajectory` of the same K frames), with the
+    classes, the versions that trained it and `about` (e.g. dataset, trained_on,
+    config, seed).
+    """
+    size, _, frames = model.input["crops"].shape[1:]
+    if len(classes) != model.output["joint"].shape[-1]:
+        raise ValueError(f"{len(classes)} class names for a model of "
+                         f"{model.output['joint'].shape[-1]} classes")
+    os.makedirs(folder, exist_ok=True)
+    if os.path.exists(os.path.join(folder, EXPORT_INFO)):
+        os.remove(os.path.join(folder, EXPORT_INFO))  # until the new model is in place
+    model.save(os.path.join(folder, EXPORT_PARTS["model"]))
+    info = {
+        "classes": list(classes),
+        "crops": {"frames": int(frames), "size": int(size), "grey": True,
+                  "positions": "evenly spread from the first to the last frame "
+                               "(crops.crop_positions)",
+                  "alignment": "one similarity per clip from the mean eye centres of the "
+                               "cropped frames (crops.alignment)"},
+        "trajectory": {"frames": int(frames), "size": int(size),
+                       "length": int(model.input["trajectory"].shape[-1]),
+                       "form": "the first cropped frame's landmarks, then each later one's "
+                               "displacement, in crop coordinates scaled to side 1, centre 0 "
+                               "(ifer.trajectory); standardized inside the model"},
+        "output": "joint class probabilities",
+        **about,
+        "versions": {"lfm_tf": lfm_tf.__version__, "tensorflow": tf.__version__,
+                     "keras": keras.__version__},
+        "files": EXPORT_PARTS,
+    }
+    with open(os.path.join(folder, EXPORT_INFO), "w") as f:
+        json.dump(info, f, indent=1, default=str)
+    return folder
+
+
+def train_export(records: Sequence[ClipRecord], classes: Sequence[str], config: ConfigDict,
+                 folder: str, seed: int = 0) -> str:
+    """`train` on every record (the whole data, no held-out fold) and `export` the
+    model into `folder`, for `predict --ifer_model`."""
+    model = train(records, len(classes), config, seed)
+    trained_on = {"clips": len(records), "subjects": len({r.subject for r in records})}
+    datasets = ", ".join(sorted({r.dataset for r in records}))
+    return export(model, folder, classes, dataset=datasets, trained_on=trained_on,
+                  config=config.to_dict(), seed=seed)

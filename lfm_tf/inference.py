@@ -25,23 +25,33 @@ length, the T it was trained with and the versions that trained it, and names th
 other parts (`MODEL_PARTS`: the Keras models of both stages, the classifier that
 chains them, and its SavedModel with a serving signature). A folder lacking any of
 it is refused, naming what is missing.
+
+The adaptive framework (Section IV-B, Fig. 4; `lfm_tf.adaptive`): given an
+exported I-FER too (`ifer.export`, checked by `check_ifer_folder`), the whole
+input and every window is routed by its SFEM before any network runs: below tau
+to the classifier above (LFM-FER), otherwise to the I-FER, which reads
+eye-aligned crops of a few of its frames (`lfm_tf.crops`) and their landmark
+trajectory. Only the chosen network sees it. A landmark file has no pixels: one
+that a route sends to the I-FER fails, saying so.
 """
 
 from __future__ import annotations
 
+import collections
 import csv
 import dataclasses
 import json
+import math
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from lfm_tf import features, landmarks, video
+from lfm_tf import adaptive, crops, features, ifer, landmarks, video
 from lfm_tf.datasets.base import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, list_images
 
 LANDMARK_EXTENSIONS = (".npy", ".csv")
@@ -56,6 +66,11 @@ MODEL_INFO_KEYS = ("classes", "variant", "map_size", "landmark_indices", "window
                    "frame_interval", "versions", "files")
 _EXPORT_ADVICE = ("export one with `python -m lfm_tf.train --dataset=... --protocol=full` "
                   "and pass its <workdir>/export folder")
+_IFER_ADVICE = ("export one with `python -m lfm_tf.table8 --config.export_ifer=True` and pass "
+                "its <workdir>/ifer/export folder (or write one with `ifer.train_export`)")
+# What a result record calls the network that ran on a clip (`adaptive.route`'s names).
+ROUTES = {adaptive.LFM_FER: "lfm", adaptive.I_FER: "ifer"}
+ROUTE_TITLES = {"lfm": "LFM-FER", "ifer": "I-FER"}
 
 # Windows go through the classifier this many at a time: a few MB of uint8 maps.
 _BATCH = 256
@@ -72,28 +87,31 @@ class InputError(ValueError):
 # ---------------------------------------------------------------- the model
 
 
-def check_model_folder(path: str) -> dict:
-    """model.json of an exported model folder, once every part it names is there.
+def check_folder(path: str, info_name: str, keys: Sequence[str], parts: dict[str, str],
+                 advice: str, kind: str = "model") -> dict:
+    """The JSON file `info_name` of an exported folder, once every part it names
+    under "files" is there.
 
-    Raises ModelFolderError naming each missing part: model.json itself, a key
-    of it (`MODEL_INFO_KEYS`), a Keras model file, or the SavedModel.
+    Raises ModelFolderError naming each missing piece: the folder, the JSON file,
+    a key of it (`keys`), one of `parts` it does not list, or a listed file (a
+    folder listed must hold a SavedModel). `kind` names the folder in messages.
     """
     if not os.path.isdir(path):
-        raise ModelFolderError(f"model folder {path} does not exist: {_EXPORT_ADVICE}")
-    info_path = os.path.join(path, MODEL_INFO)
+        raise ModelFolderError(f"{kind} folder {path} does not exist: {advice}")
+    info_path = os.path.join(path, info_name)
     if not os.path.isfile(info_path):
-        raise ModelFolderError(f"{path} is not an exported model: it has no {MODEL_INFO}; "
-                               f"{_EXPORT_ADVICE}")
+        raise ModelFolderError(f"{path} is not an exported {kind}: it has no {info_name}; "
+                               f"{advice}")
     try:
         with open(info_path) as f:
             info = json.load(f)
     except json.JSONDecodeError as err:
-        raise ModelFolderError(f"{info_path} is not valid JSON ({err}); {_EXPORT_ADVICE}") from None
-    lacking = [key for key in MODEL_INFO_KEYS if key not in info]
-    listed = info.get("files", MODEL_PARTS)
-    lacking += [f"files.{part}" for part in MODEL_PARTS if part not in listed]
+        raise ModelFolderError(f"{info_path} is not valid JSON ({err}); {advice}") from None
+    lacking = [key for key in keys if key not in info]
+    listed = info.get("files", parts)
+    lacking += [f"files.{part}" for part in parts if part not in listed]
     if lacking:
-        raise ModelFolderError(f"{info_path} lacks {', '.join(lacking)}; {_EXPORT_ADVICE}")
+        raise ModelFolderError(f"{info_path} lacks {', '.join(lacking)}; {advice}")
     missing = []
     for part, name in info["files"].items():
         target = os.path.join(path, name)
@@ -103,34 +121,75 @@ def check_model_folder(path: str) -> dict:
         elif not os.path.isfile(target) or os.path.getsize(target) == 0:
             missing.append(f"{name} (the {part})")
     if missing:
-        raise ModelFolderError(f"model folder {path} is incomplete: missing "
-                               f"{', '.join(missing)}; {_EXPORT_ADVICE}")
-    if len(info["landmark_indices"]) != info["map_size"]:
-        raise ModelFolderError(f"{info_path}: {len(info['landmark_indices'])} landmark indices "
-                               f"for maps of size {info['map_size']}; {_EXPORT_ADVICE}")
+        raise ModelFolderError(f"{kind} folder {path} is incomplete: missing "
+                               f"{', '.join(missing)}; {advice}")
     return info
 
 
+def check_model_folder(path: str) -> dict:
+    """model.json of an exported model folder, once every part it names is there.
+
+    Raises ModelFolderError naming each missing part: model.json itself, a key
+    of it (`MODEL_INFO_KEYS`), a Keras model file, or the SavedModel.
+    """
+    info = check_folder(path, MODEL_INFO, MODEL_INFO_KEYS, MODEL_PARTS, _EXPORT_ADVICE)
+    if len(info["landmark_indices"]) != info["map_size"]:
+        raise ModelFolderError(f"{os.path.join(path, MODEL_INFO)}: "
+                               f"{len(info['landmark_indices'])} landmark indices for maps of "
+                               f"size {info['map_size']}; {_EXPORT_ADVICE}")
+    return info
+
+
+def check_ifer_folder(path: str) -> dict:
+    """ifer.json of an exported I-FER folder (`ifer.export`), once ifer.keras is there.
+
+    Raises ModelFolderError naming what is missing, as `check_model_folder` does.
+    """
+    return check_folder(path, ifer.EXPORT_INFO, ifer.EXPORT_INFO_KEYS, ifer.EXPORT_PARTS,
+                        _IFER_ADVICE, kind="I-FER")
+
+
+def _load_keras(file: str, advice: str) -> keras.Model:
+    try:
+        return keras.saving.load_model(file)
+    except (ValueError, OSError, TypeError) as err:
+        raise ModelFolderError(f"cannot load {file}: {err}; {advice}") from None
+
+
 @dataclasses.dataclass
-class ExportedModel:
+class _Exported:
+    """What the two exported folders share: where, their JSON file, their classes."""
+
+    folder: str
+    info: dict
+    # The keys of `info` that a result file repeats.
+    _SUMMARY = ("classes", "dataset", "trained_on", "versions")
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.info["classes"])
+
+    def summary(self) -> dict:
+        """What a result file says about the model that made it."""
+        return {"folder": self.folder, **{k: self.info.get(k) for k in self._SUMMARY}}
+
+
+@dataclasses.dataclass
+class ExportedModel(_Exported):
     """An exported model folder, checked, with its classifier loaded.
 
     `classifier` maps uint8 windows (batch, window_length, M, M) of Eq. 2 maps
     to class probabilities; `info` is model.json.
     """
 
-    folder: str
-    info: dict
     classifier: keras.Model
+    _SUMMARY = ("classes", "variant", "frame_interval", "dataset", "trained_on", "versions")
 
     @classmethod
     def load(cls, path: str) -> ExportedModel:
         info = check_model_folder(path)
         file = os.path.join(path, info["files"]["classifier"])
-        try:
-            classifier = keras.saving.load_model(file)
-        except (ValueError, OSError, TypeError) as err:
-            raise ModelFolderError(f"cannot load {file}: {err}; {_EXPORT_ADVICE}") from None
+        classifier = _load_keras(file, _EXPORT_ADVICE)
         expected = (info["window_length"], info["map_size"], info["map_size"])
         if (tuple(classifier.input_shape[1:]) != expected
                 or classifier.output_shape[-1] != len(info["classes"])):
@@ -139,10 +198,6 @@ class ExportedModel:
                 f"{classifier.output_shape[-1]} classes, but {MODEL_INFO} says {expected} and "
                 f"{len(info['classes'])}; {_EXPORT_ADVICE}")
         return cls(path, info, classifier)
-
-    @property
-    def classes(self) -> list[str]:
-        return list(self.info["classes"])
 
     @property
     def indices(self) -> tuple[int, ...]:
@@ -157,10 +212,59 @@ class ExportedModel:
         return np.concatenate([np.asarray(self.classifier(windows[k:k + _BATCH], training=False))
                                for k in range(0, len(windows), _BATCH)])
 
-    def summary(self) -> dict:
-        """What a result file says about the model that made it."""
-        keys = ("classes", "variant", "frame_interval", "dataset", "trained_on", "versions")
-        return {"folder": self.folder, **{k: self.info.get(k) for k in keys}}
+
+@dataclasses.dataclass
+class ExportedIFER(_Exported):
+    """An exported I-FER folder (`ifer.export`), checked, with its model loaded.
+
+    `model` maps {"crops": (batch, S, S, K) uint8, "trajectory": (batch, K * 136)}
+    to its outputs, of which "joint" gives the class probabilities; `info` is
+    ifer.json.
+    """
+
+    model: keras.Model
+    _SUMMARY = ("classes", "crops", "dataset", "trained_on", "versions")
+
+    @classmethod
+    def load(cls, path: str) -> ExportedIFER:
+        info = check_ifer_folder(path)
+        file = os.path.join(path, info["files"]["model"])
+        model = _load_keras(file, _IFER_ADVICE)
+        size, frames = info["crops"]["size"], info["crops"]["frames"]
+        expected = ((size, size, frames), (frames * 2 * features.NUM_LANDMARKS,))
+        try:
+            found = tuple(tuple(model.input[k].shape[1:]) for k in ("crops", "trajectory"))
+            classes = model.output["joint"].shape[-1]
+        except (KeyError, TypeError, AttributeError):
+            found, classes = None, None
+        if found != expected or classes != len(info["classes"]):
+            raise ModelFolderError(
+                f"{file} is not the I-FER {ifer.EXPORT_INFO} describes: it should read crops "
+                f"{expected[0]} and a trajectory {expected[1]} and give {len(info['classes'])} "
+                f"classes; {_IFER_ADVICE}")
+        return cls(path, info, model)
+
+    @property
+    def crop_frames(self) -> int:
+        return int(self.info["crops"]["frames"])
+
+    @property
+    def crop_size(self) -> int:
+        return int(self.info["crops"]["size"])
+
+    def probabilities(self, x: dict[str, np.ndarray]) -> np.ndarray:
+        """Batched inputs (`ifer.stack`) -> (K, classes) float32."""
+        return ifer.probabilities(self.model, x, _BATCH)
+
+
+def check_same_classes(model: ExportedModel, image: ExportedIFER) -> None:
+    """The two networks of the adaptive framework must answer in the same classes,
+    in the same order; raises ModelFolderError otherwise."""
+    if model.classes != image.classes:
+        raise ModelFolderError(
+            f"the I-FER {image.folder} has classes {', '.join(image.classes)} but the model "
+            f"{model.folder} has {', '.join(model.classes)}: the adaptive framework needs both "
+            f"trained on the same classes, in the same order")
 
 
 def model_input(track: np.ndarray, frame_interval: int, indices: Sequence[int],
@@ -330,16 +434,33 @@ def unbridged_extractor(settings: landmarks.LandmarkSettings | None = None
 
 def read_frame(path: str, index: int) -> np.ndarray:
     """Frame `index` (0-based) of a video or a folder of frames, BGR uint8."""
+    return next(read_frames(path, [index], grey=False))[1]
+
+
+def read_frames(path: str, indices: Iterable[int],
+                grey: bool = True) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, frame) for each of the 0-based `indices` of a video or a folder of
+    frames, in increasing order, uint8 greyscale or BGR. A folder reads only those
+    images; a video is decoded once, up to the last one wanted. Raises InputError
+    for an index the input does not have."""
+    wanted = sorted({int(k) for k in indices})
+    if not wanted:
+        return
     if input_source(path) == "frames":
         paths = list_images(path)
-        if not 0 <= index < len(paths):
-            raise InputError(f"{path}: no frame {index}; it has {len(paths)}")
-        return video.read_image(paths[index], grey=False)
-    count = 0
-    for count, frame in enumerate(video.iter_video(path, grey=False), start=1):
-        if count == index + 1:
-            return frame
-    raise InputError(f"{path}: no frame {index}; it has {count}")
+        count = len(paths)
+        for k in (k for k in wanted if 0 <= k < count):
+            yield k, video.read_image(paths[k], grey)
+    else:
+        count, chosen = 0, set(wanted)
+        for count, frame in enumerate(video.iter_video(path, grey), start=1):
+            if count - 1 in chosen:
+                yield count - 1, frame
+                if count > wanted[-1]:
+                    return
+    outside = [k for k in wanted if not 0 <= k < count]
+    if outside:
+        raise InputError(f"{path}: no frame {outside[0]}; it has {count}")
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -415,8 +536,10 @@ def _span(rec: Recording, start: int, end: int, frame_interval: int) -> dict:
             "sfem": features.sfem(rec.landmarks[start:end], frame_interval)}
 
 
-def predict_recording(model: ExportedModel, rec: Recording, options: PredictOptions) -> dict:
-    """The result record of one input (see `run` for its fields)."""
+def predict_recording(model: ExportedModel, rec: Recording, options: PredictOptions,
+                      image: ExportedIFER | None = None, tau: float = adaptive.TAU) -> dict:
+    """The result record of one input (see `run` for its fields); with an I-FER
+    (`image`, of the same classes), the adaptive framework's (`routed_probabilities`)."""
     interval = options.frame_interval or features.frame_interval_for_fps(rec.fps)
     gaps = unbridged_gaps(rec.face, options.max_gap)
     record = {"input": rec.path, "source": rec.source, "num_frames": rec.num_frames,
@@ -452,18 +575,85 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
             spans.append(windows[-1])
             inputs.append((s, e))
         record["windows"] = windows
-    batch = np.stack([model_input(rec.landmarks[s:e], interval, model.indices,
-                                  model.window_length) for s, e in inputs])
-    for span, probs in zip(spans, model.probabilities(batch)):
+    if image is None:
+        probabilities = lfm_probabilities(model, rec, inputs, interval)
+    else:
+        record["tau"] = tau
+        probabilities = routed_probabilities(model, image, rec, spans, inputs, interval, tau)
+    for span, probs in zip(spans, probabilities):
         span["class"] = model.classes[int(np.argmax(probs))]
         span["probabilities"] = {c: float(p) for c, p in zip(model.classes, probs)}
     return record
 
 
+def lfm_probabilities(model: ExportedModel, rec: Recording, ranges: Sequence[tuple[int, int]],
+                      frame_interval: int) -> np.ndarray:
+    """The classifier on [start, end) frame ranges of a recording: (len, classes)."""
+    batch = np.stack([model_input(rec.landmarks[s:e], frame_interval, model.indices,
+                                  model.window_length) for s, e in ranges])
+    return model.probabilities(batch)
+
+
+def ifer_input(rec: Recording, ranges: Sequence[tuple[int, int]], num_frames: int,
+               size: int) -> dict[str, np.ndarray]:
+    """The I-FER's batched input for [start, end) frame ranges of a video or folder
+    of frames, made as `preprocess --crops` makes a clip's: `num_frames` frames
+    spread over the range (`crops.crop_positions`), warped into `size` x `size`
+    greyscale crops under the range's one eye alignment (`crops.clip_crops`), and
+    the landmark trajectory of those frames (`ifer.clip_input`). The input is
+    decoded once and only the crops are kept, however many ranges."""
+    positions = [start + crops.crop_positions(end - start, num_frames) for start, end in ranges]
+    transforms = [crops.alignment(rec.landmarks[p], size) for p in positions]
+    users = collections.defaultdict(list)  # frame -> (range, crop) that show it
+    for i, frames in enumerate(positions):
+        for j, k in enumerate(frames):
+            users[int(k)].append((i, j))
+    pixels = np.zeros((len(ranges), num_frames, size, size), np.uint8)
+    for k, frame in read_frames(rec.path, users):
+        for i, j in users[k]:
+            pixels[i, j] = crops.warp(frame, transforms[i], size)
+    return ifer.stack([ifer.clip_input(c, rec.landmarks[p]) for c, p in zip(pixels, positions)])
+
+
+def routed_probabilities(model: ExportedModel, image: ExportedIFER, rec: Recording,
+                         spans: Sequence[dict], ranges: Sequence[tuple[int, int]],
+                         frame_interval: int, tau: float) -> np.ndarray:
+    """The adaptive framework on a recording's spans (the whole input, windows):
+    each goes by its SFEM (`adaptive.route`) to LFM-FER or the I-FER, and each
+    network runs once, on its spans only (`adaptive.classify`). Adds `route` and
+    `model` (the folder of the network that ran) to every span.
+
+    Raises InputError before either runs when a landmark file (no pixels) has a
+    span routed to the I-FER.
+    """
+    sfem = [span["sfem"] for span in spans]
+    routes = adaptive.route(sfem, tau)
+    if rec.source == "landmarks" and adaptive.I_FER in routes:
+        sent = [span for span, r in zip(spans, routes) if r == adaptive.I_FER]
+        named = [("the whole input" if span is spans[0] else
+                  f"frames {span['start_frame']}-{span['end_frame']}")
+                 + f" (SFEM {span['sfem']:.3f})" for span in sent]
+        more = f" and {len(named) - 3} more windows" if len(named) > 3 else ""
+        raise InputError(f"{rec.path}: SFEM not below tau = {tau:g} sends {', '.join(named[:3])}"
+                         f"{more} to the image-based FER (I-FER), which needs the frames, and a "
+                         f"landmark file has none: pass the video or folder of frames instead, "
+                         f"or a larger --tau")
+    routed = adaptive.classify(
+        ranges, sfem, lambda chosen: lfm_probabilities(model, rec, chosen, frame_interval),
+        lambda chosen: image.probabilities(
+            ifer_input(rec, chosen, image.crop_frames, image.crop_size)), tau)
+    for span, name in zip(spans, routed.routes):
+        span["route"] = ROUTES[name]
+        span["model"] = (model if name == adaptive.LFM_FER else image).folder
+    return routed.probabilities
+
+
 def predict_file(model: ExportedModel, path: str, options: PredictOptions,
-                 extractor: landmarks.LandmarkExtractor | None = None) -> dict:
+                 extractor: landmarks.LandmarkExtractor | None = None,
+                 image: ExportedIFER | None = None, tau: float = adaptive.TAU) -> dict:
     """Read one input and predict on it; raises on anything unusable."""
-    return predict_recording(model, read_recording(path, options.fps, extractor), options)
+    return predict_recording(model, read_recording(path, options.fps, extractor), options,
+                             image, tau)
 
 
 def format_record(record: dict) -> str:
@@ -492,7 +682,8 @@ def format_record(record: dict) -> str:
 
 def _prediction(result: dict) -> str:
     probs = ", ".join(f"{c} {p:.3f}" for c, p in result["probabilities"].items())
-    return f"{result['class']} ({probs}), SFEM {result['sfem']:.3f}"
+    route = f" -> {ROUTE_TITLES[result['route']]}" if "route" in result else ""
+    return f"{result['class']} ({probs}), SFEM {result['sfem']:.3f}{route}"
 
 
 def _message(path: str, err: Exception) -> str:
@@ -500,14 +691,15 @@ def _message(path: str, err: Exception) -> str:
     return text if path in text else f"{path}: {text}"
 
 
-def predict_files(model: ExportedModel, paths: Iterable[str],
-                  options: PredictOptions) -> Iterable[dict]:
+def predict_files(model: ExportedModel, paths: Iterable[str], options: PredictOptions,
+                  image: ExportedIFER | None = None,
+                  tau: float = adaptive.TAU) -> Iterable[dict]:
     """One record per input, in order; an input that fails gives {"input", "error"}
     and the rest go on."""
     extractor = unbridged_extractor(options.landmark_settings)
     for path in paths:
         try:
-            yield predict_file(model, path, options, extractor)
+            yield predict_file(model, path, options, extractor, image, tau)
         # One bad input must not cost the others, whatever went wrong with it: the
         # record names the input and the error, and the exit status shows it.
         except Exception as err:  # noqa: BLE001
@@ -516,7 +708,8 @@ def predict_files(model: ExportedModel, paths: Iterable[str],
 
 def run(model_path: str, paths: Sequence[str], options: PredictOptions,
         output: str | None = None, out: TextIO = sys.stdout,
-        err: TextIO = sys.stderr) -> list[dict]:
+        err: TextIO = sys.stderr, ifer_model: str | None = None,
+        tau: float = adaptive.TAU) -> list[dict]:
     """Predict on every input, print each result as it comes, and write them all
     to `output` (JSON) if given. Returns the records.
 
@@ -529,22 +722,38 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     to 1). With a window, `windows` lists the same per window, or `skipped` with
     the reason. An input that fails gives only input and error.
 
-    Raises ModelFolderError (before reading any input) when the model folder is
-    missing or incomplete.
+    With `ifer_model` (an exported I-FER folder), the adaptive framework: each
+    record also holds `tau`, and the whole input and each window `route` ("lfm":
+    SFEM below tau, the model above ran; "ifer": the I-FER ran) and `model` (the
+    folder of the one that ran). The JSON file then names both models and tau.
+
+    Raises ModelFolderError (before reading any input) when a model folder is
+    missing or incomplete, or the two models' classes differ.
     """
     if not paths:
         raise InputError("no input: pass --input=<video, frames folder or landmark file>")
+    if ifer_model and not math.isfinite(tau):
+        raise ValueError(f"--tau must be a finite number, got {tau}")
     model = ExportedModel.load(model_path)
+    image = None
+    if ifer_model:
+        image = ExportedIFER.load(ifer_model)
+        check_same_classes(model, image)
     info = model.info
     print(f"model {model.folder}: {info['variant']}, classes {', '.join(model.classes)}; "
           f"trained on {info.get('dataset')} at T = {info['frame_interval']}", file=out)
+    if image:
+        print(f"I-FER {image.folder}: {image.crop_frames} crops of {image.crop_size}x"
+              f"{image.crop_size} a clip; SFEM below tau = {tau:g} -> LFM-FER, otherwise I-FER",
+              file=out)
     records = []
-    for record in predict_files(model, paths, options):
+    for record in predict_files(model, paths, options, image, tau):
         records.append(record)
         print(format_record(record), file=err if "error" in record else out, flush=True)
     if output:
-        body = {"model": model.summary(), "options": _options_summary(options),
-                "results": records}
+        body = {"model": model.summary(),
+                **({"ifer_model": image.summary(), "tau": tau} if image else {}),
+                "options": _options_summary(options), "results": records}
         tmp = f"{output}.tmp"
         with open(tmp, "w") as f:
             json.dump(body, f, indent=1)

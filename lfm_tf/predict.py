@@ -3,14 +3,18 @@ r"""Predict micro-expression classes with an exported model (`train --protocol=f
   python -m lfm_tf.predict --model=runs/smic_full_clfm/export --input=person.mp4
   python -m lfm_tf.predict --model=... --window=25 --stride=5 --output=result.json long.mp4
   python -m lfm_tf.predict --model=... --fps=200 frames_folder/ track.npy openface.csv
+  python -m lfm_tf.predict --model=... --ifer_model=runs/table8/ifer/export --tau=0.35 person.mp4
 
 Inputs are videos, folders of numbered frames, or landmark files (.npy, .csv),
 given as --input (repeatable) or as arguments. A video's frame rate is read from
 the file; frames and landmark files need --fps. T = round(fps / 25) unless
 --frame_interval. Each input prints a line (and its windows); --output writes
 them all as JSON. An input that fails prints `error: ...` and the others go on;
-the exit status is 1 if any failed, 2 if the model folder or a flag is unusable. Kept
-short on purpose: everything is in lfm_tf.inference.
+the exit status is 1 if any failed, 2 if the model folder or a flag is unusable.
+--ifer_model adds the image-based FER and runs the adaptive framework (Fig. 4): each
+input and window goes by its SFEM, below --tau to --model, otherwise to the I-FER
+(which needs frames: not a landmark file). Kept short on purpose: everything is in
+lfm_tf.inference.
 """
 
 from __future__ import annotations
@@ -25,10 +29,16 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from absl import app, flags  # noqa: E402
 
-from lfm_tf import inference, landmarks  # noqa: E402
+from lfm_tf import adaptive, inference, landmarks  # noqa: E402
 
 _MODEL = flags.DEFINE_string("model", None, "Exported model folder: <workdir>/export of a "
                              "`train --protocol=full` run.")
+_IFER_MODEL = flags.DEFINE_string("ifer_model", None, "Exported I-FER folder "
+                                  "(<workdir>/ifer/export of `table8 --config.export_ifer=True`): "
+                                  "route each input and window by SFEM to --model or to it.")
+_TAU = flags.DEFINE_float("tau", adaptive.TAU, "With --ifer_model: SFEM below this goes to "
+                          "--model (LFM-FER), otherwise to the I-FER. Eq. 3 is not "
+                          "scale-invariant: re-tune for faces unlike CK+'s.")
 _INPUT = flags.DEFINE_multi_string("input", [], "Video, folder of frames or landmark file "
                                    "(.npy, .csv); repeat for several, or list them as arguments.")
 _OUTPUT = flags.DEFINE_string("output", None, "Write every result to this JSON file.")
@@ -50,11 +60,14 @@ flags.mark_flag_as_required("model")
 
 
 def main(argv):
+    if _TAU.present and not _IFER_MODEL.value:
+        raise ValueError("--tau needs --ifer_model: without the I-FER nothing is routed")
     options = inference.PredictOptions(
         fps=_FPS.value, frame_interval=_FRAME_INTERVAL.value, window=_WINDOW.value,
         stride=_STRIDE.value, max_gap=_MAX_GAP.value,
         landmark_settings=landmarks.LandmarkSettings(model_path=_LANDMARK_MODEL.value))
-    records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value)
+    records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value,
+                            ifer_model=_IFER_MODEL.value, tau=_TAU.value)
     sys.exit(1 if any("error" in r for r in records) else 0)
 
 

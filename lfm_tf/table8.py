@@ -19,6 +19,10 @@ under 10-fold validation. Here, on the folds of the landmark-map trainer:
 Nothing trains on FME or mixed clips. Outputs in <workdir>: table8.json (every
 row's scores per set, the routes, the mean SFEM of each set),
 predictions/<row>_<set>.csv and report.md, this run's table beside the paper's.
+
+With --config.export_ifer=True the I-FER is also trained on every FGE clip and
+exported to <workdir>/ifer/export (`ifer.train_export`), the folder that
+`python -m lfm_tf.predict --ifer_model=...` reads.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ SETS = ("fge", "fme", "mixed")
 SET_TITLES = {"fge": "FGE dataset", "fme": "FME dataset", "mixed": "Mixed dataset"}
 TABLE = "table8.json"
 IFER_DIR = "ifer"
-IFER_MODEL = "ifer.keras"
+IFER_MODEL = ifer.EXPORT_PARTS["model"]
+IFER_EXPORT = "export"
 
 
 def variants(config: ConfigDict) -> list[str]:
@@ -126,6 +131,18 @@ def _ifer_model(config: ConfigDict, fold: protocols.Fold, train: list[records.Cl
     return model
 
 
+def export_ifer(config: ConfigDict, fge: input_pipeline.RecordFolder, read: _Records,
+                classes) -> str:
+    """The I-FER trained on every FGE clip, exported for `predict --ifer_model` to
+    <workdir>/ifer/export; kept if this run exported it before (`_claim`)."""
+    folder = os.path.join(config.workdir, IFER_DIR, IFER_EXPORT)
+    if not os.path.exists(os.path.join(folder, ifer.EXPORT_INFO)):
+        train = read(list(fge.subjects.values()))
+        logging.info("training the I-FER on all %d FGE clips for %s", len(train), folder)
+        ifer.train_export(train, classes, config.ifer, folder, seed=config.lfm.seed)
+    return folder
+
+
 def _claim(config: ConfigDict, fge: input_pipeline.RecordFolder) -> None:
     """The I-FER models in workdir belong to these settings and this FGE data, or
     workdir is new."""
@@ -198,6 +215,8 @@ def run(config: ConfigDict) -> dict:
                     routed = adaptive.classify_records(test, lfm, image, tau)
                     rows[(f"{variant}+ifer_{kind}", name)] += rows_for(
                         fold.name, test, routed.probabilities, classes, routed)
+    if config.get("export_ifer"):
+        export_ifer(config, fge, read, classes)
     return _write(config, names, classes, sets[names[0]], read, rows, taus, folds)
 
 
@@ -337,6 +356,8 @@ def main(argv):
             config[field] = holder.value
     run(config)
     print(f"report: {os.path.join(config.workdir, report.REPORT)}")
+    if config.get("export_ifer"):
+        print(f"I-FER export: {os.path.join(config.workdir, IFER_DIR, IFER_EXPORT)}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """pipelines/table8.sh end to end on a rendered CK+-layout fixture (2 subjects, 14
 sequences, CLFM only, one epoch per stage, 2 folds): FME synthesis, preprocessing
-with crops, training on FGE only, the I-FER, the adaptive rows, report.md."""
+with crops, training on FGE only, the I-FER, the adaptive rows, report.md, and the
+whole-data I-FER export for `predict --ifer_model`."""
 
 import csv
 import json
@@ -11,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from lfm_tf import adaptive, pipeline, report
+from lfm_tf import adaptive, inference, pipeline, report
 from tests.fixtures import dataset_trees
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,7 +27,8 @@ def run(tmp_path_factory):
     env = {**os.environ, "PYTHON": sys.executable, "VARIANTS": "clfm", "TF_CPP_MIN_LOG_LEVEL": "3",
            "PREPROCESS_FLAGS": "--direct_num_workers=1 --direct_running_mode=in_memory"}
     flags = ["--config.lfm.num_folds=2", "--config.lfm.cnn.epochs=1", "--config.lfm.lstm.epochs=1",
-             "--config.lfm.verbose=0", "--config.ifer.pretrain_epochs=1", "--config.ifer.epochs=1"]
+             "--config.lfm.verbose=0", "--config.ifer.pretrain_epochs=1", "--config.ifer.epochs=1",
+             "--config.export_ifer=True"]
     done = subprocess.run([os.path.join(ROOT, "pipelines", "table8.sh"), ckplus, out, *flags],
                           capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -113,3 +115,13 @@ def test_report_sets_this_run_beside_the_papers_table_8(run):
             + " | ".join(f"{100 * clfm[n]['accuracy']:.2f}%" for n in SETS) + " |") in text
     assert "they are not results of this run" in text
     assert run["stdout"].rstrip().endswith(f"== {run['out']}/report.md")
+
+
+def test_the_ifer_trained_on_all_fge_clips_is_exported_for_predict(run):
+    folder = os.path.join(run["out"], "ifer", "export")
+    info = inference.check_ifer_folder(folder)
+    assert info["classes"] == run["table"]["classes"]
+    assert info["trained_on"] == {"clips": 14, "subjects": 2} and info["dataset"] == "ckplus_fge"
+    assert info["crops"]["frames"] == 3 and info["crops"]["size"] == 64
+    assert inference.ExportedIFER.load(folder).crop_frames == 3
+    assert f"I-FER export: {folder}" in run["stdout"]
