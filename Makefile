@@ -22,5 +22,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
+# About 10 minutes on 2 cores; rewrites BENCHMARKS.md (benchmarks/run.py).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

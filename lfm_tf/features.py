@@ -121,9 +121,19 @@ def _check_landmarks(landmarks, frame_interval: int) -> np.ndarray:
 
 
 def _pairwise_distances(pts: np.ndarray) -> np.ndarray:
-    """(N, M, 2) points -> (N, M, M) Euclidean distances, in float64."""
-    diff = pts[:, :, None, :] - pts[:, None, :, :]
-    return np.sqrt(np.einsum("nijk,nijk->nij", diff, diff))
+    """(N, M, 2) points -> (N, M, M) Euclidean distances, in float64.
+
+    x and y separately and in place: bit for bit the sums an einsum over an
+    (N, M, M, 2) difference array makes, with fewer and smaller temporaries
+    (BENCHMARKS.md).
+    """
+    x, y = pts[..., 0], pts[..., 1]
+    dx = x[:, :, None] - x[:, None, :]
+    dy = y[:, :, None] - y[:, None, :]
+    dx *= dx
+    dy *= dy
+    dx += dy
+    return np.sqrt(dx, out=dx)
 
 
 def lfm(landmarks, frame_interval: int, indices: Sequence[int] | None = None) -> np.ndarray:
@@ -148,7 +158,9 @@ def lfm(landmarks, frame_interval: int, indices: Sequence[int] | None = None) ->
     # faces hundreds of pixels wide, so the difference of two large distances
     # must not lose its low digits.
     dist = _pairwise_distances(pts[:, idx])
-    return (dist[frame_interval:] - dist[:-frame_interval]).astype(np.float32)
+    # Subtracted in float64 and rounded once to float32, into the result itself.
+    out = np.empty(dist[frame_interval:].shape, np.float32)
+    return np.subtract(dist[frame_interval:], dist[:-frame_interval], out=out)
 
 
 def normalize(maps) -> np.ndarray:
@@ -167,22 +179,26 @@ def normalize(maps) -> np.ndarray:
     Returns:
       uint8 array of the same shape.
     """
-    x = np.asarray(maps, dtype=np.float64)
+    # A copy (never the caller's array), then worked on in place: the same
+    # operations, bit for bit, as with a temporary per step, about twice as fast
+    # (BENCHMARKS.md).
+    x = np.array(maps, dtype=np.float64)
     if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
         raise ValueError(f"maps must have shape (..., M, M), got {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError("maps contain NaN or inf")
     peak = x.max(axis=(-2, -1), keepdims=True)
     trough = x.min(axis=(-2, -1), keepdims=True)
-    pos = x > 0
     neg = x < 0
-    # Where a side is empty the divisor is replaced by 1; those entries are masked.
-    up = np.sqrt(np.divide(x, np.where(peak > 0, peak, 1.0), where=pos, out=np.zeros_like(x)))
-    down = np.sqrt(np.divide(x, np.where(trough < 0, trough, 1.0), where=neg, out=np.zeros_like(x)))
-    out = np.full_like(x, _NEUTRAL)
-    out = np.where(pos, _SCALE * up + _NEUTRAL, out)
-    out = np.where(neg, -_SCALE * down + _NEUTRAL, out)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    # Each entry over its own side's extreme, so 0..1; zeros are skipped, so a map
+    # without positive (or negative) entries never divides by zero.
+    np.divide(x, np.where(neg, trough, peak), out=x, where=x != 0)
+    np.sqrt(x, out=x)
+    x *= _SCALE
+    np.negative(x, out=x, where=neg)
+    x += _NEUTRAL
+    np.rint(x, out=x)
+    return np.clip(x, 0, 255, out=x).astype(np.uint8)
 
 
 def face_size(landmarks) -> np.ndarray:

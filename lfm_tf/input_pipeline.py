@@ -257,7 +257,8 @@ def map_dataset(clips: tf.data.Dataset, batch_size: int, weights: np.ndarray, *,
         ds = ds.shuffle(max(num_maps, 1), seed=seed, reshuffle_each_iteration=True)
     # No repeat: Keras runs one pass per epoch, so epochs stay exact without
     # steps_per_epoch. Weights are looked up per batch, not per map: a map
-    # function's fixed cost per element made this pipeline 5x slower (BENCHMARKS.md).
+    # function's fixed cost per element made this pipeline several times slower
+    # (BENCHMARKS.md).
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     return ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
 

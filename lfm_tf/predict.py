@@ -27,9 +27,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # FFmpeg's own lines about a broken video: the error message says it in one line.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
-from lfm_tf import adaptive, inference, landmarks  # noqa: E402
+from lfm_tf import adaptive, cli, inference, landmarks  # noqa: E402
 
 _MODEL = flags.DEFINE_string("model", None, "Exported model folder: <workdir>/export of a "
                              "`train --protocol=full` run.")
@@ -72,12 +72,8 @@ def main(argv):
 
 
 def run():
-    try:
-        app.run(main)
-    except (ValueError, FileNotFoundError) as err:
-        # A bad model folder or flag deserves one clear line, not a traceback.
-        sys.stderr.write(f"error: {err}\n")
-        sys.exit(2)
+    # 2: the model folder or a flag is unusable (1 is for inputs that failed).
+    cli.run(main, exit_code=2)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import logging as std_logging
 import os
-import sys
 
 # Before TensorFlow is imported here or in Beam's worker processes, which inherit
 # the environment: their C++ start-up chatter would bury the progress bar.
@@ -20,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
-from lfm_tf import crops, datasets, landmarks, pipeline  # noqa: E402
+from lfm_tf import cli, crops, datasets, landmarks, pipeline  # noqa: E402
 
 _DATASET = flags.DEFINE_enum("dataset", None, sorted(datasets.READERS), "Dataset to read.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "The dataset folder as unpacked.")
@@ -119,12 +118,7 @@ def _parse(argv):
 
 
 def run():
-    try:
-        app.run(main, flags_parser=_parse)
-    except (ValueError, FileNotFoundError) as err:
-        # Bad input deserves one clear line, not a traceback.
-        logging.error("%s", err)
-        sys.exit(f"error: {err}")
+    cli.run(main, flags_parser=_parse)
 
 
 if __name__ == "__main__":

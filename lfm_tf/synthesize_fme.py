@@ -10,11 +10,10 @@ and prints the mean SFEM of both sets. Everything is in lfm_tf.fme.
 
 from __future__ import annotations
 
-import sys
 
-from absl import app, flags, logging
+from absl import flags
 
-from lfm_tf import fme, landmarks
+from lfm_tf import cli, fme, landmarks
 
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "CK+ as unpacked.", required=True)
 _OUT_DIR = flags.DEFINE_string("out_dir", None, "Where the FME tree goes.", required=True)
@@ -33,11 +32,7 @@ def main(argv):
 
 
 def run():
-    try:
-        app.run(main)
-    except (ValueError, FileNotFoundError) as err:
-        logging.error("%s", err)
-        sys.exit(f"error: {err}")
+    cli.run(main)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags, logging
+from absl import app, flags
 from ml_collections import config_flags
 
-from lfm_tf import distribute, protocols, trainer
+from lfm_tf import cli, distribute, protocols, trainer
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Config file; default configs/<--dataset>.py. Override any field "
@@ -63,6 +63,8 @@ def main(argv):
 
 
 def _parse(argv):
+    # config_flags reads sys.argv itself to find the overrides.
+    sys.argv = argv = trainer.argv_with_config(argv)
     try:
         return app.parse_flags_with_usage(argv)
     except (AttributeError, KeyError) as err:
@@ -72,14 +74,7 @@ def _parse(argv):
 
 
 def run():
-    try:
-        # config_flags reads sys.argv itself to find the overrides.
-        sys.argv = trainer.argv_with_config(sys.argv)
-        app.run(main, flags_parser=_parse)
-    except (ValueError, FileNotFoundError) as err:
-        # Bad input deserves one clear line, not a traceback.
-        logging.error("%s", err)
-        sys.exit(f"error: {err}")
+    cli.run(main, flags_parser=_parse)
 
 
 if __name__ == "__main__":

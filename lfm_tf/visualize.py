@@ -16,7 +16,6 @@ purpose: the figures are in lfm_tf.plots.
 from __future__ import annotations
 
 import os
-import sys
 
 # Before TensorFlow is imported: its C++ start-up lines would bury the output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -25,7 +24,7 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 from absl import app, flags  # noqa: E402
 
-from lfm_tf import features, plots, report  # noqa: E402
+from lfm_tf import cli, features, plots, report  # noqa: E402
 
 COMMANDS = ("clip", "classes", "tsne", "confusion")
 
@@ -87,12 +86,7 @@ def main(argv):
 
 
 def run():
-    try:
-        app.run(main)
-    except (ValueError, FileNotFoundError) as err:
-        # Bad input deserves one clear line, not a traceback.
-        sys.stderr.write(f"error: {err}\n")
-        sys.exit(1)
+    cli.run(main)
 
 
 if __name__ == "__main__":

