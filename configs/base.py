@@ -80,7 +80,7 @@ def get_config(arg: str | None = None) -> ConfigDict:
     # How to run (not part of the experiment's identity).
     config.strategy = "default"     # default | mirrored | multi_worker_mirrored | tpu
     config.tpu = ""                 # tpu: name or address ("" = the local TPU VM)
-    config.mixed_precision = False  # float16 (bfloat16 on TPU) compute, float32 softmax
+    config.mixed_precision = False  # float16 on GPUs, bfloat16 on TPUs/CPUs; float32 softmax
     config.jit_compile = "auto"     # XLA: "auto" = on GPUs/TPUs (Keras' rule), "true", "false"
     config.verbose = 2              # Keras fit: 0 silent, 1 progress bar, 2 a line per epoch
 

@@ -337,8 +337,9 @@ def test_strategy_names_and_precision_policies():
     with pytest.raises(ValueError, match="unknown strategy 'one_device'"):
         distribute.get_strategy("one_device")
     assert distribute.precision_policy("default", False) == "float32"
-    assert distribute.precision_policy("mirrored", True) == "mixed_float16"
-    assert distribute.precision_policy("tpu", True) == "mixed_bfloat16"
+    assert distribute.precision_policy("mirrored", True, has_gpu=True) == "mixed_float16"
+    assert distribute.precision_policy("mirrored", True, has_gpu=False) == "mixed_bfloat16"
+    assert distribute.precision_policy("tpu", True, has_gpu=False) == "mixed_bfloat16"
     before = keras.config.dtype_policy().name
     with distribute.dtype_policy("mixed_float16"):
         assert keras.config.dtype_policy().name == "mixed_float16"
