@@ -170,7 +170,7 @@ class LandmarkCache:
         # File sizes and modification times enter the key, so frames rendered or
         # copied anew under the same names are not matched with stale landmarks.
         files = [clip.video] if clip.video else list(clip.frames)
-        stats = [f"{p}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}" for p in files]
+        stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in files for st in [os.stat(p)]]
         key = hashlib.sha256("\n".join([clip.name, *stats]).encode()).hexdigest()[:16]
         return os.path.join(self.root, clip.dataset, clip.subject, f"{clip.clip_id}-{key}.npz")
 
