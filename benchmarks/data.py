@@ -21,7 +21,7 @@ import numpy as np
 
 from benchmarks import common
 from lfm_tf import datasets
-from lfm_tf.datasets import synthetic
+from lfm_tf.datasets import synthetic, synthetic_render
 from lfm_tf.datasets.base import ReadResult
 
 CASME2_CLIPS = 246
@@ -122,7 +122,7 @@ def rendered(count: int) -> Rendered:
         common.log(f"rendering {count} CASME II-sized clips (640x480 JPEG frames)")
         shutil.rmtree(root)
         os.makedirs(root)
-        truth = synthetic.render(selection, root)
+        truth = synthetic_render.render(selection, root)
         np.savez(os.path.join(root, "truth.npz"), **truth)
         _mark_done(root, wanted)
     with np.load(os.path.join(root, "truth.npz")) as data:

@@ -19,7 +19,7 @@ import time
 from absl import app, flags, logging
 
 from benchmarks import common, data
-from lfm_tf import trainer
+from lfm_tf import experiment, trainer
 
 _FOLDS = flags.DEFINE_integer("folds", 2, "Folds to train; the rest are extrapolated.")
 
@@ -27,23 +27,23 @@ _FOLDS = flags.DEFINE_integer("folds", 2, "Folds to train; the rest are extrapol
 def main(argv):
     del argv
     started = time.time()
-    config = trainer.load_config("casme2")  # CASME II's protocol: base defaults, LOSO
+    config = experiment.load_config("casme2")  # CASME II's protocol: base defaults, LOSO
     config.dataset = "synthetic"
     config.tfrecord_dir = data.records("clfm")
     config.workdir = common.work_path("loso")
     config.folds = f"0-{_FOLDS.value - 1}"
     config.verbose = 0
-    if os.path.exists(os.path.join(config.workdir, trainer.RUN_FILE)):
+    if os.path.exists(os.path.join(config.workdir, experiment.RUN_FILE)):
         shutil.rmtree(config.workdir)  # a fresh run: finished folds would be skipped
-    experiment = trainer.prepare(config)
-    total = len(experiment.folds)
+    exp = experiment.prepare(config)
+    total = len(exp.folds)
     common.log(f"training {_FOLDS.value} of {total} folds, CNN {config.cnn.epochs} epochs, "
                f"LSTM {config.lstm.epochs} epochs")
     logging.set_verbosity(logging.WARNING)
     _, timing = common.timed(trainer.run, config)
     folds = []
-    for fold in experiment.folds[:_FOLDS.value]:
-        with open(os.path.join(experiment.fold_dir(fold), trainer.RESULT_FILE)) as f:
+    for fold in exp.folds[:_FOLDS.value]:
+        with open(os.path.join(exp.fold_dir(fold), experiment.RESULT_FILE)) as f:
             result = json.load(f)
         folds.append({"fold": fold.name, "seconds": result["seconds"],
                       "train_clips": sum(result["train_clips_per_class"].values()),

@@ -188,8 +188,8 @@ def _landmarks(lm: dict) -> list[str]:
 
     w, h = rendered["size"]
     out += [f"Rendered CASME II-sized clips ({rendered['clips']} clips, {rendered['frames']} "
-            f"frames of {w}x{h} JPEG, `lfm_tf.datasets.synthetic.render`: a real face warped "
-            "along known landmark motion), errors against the true landmarks:", ""]
+            f"frames of {w}x{h} JPEG, `lfm_tf.datasets.synthetic_render.render`: a real face "
+            "warped along known landmark motion), errors against the true landmarks:", ""]
     rows = [["decoding only", _n(rendered["decode"]["per_cpu_s"]), "-", "-", "-", "-"]]
     names = {"naive": "(a) naive (fit on a 2x crop)",
              "naive_plain_fit": "(a') naive with dlib's plain fit on the frame",

@@ -26,7 +26,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from benchmarks import common, input_pipeline as pipeline_benchmark
-from lfm_tf import distribute, features, input_pipeline, models, trainer
+from lfm_tf import distribute, experiment, features, input_pipeline, models, trainer
 
 _LFM_STEPS = flags.DEFINE_integer("lfm_steps", 6, "Batches timed for the LFM CNN.")
 _OPTION_STEPS = flags.DEFINE_integer("option_steps", 60,
@@ -139,7 +139,7 @@ def option_benchmark(config, clips, table, classes, policy: str) -> dict:
 def main(argv):
     del argv
     started = time.time()
-    config = trainer.load_config("casme2")  # configs/base.py's training settings
+    config = experiment.load_config("casme2")  # configs/base.py's training settings
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)

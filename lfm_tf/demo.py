@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 
-from absl import app, flags, logging
+from lfm_tf import runtime
 
-from lfm_tf import pipeline, trainer
+# Before any module that imports TensorFlow: its start-up lines would bury ours.
+runtime.start()
+
+from absl import app, flags, logging  # noqa: E402
+
+from lfm_tf import experiment, pipeline, tfrecord_folder, trainer  # noqa: E402
 
 _OUT = flags.DEFINE_string("out", os.path.join("runs", "demo"), "Where everything goes.")
 _SUBJECTS = flags.DEFINE_integer("num_subjects", 8, "Synthetic subjects (= LOSO folds).")
@@ -26,6 +32,7 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed of the data and of training.")
 
 def main(argv):
     del argv
+    print(runtime.device_summary(), file=sys.stderr, flush=True)
     start = time.time()
     tfrecords = os.path.join(_OUT.value, "tfrecords")
     workdir = os.path.join(_OUT.value, "workdir")
@@ -40,13 +47,13 @@ def main(argv):
         # The clips are in memory: one in-process worker beats starting processes.
         beam_args=["--direct_num_workers=1", "--direct_running_mode=in_memory"])
     logging.set_verbosity(logging.INFO)
-    print(pipeline.describe(manifest), flush=True)
+    print(tfrecord_folder.describe(manifest), flush=True)
 
     # A fresh run every time, so the printed time is the whole protocol's; only a
     # folder this toolkit wrote (it has run.json) is removed.
-    if os.path.exists(os.path.join(workdir, trainer.RUN_FILE)):
+    if os.path.exists(os.path.join(workdir, experiment.RUN_FILE)):
         shutil.rmtree(workdir)
-    config = trainer.load_config("synthetic")
+    config = experiment.load_config("synthetic")
     config.tfrecord_dir = tfrecords
     config.workdir = workdir
     config.seed = _SEED.value

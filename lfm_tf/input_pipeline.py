@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from lfm_tf import features, pipeline, records
+from lfm_tf import features, records, tfrecord_folder
 from lfm_tf.datasets import specs
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -111,7 +111,7 @@ def locate_folder(tfrecord_dir: str, folder_name: str, variant: str, tag: str = 
     (`smic`, `casme2-cross3`). With `tag` empty the one `<variant>_T*` folder is
     taken; several are an error that names them.
     """
-    if os.path.exists(os.path.join(tfrecord_dir, pipeline.MANIFEST)):
+    if os.path.exists(os.path.join(tfrecord_dir, tfrecord_folder.MANIFEST)):
         return tfrecord_dir
     advice = (f"run `{preprocess_command(folder_name, variant, tfrecord_dir)}` first, "
               f"or point --tfrecord_dir at its output")
@@ -136,10 +136,10 @@ def open_folder(tfrecord_dir: str, folder_name: str, variant: str, tag: str = ""
     present and matching the files byte for byte, clips present, every class with
     clips, the right variant."""
     path = locate_folder(tfrecord_dir, folder_name, variant, tag)
-    manifest = pipeline.load_manifest(path)
+    manifest = tfrecord_folder.load_manifest(path)
     folder = RecordFolder(path, manifest)
     rerun = f"re-run preprocessing for {folder.dataset} into a fresh --out_dir"
-    problems = pipeline.verify(path)
+    problems = tfrecord_folder.verify(path)
     if problems:
         shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
         raise ValueError(f"{path}: files disagree with manifest.json ({shown}): {rerun}")

@@ -7,13 +7,10 @@ cores, by default) and on Dataflow, Flink or Spark for large collections:
   maps (Eq. 1-2) + SFEM (Eq. 3) -> GroupByKey(subject) -> one atomically written
   `<subject>.tfrecord` per subject.
 
-Output folder: `<out_dir>/<dataset>/<variant>_T<T>/` with one file per subject, a
-`manifest.json` (every file with its record count and checksum, the settings, every
-skipped clip and why) and `.parts/<subject>.json`, the per-subject receipts the
-manifest is assembled from. A subject is complete when its receipt matches the
-current settings and clip list and its file's checksum matches the receipt; a
-re-run skips complete subjects (unless `overwrite`), so an interrupted run resumes
-where it stopped and never takes a half-written file for a finished one.
+Output folder: `<out_dir>/<dataset>/<variant>_T<T>/` with one file per subject,
+their receipts and a `manifest.json`, as `lfm_tf.tfrecord_folder` defines them.
+A re-run skips complete subjects (unless `overwrite`), so an interrupted run
+resumes where it stopped and never takes a half-written file for a finished one.
 """
 
 from __future__ import annotations
@@ -28,18 +25,17 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import apache_beam as beam
 import numpy as np
 from apache_beam.options.pipeline_options import PipelineOptions
 
 import lfm_tf
-from lfm_tf import crops, datasets, features, landmarks, records, video
+from lfm_tf import datasets, features, landmarks, records, tfrecord_folder, video
+from lfm_tf.table8 import crops
 from lfm_tf.datasets.base import Clip, ReadResult
 
-MANIFEST = "manifest.json"
-PARTS = ".parts"
 PROGRESS = ".progress"
 LANDMARK_SOURCES = ("dlib", "provided")
 
@@ -59,7 +55,7 @@ class PreprocessConfig:
       landmark_settings: detector and tracking settings (part of the cache key).
       reader_options: keyword options for the dataset reader.
       crop_frames: also store this many eye-aligned face crops per clip, for the
-        image-based FER (`lfm_tf.crops`); 0 stores none.
+        image-based FER (`lfm_tf.table8.crops`); 0 stores none.
       crop_size: side of a crop, px.
       overwrite: redo subjects that are already complete.
       progress: show a progress bar (local runners only).
@@ -133,25 +129,6 @@ def output_dir(config: PreprocessConfig, result: ReadResult) -> str:
 
 def _settings_hash(settings: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _atomic_write(path: str, data: bytes) -> None:
-    """Write to a temporary name in the same folder, then rename: a reader sees
-    either nothing or the whole file."""
-    tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------- landmarks
@@ -305,53 +282,8 @@ class _WriteSubjectFn(beam.DoFn):
 
     def process(self, element):
         subject, results = element
-        write_subject(self.folder, subject, list(results), self.settings_hash)
+        tfrecord_folder.write_subject(self.folder, subject, list(results), self.settings_hash)
         yield subject
-
-
-def write_subject(folder: str, subject: str, results: Sequence[tuple], settings_hash: str) -> dict:
-    """Write one subject's file and its receipt, both atomically; returns the receipt."""
-    results = sorted(results, key=lambda r: r[0])
-    good = [(clip_id, encoded) for clip_id, _, encoded, _ in results if encoded is not None]
-    receipt = {
-        "subject": subject,
-        "settings": settings_hash,
-        "clips": [clip_id for clip_id, *_ in results],
-        "records": len(good),
-        "file": None,
-        "sha256": None,
-        "skipped": [{"clip": name, "reason": reason}
-                    for _, name, encoded, reason in results if encoded is None],
-    }
-    if good:
-        name = f"{subject}.tfrecord"
-        path = os.path.join(folder, name)
-        tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
-        records.write_file(tmp, (encoded for _, encoded in good))
-        os.replace(tmp, path)
-        receipt.update(file=name, sha256=file_sha256(path), bytes=os.path.getsize(path))
-    parts = os.path.join(folder, PARTS)
-    os.makedirs(parts, exist_ok=True)
-    _atomic_write(os.path.join(parts, f"{subject}.json"), json.dumps(receipt, indent=1).encode())
-    return receipt
-
-
-def _complete_receipt(folder: str, subject: str, clip_ids: list[str],
-                      settings_hash: str) -> dict | None:
-    """The subject's receipt if its output is complete and valid, else None."""
-    path = os.path.join(folder, PARTS, f"{subject}.json")
-    try:
-        with open(path) as f:
-            receipt = json.load(f)
-    except (OSError, json.JSONDecodeError):
-        return None
-    if receipt.get("settings") != settings_hash or receipt.get("clips") != sorted(clip_ids):
-        return None
-    if receipt["file"] is not None:
-        file = os.path.join(folder, receipt["file"])
-        if not os.path.exists(file) or file_sha256(file) != receipt["sha256"]:
-            return None
-    return receipt
 
 
 # ---------------------------------------------------------------- the run
@@ -428,15 +360,16 @@ def run(config: PreprocessConfig, beam_args: Sequence[str] = (),
     todo = []
     for subject, clips in sorted(by_subject.items()):
         ids = [c.clip_id for c in clips]
-        if config.overwrite or _complete_receipt(folder, subject, ids, settings_hash) is None:
+        if config.overwrite or tfrecord_folder.complete_receipt(folder, subject, ids, settings_hash) is None:
             todo.extend(clips)
     logging.info("%d of %d subjects to process into %s",
                  len({c.subject for c in todo}), len(by_subject), folder)
 
     if todo:
         _run_beam(config, result, folder, settings_hash, todo, beam_args)
-    manifest = _assemble_manifest(config, result, folder, settings, settings_hash, by_subject)
-    _atomic_write(os.path.join(folder, MANIFEST), json.dumps(manifest, indent=1).encode())
+    manifest = tfrecord_folder.assemble_manifest(
+        config.dataset, folder, result, settings, settings_hash, by_subject)
+    tfrecord_folder.atomic_write(os.path.join(folder, tfrecord_folder.MANIFEST), json.dumps(manifest, indent=1).encode())
     return manifest
 
 
@@ -473,74 +406,3 @@ def _run_beam(config, result, folder, settings_hash, todo, beam_args) -> None:
                      | "Maps" >> beam.ParDo(_ProcessClipFn(processor, markers))
                      | "BySubject" >> beam.GroupByKey()
                      | "Write" >> beam.ParDo(_WriteSubjectFn(folder, settings_hash)))
-
-
-def _assemble_manifest(config, result, folder, settings, settings_hash, by_subject) -> dict:
-    files, skipped, missing = {}, [], []
-    per_class = collections.Counter()
-    for subject, clips in sorted(by_subject.items()):
-        receipt = _complete_receipt(folder, subject, [c.clip_id for c in clips], settings_hash)
-        if receipt is None:
-            missing.append(subject)
-            continue
-        skipped.extend(receipt["skipped"])
-        if receipt["file"]:
-            files[receipt["file"]] = {k: receipt[k] for k in ("subject", "records", "sha256", "bytes")}
-        bad = {s["clip"] for s in receipt["skipped"]}
-        per_class.update(c.label for c in clips if c.name not in bad)
-    if missing:
-        raise RuntimeError(f"subjects not written (the pipeline failed for them): {missing}")
-    return {
-        "dataset": config.dataset,
-        "folder": folder,
-        "classes": list(result.spec.classes),
-        "settings": settings,
-        "files": files,
-        "counts": {
-            "clips": sum(f["records"] for f in files.values()),
-            "subjects": len(files),
-            "per_class": {name: per_class.get(name, 0) for name in result.spec.classes},
-        },
-        "skipped": [{"clip": name, "reason": reason} for name, reason in result.skipped] + skipped,
-    }
-
-
-def describe(manifest: dict) -> str:
-    """A few lines a person reads after a run: what was written, what was not."""
-    counts = manifest["counts"]
-    per_class = ", ".join(f"{k} {v}" for k, v in counts["per_class"].items())
-    lines = [f"{manifest['folder']}: {counts['clips']} clips from {counts['subjects']} "
-             f"subjects in {len(manifest['files'])} files ({per_class})"]
-    if manifest["skipped"]:
-        lines.append(f"{len(manifest['skipped'])} clips skipped:")
-        lines.extend(f"  {s['clip']}: {s['reason']}" for s in manifest["skipped"])
-    return "\n".join(lines)
-
-
-def load_manifest(folder: str) -> dict:
-    """The manifest of an output folder, with a message that says what to do if absent."""
-    path = os.path.join(folder, MANIFEST)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no {MANIFEST} in {folder}: run `python -m lfm_tf.preprocess` first")
-    with open(path) as f:
-        return json.load(f)
-
-
-def verify(folder: str) -> list[str]:
-    """Problems with an output folder: files missing, altered or truncated versus
-    the manifest. An empty list means every file is whole."""
-    manifest = load_manifest(folder)
-    problems = []
-    for name, entry in manifest["files"].items():
-        path = os.path.join(folder, name)
-        if not os.path.exists(path):
-            problems.append(f"{name}: missing")
-        elif file_sha256(path) != entry["sha256"]:
-            problems.append(f"{name}: checksum differs from the manifest (altered or truncated)")
-    return problems
-
-
-def iter_records(folder: str) -> Iterable[records.ClipRecord]:
-    """Every clip of an output folder, subject by subject."""
-    for name in sorted(load_manifest(folder)["files"]):
-        yield from records.read_file(os.path.join(folder, name))

@@ -14,22 +14,22 @@ the exit status is 1 if any failed, 2 if the model folder or a flag is unusable.
 --ifer_model adds the image-based FER and runs the adaptive framework (Fig. 4): each
 input and window goes by its SFEM, below --tau to --model, otherwise to the I-FER
 (which needs frames: not a landmark file). Kept short on purpose: everything is in
-lfm_tf.inference.
+lfm_tf.inference (recordings: lfm_tf.recordings; the model folder: lfm_tf.model_folder).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
-# Before TensorFlow is imported: its C++ start-up lines would bury the results.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# FFmpeg's own lines about a broken video: the error message says it in one line.
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+from lfm_tf import runtime
+
+# Before any module that imports TensorFlow: its start-up lines would bury ours.
+runtime.start()
 
 from absl import flags  # noqa: E402
 
-from lfm_tf import adaptive, cli, inference, landmarks  # noqa: E402
+from lfm_tf import cli, inference, landmarks  # noqa: E402
+from lfm_tf.table8 import adaptive  # noqa: E402
 
 _MODEL = flags.DEFINE_string("model", None, "Exported model folder: <workdir>/export of a "
                              "`train --protocol=full` run.")

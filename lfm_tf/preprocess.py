@@ -13,13 +13,19 @@ import inspect
 import logging as std_logging
 import os
 
-# Before TensorFlow is imported here or in Beam's worker processes, which inherit
-# the environment: their C++ start-up chatter would bury the progress bar.
+# Inherited by Beam's worker processes: what of TensorFlow's start-up chatter the
+# variable still reaches stays out of the progress bar.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from lfm_tf import runtime  # noqa: E402
+
+# Before any module that imports TensorFlow: its start-up lines would bury ours.
+runtime.start()
 
 from absl import app, flags, logging  # noqa: E402
 
-from lfm_tf import cli, crops, datasets, landmarks, pipeline  # noqa: E402
+from lfm_tf import cli, datasets, landmarks, pipeline, tfrecord_folder  # noqa: E402
+from lfm_tf.table8 import crops  # noqa: E402
 
 _DATASET = flags.DEFINE_enum("dataset", None, sorted(datasets.READERS), "Dataset to read.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "The dataset folder as unpacked.")
@@ -109,7 +115,7 @@ def main(argv):
     )
     found = pipeline.read_dataset(config)
     print(found.summary())
-    print(pipeline.describe(pipeline.run(config, beam_args, result=found)))
+    print(tfrecord_folder.describe(pipeline.run(config, beam_args, result=found)))
 
 
 def _parse(argv):

@@ -11,9 +11,15 @@ and prints the mean SFEM of both sets. Everything is in lfm_tf.fme.
 from __future__ import annotations
 
 
-from absl import flags
+from lfm_tf import runtime
 
-from lfm_tf import cli, fme, landmarks
+# Before any module that imports TensorFlow: its start-up lines would bury ours.
+runtime.start()
+
+from absl import flags  # noqa: E402
+
+from lfm_tf import cli, landmarks  # noqa: E402
+from lfm_tf.table8 import fme  # noqa: E402
 
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "CK+ as unpacked.", required=True)
 _OUT_DIR = flags.DEFINE_string("out_dir", None, "Where the FME tree goes.", required=True)

@@ -17,10 +17,15 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, flags
-from ml_collections import config_flags
+from lfm_tf import runtime
 
-from lfm_tf import cli, distribute, protocols, trainer
+# Before any module that imports TensorFlow: its start-up lines would bury ours.
+runtime.start()
+
+from absl import app, flags  # noqa: E402
+from ml_collections import config_flags  # noqa: E402
+
+from lfm_tf import cli, distribute, experiment, protocols, trainer  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Config file; default configs/<--dataset>.py. Override any field "
@@ -53,6 +58,7 @@ _SHORTCUTS = {"dataset": _DATASET, "protocol": _PROTOCOL, "target": _TARGET,
 
 def main(argv):
     del argv
+    print(runtime.device_summary(), file=sys.stderr, flush=True)
     config = _CONFIG.value
     for field, holder in _SHORTCUTS.items():
         if holder.value is not None:
@@ -64,7 +70,7 @@ def main(argv):
 
 def _parse(argv):
     # config_flags reads sys.argv itself to find the overrides.
-    sys.argv = argv = trainer.argv_with_config(argv)
+    sys.argv = argv = experiment.argv_with_config(argv)
     try:
         return app.parse_flags_with_usage(argv)
     except (AttributeError, KeyError) as err:

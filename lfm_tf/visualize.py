@@ -10,21 +10,21 @@ r"""Pictures of feature maps, classes and runs, as PNG files (and TensorBoard im
 Each writes one PNG, named after what it shows (`<clip>_maps.png`,
 `class_means_<dataset>.png`, `tsne_<dataset>.png`, `confusion_<run>.png`) in
 --out_dir, or to --out; --logdir also writes it to TensorBoard. Kept short on
-purpose: the figures are in lfm_tf.plots.
+purpose: the figures are in lfm_tf.figures (drawing: lfm_tf.plots).
 """
 
 from __future__ import annotations
 
 import os
 
-# Before TensorFlow is imported: its C++ start-up lines would bury the output.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# FFmpeg's own lines about a broken video: the error message says it in one line.
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+from lfm_tf import runtime
+
+# Before any module that imports TensorFlow: its start-up lines would bury ours.
+runtime.start()
 
 from absl import app, flags  # noqa: E402
 
-from lfm_tf import cli, features, plots, report  # noqa: E402
+from lfm_tf import cli, features, figures, report  # noqa: E402
 
 COMMANDS = ("clip", "classes", "tsne", "confusion")
 
@@ -61,12 +61,12 @@ def _required(holder: flags.FlagHolder, command: str) -> str:
 def _draw(command: str) -> tuple[bytes, str]:
     if command == "clip":
         last = None if _LAST_FRAME.value is None else _LAST_FRAME.value + 1
-        return plots.clip_picture(_required(_INPUT, command), _CLIP.value, _VARIANT.value,
+        return figures.clip_picture(_required(_INPUT, command), _CLIP.value, _VARIANT.value,
                                   _FPS.value, _FRAME_INTERVAL.value, _FIRST_FRAME.value, last)
     if command == "classes":
-        return plots.class_means_picture(_required(_TFRECORD_DIR, command))
+        return figures.class_means_picture(_required(_TFRECORD_DIR, command))
     if command == "tsne":
-        return plots.tsne_picture(_required(_TFRECORD_DIR, command), _SEED.value)
+        return figures.tsne_picture(_required(_TFRECORD_DIR, command), _SEED.value)
     return report.confusion_picture(_required(_WORKDIR, command))
 
 

@@ -8,8 +8,9 @@ import os
 import pytest
 
 from configs import table8 as table8_config
-from lfm_tf import crops, features, ifer, pipeline, records, trainer, video
-from lfm_tf.datasets import synthetic
+from lfm_tf import experiment, features, pipeline, records, trainer, video
+from lfm_tf.table8 import crops, ifer
+from lfm_tf.datasets import synthetic, synthetic_render
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +37,7 @@ def tiny_model(tmp_path_factory) -> TinyModel:
                             ("num_frames", (20, 40)))),
         # The clips are in memory: one in-process worker beats starting processes.
         beam_args=["--direct_num_workers=1", "--direct_running_mode=in_memory"])
-    config = trainer.load_config("synthetic", "runlocal")  # one epoch per stage
+    config = experiment.load_config("synthetic", "runlocal")  # one epoch per stage
     config.tfrecord_dir = str(root / "tfrecords")
     config.workdir = str(root / "work")
     config.protocol = "full"
@@ -66,7 +67,7 @@ def tiny_ifer(tmp_path_factory) -> TinyIFER:
     classes = synthetic.CLASS_SETS["megc"]
     clips = synthetic.generate(num_subjects=1, clips_per_class=2, classes="megc",
                                intensity="macro", fps=30.0, num_frames=(8, 10))
-    tracks = synthetic.render(clips, str(root / "frames"))
+    tracks = synthetic_render.render(clips, str(root / "frames"))
     clip_records = []
     for clip in clips:
         track = tracks[clip.clip_id]

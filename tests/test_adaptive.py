@@ -5,7 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from lfm_tf import adaptive, features, ifer, records
+from lfm_tf import features, records
+from lfm_tf.table8 import adaptive, ifer
 
 CLASSES = 7
 

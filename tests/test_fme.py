@@ -5,8 +5,9 @@ ckplus_fme and ckplus_mixed readers read, and the drop in SFEM."""
 import numpy as np
 import pytest
 
-from lfm_tf import features, fme, video
-from lfm_tf.datasets import ckplus, ckplus_fge, ckplus_fme, ckplus_mixed, synthetic
+from lfm_tf import features, video
+from lfm_tf.datasets import ckplus, synthetic, synthetic_render
+from lfm_tf.table8 import ckplus_fge, ckplus_fme, ckplus_mixed, fme
 from tests.fixtures import dataset_trees
 
 
@@ -76,8 +77,8 @@ def test_flow_guided_frames_are_closer_to_the_truth_than_a_cross_fade(tree):
     clip = ckplus_fge.read(tree["root"], landmarks="provided").clips[4]  # happy
     track = _track(clip).astype(np.float64)
     first, last = (video.read_image(clip.frames[k]) for k in (0, -1))
-    image, anchor = synthetic.photo()
-    truth = synthetic.PiecewiseAffineWarp(image, anchor)((track[0] + track[-1]) / 2)
+    image, anchor = synthetic_render.photo()
+    truth = synthetic_render.PiecewiseAffineWarp(image, anchor)((track[0] + track[-1]) / 2)
     middle = fme.interpolate_frames([first, last], [0.5])[0]
     fade = (first.astype(np.float64) + last) / 2
     face = np.s_[int(track[:, :, 1].min()):int(track[:, :, 1].max()),

@@ -4,7 +4,8 @@ landmark trajectory in crop coordinates, and the DTAGN-style network's size."""
 import numpy as np
 import pytest
 
-from lfm_tf import crops, features, ifer, records
+from lfm_tf import features, records
+from lfm_tf.table8 import crops, ifer
 
 
 def _face(left=(200.0, 200.0), right=(300.0, 200.0)) -> np.ndarray:

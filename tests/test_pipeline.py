@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lfm_tf import features, pipeline, records
+from lfm_tf import features, pipeline, records, tfrecord_folder
 from lfm_tf.datasets import specs
 from lfm_tf.datasets.base import Clip, ReadResult
 
@@ -105,9 +105,9 @@ def test_pipeline_writes_per_subject_files_that_parse_back(tmp_path):
                        "synthetic/p1/p1_c2": "3 frames, need more than frame_interval=4",
                        "synthetic/p2/p2_c2": "3 frames, need more than frame_interval=4"}
     assert manifest["files"]["p1.tfrecord"]["records"] == 2
-    assert pipeline.verify(str(folder)) == []
+    assert tfrecord_folder.verify(str(folder)) == []
     clips = {c.clip_id: c for c in result.clips}
-    back = list(pipeline.iter_records(str(folder)))
+    back = list(tfrecord_folder.iter_records(str(folder)))
     assert [r.clip for r in back] == ["p1_c0", "p1_c1", "p2_c0", "p2_c1"]
     for rec in back:
         lm = clips[rec.clip].landmarks
@@ -122,7 +122,7 @@ def test_variant_and_frame_interval_name_the_folder(tmp_path):
     manifest = pipeline.run(_config(tmp_path, variant="lfm", frame_interval=2), IN_PROCESS,
                             result=_result(frames=(6,), subjects=("p1",)))
     assert manifest["folder"].endswith(os.path.join("synthetic", "lfm_T2"))
-    rec = next(pipeline.iter_records(manifest["folder"]))
+    rec = next(tfrecord_folder.iter_records(manifest["folder"]))
     assert rec.maps.shape == (4, 68, 68) and rec.variant == "lfm"
 
 
@@ -148,7 +148,7 @@ def test_rerun_skips_complete_subjects_and_redoes_damaged_ones(tmp_path):
     path = os.path.join(folder, "p2.tfrecord")
     with open(path, "r+b") as f:
         f.truncate(os.path.getsize(path) - 7)
-    assert pipeline.verify(folder) == [
+    assert tfrecord_folder.verify(folder) == [
         "p2.tfrecord: checksum differs from the manifest (altered or truncated)"]
     with pytest.raises(tf.errors.DataLossError):
         records.read_file(path)
@@ -159,7 +159,7 @@ def test_rerun_skips_complete_subjects_and_redoes_damaged_ones(tmp_path):
     assert second == first
     assert os.stat(os.path.join(folder, "p1.tfrecord")).st_mtime_ns == stamp["p1.tfrecord"]
     assert os.stat(path).st_mtime_ns != stamp["p2.tfrecord"]
-    assert pipeline.verify(folder) == []
+    assert tfrecord_folder.verify(folder) == []
     assert len(records.read_file(path)) == 2
 
     third = pipeline.run(dataclasses_replace(config, overwrite=True), IN_PROCESS, result=result)
@@ -185,7 +185,7 @@ def test_changed_settings_or_clips_redo_the_subject(tmp_path):
 
 def test_load_manifest_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="run `python -m lfm_tf.preprocess` first"):
-        pipeline.load_manifest(str(tmp_path))
+        tfrecord_folder.load_manifest(str(tmp_path))
 
 
 def test_no_usable_clips_is_an_error(tmp_path):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lfm_tf import features, inference, pipeline, trainer
+from lfm_tf import features, inference, model_folder, recordings, tfrecord_folder, trainer
 from tests import assets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -28,12 +28,12 @@ WINDOW_FIELDS = RECORD_FIELDS - {"input", "source", "num_frames", "fps", "frame_
 
 @pytest.fixture(scope="module")
 def model(tiny_model):
-    return inference.ExportedModel.load(tiny_model.export)
+    return model_folder.ExportedModel.load(tiny_model.export)
 
 
 @pytest.fixture(scope="module")
 def clips(tiny_model):
-    return list(pipeline.iter_records(tiny_model.tfrecords))
+    return list(tfrecord_folder.iter_records(tiny_model.tfrecords))
 
 
 def _cli(*args):
@@ -154,29 +154,29 @@ def test_faceless_rows_are_filled_or_split_the_track(model, clips, tmp_path):
 
 def test_ranges_runs_and_windows_by_hand():
     face = np.array([1, 0, 0, 1, 1, 0, 0, 0, 1, 1], bool)
-    assert inference.runs(~face) == [(1, 2), (5, 7)]
-    assert inference.unbridged_gaps(face, max_gap=2) == [(5, 7)]
-    assert inference.usable_ranges(face, max_gap=2) == [(0, 5), (8, 10)]
-    assert inference.usable_ranges(face, max_gap=3) == [(0, 10)]
+    assert recordings.runs(~face) == [(1, 2), (5, 7)]
+    assert recordings.unbridged_gaps(face, max_gap=2) == [(5, 7)]
+    assert recordings.usable_ranges(face, max_gap=2) == [(0, 5), (8, 10)]
+    assert recordings.usable_ranges(face, max_gap=3) == [(0, 10)]
     assert inference.window_ranges(10, 4, 3) == [(0, 4), (3, 7), (6, 10)]
     assert inference.window_ranges(3, 4, 3) == [(0, 3)]
 
 
 def test_too_short_inputs_and_bad_options_are_refused(model, clips, tmp_path):
     np.save(tmp_path / "short.npy", clips[0].landmarks[:4])
-    with pytest.raises(inference.InputError, match=r"short.npy: too few frames in a row with a "
+    with pytest.raises(recordings.InputError, match=r"short.npy: too few frames in a row with a "
                        r"face \(4; longest stretch: frames 0-3\) to make a map at T = 4: need "
                        r"at least 5"):
         inference.predict_file(model, str(tmp_path / "short.npy"),
                                inference.PredictOptions(fps=100.0))
     np.save(tmp_path / "long.npy", clips[0].landmarks)
-    with pytest.raises(inference.InputError, match=r"--window=3 frames makes no map at T = 4: "
+    with pytest.raises(recordings.InputError, match=r"--window=3 frames makes no map at T = 4: "
                                                    r"use at least 5"):
         inference.predict_file(model, str(tmp_path / "long.npy"),
                                inference.PredictOptions(fps=100.0, window=3))
     np.save(tmp_path / "flat.npy", np.zeros((5, 68)))
-    with pytest.raises(inference.InputError, match=r"expected landmarks of shape \(N, 68, 2\)"):
-        inference.read_landmark_file(str(tmp_path / "flat.npy"))
+    with pytest.raises(recordings.InputError, match=r"expected landmarks of shape \(N, 68, 2\)"):
+        recordings.read_landmark_file(str(tmp_path / "flat.npy"))
     with pytest.raises(ValueError, match="--stride needs --window"):
         inference.PredictOptions(stride=2)
 
@@ -215,23 +215,23 @@ def test_bad_inputs_fail_cleanly_and_the_batch_goes_on(tiny_model, tmp_path):
 
 
 def test_incomplete_model_folders_are_refused_by_name(tiny_model, tmp_path):
-    with pytest.raises(inference.ModelFolderError, match=r"model folder .*nowhere does not exist"):
-        inference.check_model_folder(str(tmp_path / "nowhere"))
-    with pytest.raises(inference.ModelFolderError, match=r"is not an exported model: it has "
+    with pytest.raises(model_folder.ModelFolderError, match=r"model folder .*nowhere does not exist"):
+        model_folder.check_model_folder(str(tmp_path / "nowhere"))
+    with pytest.raises(model_folder.ModelFolderError, match=r"is not an exported model: it has "
                                                          r"no model.json"):
-        inference.check_model_folder(str(tmp_path))
+        model_folder.check_model_folder(str(tmp_path))
     broken = tmp_path / "export"
     shutil.copytree(tiny_model.export, broken)
     os.remove(broken / "classifier.keras")
     os.remove(broken / "saved_model" / "saved_model.pb")
-    with pytest.raises(inference.ModelFolderError, match=r"is incomplete: missing classifier.keras "
+    with pytest.raises(model_folder.ModelFolderError, match=r"is incomplete: missing classifier.keras "
                        r"\(the classifier\), saved_model/saved_model.pb \(the saved_model\)"):
-        inference.check_model_folder(str(broken))
+        model_folder.check_model_folder(str(broken))
     info = json.loads((broken / "model.json").read_text())
     del info["versions"], info["files"]["lstm"]
     (broken / "model.json").write_text(json.dumps(info))
-    with pytest.raises(inference.ModelFolderError, match=r"model.json lacks versions, files.lstm"):
-        inference.check_model_folder(str(broken))
+    with pytest.raises(model_folder.ModelFolderError, match=r"model.json lacks versions, files.lstm"):
+        model_folder.check_model_folder(str(broken))
     done = _cli(f"--model={tmp_path / 'nowhere'}", str(assets.asset("single_face.mp4")))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().endswith(
@@ -243,7 +243,7 @@ def test_incomplete_model_folders_are_refused_by_name(tiny_model, tmp_path):
 
 
 def test_export_then_reload_gives_identical_predictions(model, clips, tiny_model):
-    assert inference.check_model_folder(tiny_model.export)["files"] == inference.MODEL_PARTS
+    assert model_folder.check_model_folder(tiny_model.export)["files"] == model_folder.MODEL_PARTS
     windows = np.stack([features.select_window(c.maps) for c in clips])
     assert windows.shape == (18, 24, 21, 21) and windows.dtype == np.uint8
     keras_probs = model.probabilities(windows)

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from lfm_tf import features, landmarks, pipeline
+from lfm_tf import features, landmarks, pipeline, tfrecord_folder
 from lfm_tf.datasets import synthetic
 from tests import assets
 from tests.fixtures import dataset_trees
@@ -56,7 +56,7 @@ def test_rendered_frames_through_dlib_and_the_landmark_cache(tmp_path, monkeypat
                                        progress=False)
     manifest = pipeline.run(config, IN_PROCESS, result=result)
     assert manifest["counts"]["clips"] == 3 and manifest["skipped"] == []
-    first = {r.clip: r for r in pipeline.iter_records(manifest["folder"])}
+    first = {r.clip: r for r in tfrecord_folder.iter_records(manifest["folder"])}
 
     # Another variant reuses the cached landmarks: dlib must not run again.
     def no_dlib(*_):
@@ -64,7 +64,7 @@ def test_rendered_frames_through_dlib_and_the_landmark_cache(tmp_path, monkeypat
     monkeypatch.setattr(landmarks.LandmarkExtractor, "extract_clip", no_dlib)
     lfm_manifest = pipeline.run(dataclasses.replace(config, variant="lfm"), IN_PROCESS,
                                 result=result)
-    for rec in pipeline.iter_records(lfm_manifest["folder"]):
+    for rec in tfrecord_folder.iter_records(lfm_manifest["folder"]):
         np.testing.assert_array_equal(rec.landmarks, first[rec.clip].landmarks)
         assert rec.maps.shape == (8, 68, 68)
         np.testing.assert_array_equal(
@@ -103,7 +103,7 @@ def test_real_video_and_a_video_whose_face_leaves(tmp_path):
         "clip": "folder/p1/gone",
         "reason": "NoFaceError: folder/p1/gone: no face in 97 of 169 frames, 97 of them in a "
                   "row (frames 72-168), more than max_gap=5 frames can be filled"}]
-    rec = next(pipeline.iter_records(manifest["folder"]))
+    rec = next(tfrecord_folder.iter_records(manifest["folder"]))
     assert rec.clip == "talk" and rec.num_frames == 72 and rec.num_filled == 0
     assert rec.frame_interval == features.frame_interval_for_fps(rec.fps)
     assert np.isfinite(rec.landmarks).all() and rec.sfem > 0
@@ -116,7 +116,7 @@ def test_ckplus_provided_landmarks(tmp_path):
                                        reader_options=(("landmarks", "provided"),),
                                        progress=False)
     manifest = pipeline.run(config, IN_PROCESS)
-    recs = list(pipeline.iter_records(manifest["folder"]))
+    recs = list(tfrecord_folder.iter_records(manifest["folder"]))
     # Three labelled sequences; the fixture's landmarks only translate, so no
     # distance changes: every map is "no change" and SFEM is 0.
     assert [(r.subject, r.clip, r.label_name) for r in recs] == [

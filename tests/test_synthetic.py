@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from lfm_tf import datasets, features
-from lfm_tf.datasets import specs, synthetic
+from lfm_tf.datasets import specs, synthetic, synthetic_render
 from lfm_tf.datasets.base import find_header_row, frame_number, list_images
 from lfm_tf.landmarks import LandmarkExtractor, LandmarkSettings
 
@@ -182,19 +182,19 @@ def test_nearest_class_mean_beats_chance_on_held_out_subjects(classes, least):
 
 def test_render_writes_the_casme2_layout_and_dlib_recovers_the_motion(tmp_path):
     clips = synthetic.generate(num_subjects=2, clips_per_class=1, num_frames=20)[:3]
-    synthetic.photo()  # dlib's first look at the photo is not rendering time
+    synthetic_render.photo()  # dlib's first look at the photo is not rendering time
     start = time.perf_counter()
-    truth = synthetic.render(clips, str(tmp_path))
+    truth = synthetic_render.render(clips, str(tmp_path))
     per_frame = (time.perf_counter() - start) / sum(c.num_frames for c in clips)
 
-    image, anchor = synthetic.photo()
+    image, anchor = synthetic_render.photo()
     extractor = LandmarkExtractor(LandmarkSettings())
     errors = []
     for clip in clips:
         folder = tmp_path / "CASME2_RAW_selected" / f"sub{clip.subject[1:]}" / clip.clip_id
         paths = list_images(str(folder))
         assert [os.path.basename(p) for p in paths] == [
-            f"img{synthetic.FIRST_FRAME + i}.jpg" for i in range(clip.num_frames)]
+            f"img{synthetic_render.FIRST_FRAME + i}.jpg" for i in range(clip.num_frames)]
         frames = [cv2.imread(p, cv2.IMREAD_UNCHANGED) for p in paths]
         assert all(f.shape == (480, 640) and f.dtype == np.uint8 for f in frames)
         true = truth[clip.clip_id]
@@ -208,16 +208,16 @@ def test_render_writes_the_casme2_layout_and_dlib_recovers_the_motion(tmp_path):
     assert error.mean() < 1.0
     assert per_frame < 0.1
 
-    book = openpyxl.load_workbook(tmp_path / synthetic.CODING_FILE)
+    book = openpyxl.load_workbook(tmp_path / synthetic_render.CODING_FILE)
     rows = list(book.active.iter_rows(values_only=True))
     header = find_header_row(rows)
-    assert rows[header] == synthetic.CODING_HEADER
-    offset = synthetic.FIRST_FRAME - 1
+    assert rows[header] == synthetic_render.CODING_HEADER
+    offset = synthetic_render.FIRST_FRAME - 1
     assert rows[header + 1:] == [
         (int(c.subject[1:]), c.clip_id, None, c.onset + offset, c.apex + offset,
          c.offset + offset, None,
          int(c.action_units) if c.action_units.isdigit() else c.action_units,
-         synthetic.CASME2_EMOTIONS[c.label])
+         synthetic_render.CASME2_EMOTIONS[c.label])
         for c in clips]
 
 
@@ -227,7 +227,7 @@ def test_read_render_points_the_clips_at_their_frames(tmp_path):
     generated = synthetic.generate(num_subjects=2, clips_per_class=1, num_frames=12)
     assert rendered.spec == specs.SPECS["synthetic"]
     assert [c.clip_id for c in rendered.clips] == [c.clip_id for c in generated]
-    shift = synthetic.FIRST_FRAME - 1
+    shift = synthetic_render.FIRST_FRAME - 1
     for clip, plain in zip(rendered.clips, generated):
         assert clip.landmarks is None and len(clip.frames) == 12
         assert all(os.path.isfile(p) for p in clip.frames)

@@ -12,7 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from lfm_tf import adaptive, inference, pipeline, report
+from lfm_tf import model_folder, report, tfrecord_folder
+from lfm_tf.table8 import adaptive
 from tests.fixtures import dataset_trees
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -95,10 +96,10 @@ def test_only_fge_trains_and_preprocessing_stored_crops(run):
     fge = os.path.join(out, "tfrecords", "ckplus_fge", "clfm_T1")
     with open(os.path.join(out, "ifer", "run.json")) as f:
         assert json.load(f)["data"] == {n: e["sha256"] for n, e in sorted(
-            pipeline.load_manifest(fge)["files"].items())}
-    manifest = pipeline.load_manifest(os.path.join(out, "tfrecords", "ckplus_fme", "clfm_T1"))
+            tfrecord_folder.load_manifest(fge)["files"].items())}
+    manifest = tfrecord_folder.load_manifest(os.path.join(out, "tfrecords", "ckplus_fme", "clfm_T1"))
     assert manifest["settings"]["crops"] == {"frames": 3, "size": 64}
-    record = next(pipeline.iter_records(manifest["folder"]))
+    record = next(tfrecord_folder.iter_records(manifest["folder"]))
     assert record.crops.shape == (3, 64, 64) and record.crop_frames.tolist() == [0, 6, 11]
     assert record.num_frames == 12 and record.dataset == "ckplus_fme"
 
@@ -119,9 +120,9 @@ def test_report_sets_this_run_beside_the_papers_table_8(run):
 
 def test_the_ifer_trained_on_all_fge_clips_is_exported_for_predict(run):
     folder = os.path.join(run["out"], "ifer", "export")
-    info = inference.check_ifer_folder(folder)
+    info = model_folder.check_ifer_folder(folder)
     assert info["classes"] == run["table"]["classes"]
     assert info["trained_on"] == {"clips": 14, "subjects": 2} and info["dataset"] == "ckplus_fge"
     assert info["crops"]["frames"] == 3 and info["crops"]["size"] == 64
-    assert inference.ExportedIFER.load(folder).crop_frames == 3
+    assert model_folder.ExportedIFER.load(folder).crop_frames == 3
     assert f"I-FER export: {folder}" in run["stdout"]

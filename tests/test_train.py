@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lfm_tf import distribute, input_pipeline, pipeline, report, trainer
+from lfm_tf import distribute, experiment, input_pipeline, pipeline, report, trainer
 from lfm_tf.datasets import specs
 from tests.fixtures import tfrecord_tree as trees
 
@@ -24,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _config(tfrecord_dir, workdir, **fields):
-    config = trainer.load_config("synthetic", "runlocal")  # one epoch per stage
+    config = experiment.load_config("synthetic", "runlocal")  # one epoch per stage
     config.tfrecord_dir = str(tfrecord_dir)
     config.workdir = str(workdir)
     config.verbose = 0
@@ -251,10 +251,10 @@ def test_cross_dataset_trains_on_source_and_reports_table_7(tmp_path):
 
 def test_cross_dataset_casme2_reads_its_3_class_folder(tmp_path, monkeypatch):
     _no_training(monkeypatch)
-    assert trainer.dataset_folder("casme2", "cross") == "casme2-cross3"
-    assert trainer.dataset_folder("casme2", "loso") == "casme2"
-    assert trainer.dataset_folder("smic", "cross") == "smic"
-    assert trainer.dataset_folder("smic", "loso", "smic-VIS") == "smic-VIS"
+    assert experiment.dataset_folder("casme2", "cross") == "casme2-cross3"
+    assert experiment.dataset_folder("casme2", "loso") == "casme2"
+    assert experiment.dataset_folder("smic", "cross") == "smic"
+    assert experiment.dataset_folder("smic", "loso", "smic-VIS") == "smic-VIS"
     config = _config(tmp_path, tmp_path / "w", dataset="smic", protocol="cross", target="casme2")
     trees.write_tree(str(tmp_path), trees.clips_per_subject(["s1"], 3, dataset="smic"),
                      dataset="smic")
@@ -316,18 +316,18 @@ def test_bad_config_fails_before_any_training(tmp_path, monkeypatch):
 
 
 def test_dataset_flag_picks_its_config_file():
-    argv = trainer.argv_with_config(["train", "--dataset=smic", "--config.cnn.epochs=3"])
-    assert argv == ["train", f"--config={trainer.CONFIG_DIR}/smic.py", "--dataset=smic",
+    argv = experiment.argv_with_config(["train", "--dataset=smic", "--config.cnn.epochs=3"])
+    assert argv == ["train", f"--config={experiment.CONFIG_DIR}/smic.py", "--dataset=smic",
                     "--config.cnn.epochs=3"]
-    assert trainer.argv_with_config(["t", "--config=my.py", "--dataset=x"]) == \
+    assert experiment.argv_with_config(["t", "--config=my.py", "--dataset=x"]) == \
         ["t", "--config=my.py", "--dataset=x"]
     with pytest.raises(ValueError, match=r"unknown dataset 'nope': no config .*nope.py; use "
                                          r"--dataset with one of \['casme2', 'ckplus'"):
-        trainer.argv_with_config(["t", "--dataset", "nope"])
+        experiment.argv_with_config(["t", "--dataset", "nope"])
     with pytest.raises(ValueError, match="say what to train"):
-        trainer.argv_with_config(["t"])
+        experiment.argv_with_config(["t"])
     for name in ("smic", "casme2", "samm", "ckplus", "composite", "synthetic", "folder"):
-        config = trainer.load_config(name)
+        config = experiment.load_config(name)
         assert config.dataset == name
         assert config.protocol == {"ckplus": "kfold", "composite": "composite"}.get(name, "loso")
 
@@ -387,10 +387,10 @@ def test_table_pipelines_use_only_flags_that_exist():
 
     # Flags each entry module defines, and the config whose fields it overrides.
     entries = {"lfm_tf.train": (defined("train"), "smic"),
-               "lfm_tf.table8": (defined("table8"), "table8"),
+               "lfm_tf.table8": (defined("table8/__main__"), "table8"),
                "lfm_tf.preprocess": (defined("preprocess"), None),
                "lfm_tf.synthesize_fme": (defined("synthesize_fme"), None)}
-    fields = {name: set(report.flat_hparams(trainer.load_config(name).to_dict()))
+    fields = {name: set(report.flat_hparams(experiment.load_config(name).to_dict()))
               for name in ("smic", "table8")}
     scripts = sorted(glob.glob(os.path.join(ROOT, "pipelines", "table*.sh")))
     assert [os.path.basename(s) for s in scripts] == ["table3.sh", "table6.sh", "table7.sh",

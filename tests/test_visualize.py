@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lfm_tf import features, plots, records, report
+from lfm_tf import features, figures, plots, records, report
 from lfm_tf.datasets import specs
 from tests import assets
 
@@ -57,17 +57,17 @@ def test_first_frame_maps_and_apex_by_hand():
     track = _track()
     clfm = list(features.CLFM_INDICES)
     i, j = clfm.index(48), clfm.index(54)
-    maps = plots.first_frame_maps(track, clfm)
+    maps = figures.first_frame_maps(track, clfm)
     assert maps.shape == (3, 21, 21)
     np.testing.assert_array_equal(maps[:2], 0)
     # 60 px apart, then 66.
     assert maps[2, i, j] == maps[2, j, i] == pytest.approx(6.0)
-    assert plots.apex_frame(track) == 2
+    assert figures.apex_frame(track) == 2
     record = records.ClipRecord(
         dataset="synthetic", subject="p1", clip="c1", label=1, label_name="positive",
         variant="clfm", frame_interval=1, fps=25.0, num_filled=0, sfem=0.0,
         maps=features.normalize(features.lfm(track, 1, clfm)), landmarks=track.astype(np.float32))
-    view = plots.clip_view(record)
+    view = figures.clip_view(record)
     assert (view.label, view.apex, view.crop) == (1, 2, None)
     # The mouth corners' pair moved apart the most: Eq. 2 maps it to 255.
     assert view.maps["clfm"][i, j] == 255 and view.maps["lfm"][48, 54] == 255
@@ -76,19 +76,19 @@ def test_first_frame_maps_and_apex_by_hand():
     # Face crops stored by `preprocess --crops`: the one nearest the apex is used.
     crops = np.arange(3 * 4 * 4, dtype=np.uint8).reshape(3, 4, 4)
     cropped = dataclasses.replace(record, crops=crops, crop_frames=np.array([0, 1, 1]))
-    np.testing.assert_array_equal(plots.clip_view(cropped).crop, crops[1])
+    np.testing.assert_array_equal(figures.clip_view(cropped).crop, crops[1])
 
 
 def test_class_means_and_neighbour_agreement_by_hand():
     def view(label, value):
-        return plots.ClipView(label, 1, {"clfm": np.full((21, 21), value, np.uint8)},
+        return figures.ClipView(label, 1, {"clfm": np.full((21, 21), value, np.uint8)},
                               np.zeros(136), None)
 
-    means = plots.class_means([view(0, 100), view(0, 200), view(1, 0)], num_classes=3)
+    means = figures.class_means([view(0, 100), view(0, 200), view(1, 0)], num_classes=3)
     np.testing.assert_array_equal(means["clfm"][:, 0, 0], [150.0, 0.0, 127.0])
     points = np.array([[0, 0], [0, 1], [5, 5], [5, 6], [0, 2]], float)
     # The last point's nearest neighbour is of the other class.
-    assert plots.neighbour_agreement(points, np.array([0, 0, 1, 1, 1])) == 0.8
+    assert figures.neighbour_agreement(points, np.array([0, 0, 1, 1, 1])) == 0.8
 
 
 def test_tsne_separates_what_is_separable():
@@ -99,22 +99,22 @@ def test_tsne_separates_what_is_separable():
         maps = {"clfm": np.clip(60 * label + 40 + rng.normal(0, 3, (21, 21)), 0, 255)
                 .astype(np.uint8)}
         crop = np.full((8, 8), 80 * label, np.uint8)
-        views.append(plots.ClipView(label, 1, maps, rng.normal(0, 1, 136), crop))
-    panels = plots.tsne_panels(views)
+        views.append(figures.ClipView(label, 1, maps, rng.normal(0, 1, 136), crop))
+    panels = figures.tsne_panels(views)
     assert [name for name, _, _ in panels] == [
         "face crops at the apex (8x8 px)", "raw landmark displacements (68 x 2, px)",
         "CLFM (21x21, Eq. 1-2)"]
     assert all(points.shape == (18, 2) for _, points, _ in panels)
     assert panels[0][2] == panels[2][2] == 1.0
     with pytest.raises(ValueError, match="t-SNE needs at least 5 clips, got 4"):
-        plots.tsne_panels(views[:4])
+        figures.tsne_panels(views[:4])
 
 
 # ---------------------------------------------------------------- the pictures
 
 
 def test_clip_picture_of_a_video_shows_face_and_maps():
-    png, name = plots.clip_picture(str(assets.asset("single_face.mp4")))
+    png, name = figures.clip_picture(str(assets.asset("single_face.mp4")))
     assert name == "single_face_maps.png"
     image = _image(png)
     # 11 x (5 + 3 rows of 8 maps x 1.25) inches at 100 dpi.
@@ -128,28 +128,28 @@ def test_clip_picture_of_a_video_shows_face_and_maps():
 def test_clip_picture_of_a_tfrecord_clip(tiny_model):
     path = sorted(glob.glob(os.path.join(tiny_model.tfrecords, "*.tfrecord")))[0]
     first = records.read_file(path)[0]
-    png, name = plots.clip_picture(path)
+    png, name = figures.clip_picture(path)
     assert name == f"{first.clip}_maps.png"
     image = _image(png)
     assert image.shape == (875, 1100, 3)
     assert _has(image, BLUE) and _has(image, RED) and _has(image, GREEN)
     with pytest.raises(ValueError, match=r"has no clip 'nope'; it has p01_negative_01"):
-        plots.clip_picture(path, clip_id="nope")
+        figures.clip_picture(path, clip_id="nope")
 
 
 def test_class_means_and_tsne_pictures_of_a_folder(tiny_model, tmp_path):
-    png, name = plots.class_means_picture(os.path.dirname(tiny_model.tfrecords))
+    png, name = figures.class_means_picture(os.path.dirname(tiny_model.tfrecords))
     assert name == "class_means_synthetic.png"
     image = _image(png)
     # (2.3 x 3 classes + 1.6) x (2.45 x 2 rows + 0.9) inches at 100 dpi.
     assert image.shape == (580, 850, 3)
     assert _has(image, BLUE) or _has(image, RED)
-    png, name = plots.tsne_picture(tiny_model.tfrecords)
+    png, name = figures.tsne_picture(tiny_model.tfrecords)
     assert name == "tsne_synthetic.png"
     # Displacements, LFM and CLFM: 3.9 x 3 by 4.9 inches.
     assert _image(png).shape == (490, 1170, 3)
     with pytest.raises(FileNotFoundError, match=r"no manifest.json at or under"):
-        plots.class_means_picture(str(tmp_path))
+        figures.class_means_picture(str(tmp_path))
 
 
 def test_confusion_picture_of_a_finished_run(tmp_path):

@@ -1,7 +1,6 @@
 r"""Table 8 of Choi & Song (2020): recognition by expression strength on CK+ (Section V-C).
 
-  python -m lfm_tf.table8 --tfrecord_dir=runs/table8/tfrecords --workdir=runs/table8
-  python -m lfm_tf.table8 --config.variants=clfm --config.lfm.cnn.epochs=3
+The runner behind `python -m lfm_tf.table8` (`lfm_tf/table8/__main__.py`).
 
 "The classifier network was trained only with FGE dataset. Using the same trained
 model, the test for FGE was performed with the original CK+ dataset, but the test
@@ -10,10 +9,10 @@ under 10-fold validation. Here, on the folds of the landmark-map trainer:
 
   per variant  `trainer.run` trains the landmark-map network on ckplus_fge
                (subject-independent k-fold; its own FGE report in <workdir>/<variant>/);
-  per fold     the I-FER (`lfm_tf.ifer`) trains on the same training subjects'
+  per fold     the I-FER (`lfm_tf.table8.ifer`) trains on the same training subjects'
                FGE clips; then, and only then, the fold's test subjects are read
                in all three sets and scored by each network alone and by the
-               adaptive framework (`lfm_tf.adaptive`), which sends each clip to
+               adaptive framework (`lfm_tf.table8.adaptive`), which sends each clip to
                exactly one of them by its SFEM.
 
 Nothing trains on FME or mixed clips. Outputs in <workdir>: table8.json (every
@@ -31,14 +30,14 @@ import collections
 import csv
 import json
 import os
-import sys
 
 import keras
 import numpy as np
-from absl import app, flags, logging
-from ml_collections import ConfigDict, config_flags
+from absl import logging
+from ml_collections import ConfigDict
 
-from lfm_tf import adaptive, features, ifer, input_pipeline, protocols, records, report, trainer
+from lfm_tf import experiment, features, input_pipeline, protocols, records, report, trainer
+from lfm_tf.table8 import adaptive, ifer
 
 SETS = ("fge", "fme", "mixed")
 SET_TITLES = {"fge": "FGE dataset", "fme": "FME dataset", "mixed": "Mixed dataset"}
@@ -107,7 +106,7 @@ class _Records:
         return out
 
 
-def _fold_classifier(exp: trainer.Experiment, fold: protocols.Fold) -> keras.Model:
+def _fold_classifier(exp: experiment.Experiment, fold: protocols.Fold) -> keras.Model:
     """The fold's CNN and LSTM, as the trainer saved them, joined into one window
     classifier (uint8 (batch, 24, M, M) -> probabilities)."""
     folder = exp.fold_dir(fold)
@@ -146,7 +145,7 @@ def export_ifer(config: ConfigDict, fge: input_pipeline.RecordFolder, read: _Rec
 def _claim(config: ConfigDict, fge: input_pipeline.RecordFolder) -> None:
     """The I-FER models in workdir belong to these settings and this FGE data, or
     workdir is new."""
-    path = os.path.join(config.workdir, IFER_DIR, trainer.RUN_FILE)
+    path = os.path.join(config.workdir, IFER_DIR, experiment.RUN_FILE)
     record = {"ifer": config.ifer.to_dict(), "seed": config.lfm.seed,
               "num_folds": config.lfm.num_folds, "data": fge.fingerprint()}
     if os.path.exists(path):
@@ -178,7 +177,7 @@ def run(config: ConfigDict) -> dict:
         sets[variant] = _open_sets(config, variant)
     for variant in names:
         trainer.run(lfm_config(config, variant))
-        experiments[variant] = trainer.prepare(lfm_config(config, variant))
+        experiments[variant] = experiment.prepare(lfm_config(config, variant))
     first = experiments[names[0]]
     folds = [protocols.with_validation(f, config.lfm.validation_subjects, config.lfm.seed)
              for f in first.folds]
@@ -337,33 +336,3 @@ def markdown(table: dict) -> str:
     lines += ["", "## Settings", "", "```json", json.dumps(config, indent=1, sort_keys=True,
                                                             default=str), "```", ""]
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- command line
-
-_CONFIG = config_flags.DEFINE_config_file(
-    "config", os.path.join(trainer.CONFIG_DIR, "table8.py"),
-    "Config file (default configs/table8.py); override fields with --config.<field>=<value>.")
-_TFRECORD_DIR = flags.DEFINE_string("tfrecord_dir", None, "Root of the TFRecord tree.")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Where models, predictions and report.md go.")
-
-
-def main(argv):
-    del argv
-    config = _CONFIG.value
-    for field, holder in (("tfrecord_dir", _TFRECORD_DIR), ("workdir", _WORKDIR)):
-        if holder.value is not None:
-            config[field] = holder.value
-    run(config)
-    print(f"report: {os.path.join(config.workdir, report.REPORT)}")
-    if config.get("export_ifer"):
-        print(f"I-FER export: {os.path.join(config.workdir, IFER_DIR, IFER_EXPORT)}")
-
-
-if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(trainer.CONFIG_DIR))  # configs import configs.base
-    try:
-        app.run(main)
-    except (ValueError, FileNotFoundError) as err:
-        logging.error("%s", err)
-        sys.exit(f"error: {err}")

@@ -3,7 +3,7 @@
 "if SFEM is first computed for each input video, it is compared with a
 pre-determined threshold tau ... we set tau to 0.35": a clip whose SFEM (Eq. 3)
 is below tau is a micro-expression and goes to the landmark-map network
-(LFM-FER); any other clip goes to the image-based network (I-FER, `lfm_tf.ifer`).
+(LFM-FER); any other clip goes to the image-based network (I-FER, `lfm_tf.table8.ifer`).
 Unlike an ensemble, each clip is seen by exactly one network, so only one runs
 per clip.
 
@@ -28,7 +28,8 @@ from typing import TypeVar
 import keras
 import numpy as np
 
-from lfm_tf import features, ifer
+from lfm_tf import features
+from lfm_tf.table8 import ifer
 from lfm_tf.records import ClipRecord
 
 TAU = 0.35

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfm_tf.datasets import ckplus_fge, ckplus_fme
+from lfm_tf.table8 import ckplus_fge, ckplus_fme
 from lfm_tf.datasets.base import ReadResult
 from lfm_tf.datasets.specs import get_spec
 

@@ -1,6 +1,6 @@
 """The facial micro-expressions (FME) synthesized from CK+ for Table 8.
 
-`python -m lfm_tf.synthesize_fme` (library: `lfm_tf.fme.synthesize`) writes them as
+`python -m lfm_tf.synthesize_fme` (library: `lfm_tf.table8.fme.synthesize`) writes them as
 a tree in CK+'s own layout: per labelled sequence, 12 frames
 `cohn-kanade-images/S005/001/S005_001_00000001.png` .. `..._00000012.png`, their
 interpolated landmark files under `Landmarks/`, the emotion file under `Emotion/`
@@ -17,7 +17,7 @@ import csv
 import os
 
 from lfm_tf.datasets.base import ReadResult
-from lfm_tf.datasets.ckplus_fge import read_tree
+from lfm_tf.table8.ckplus_fge import read_tree
 
 NAME = "ckplus_fme"
 # Written by the synthesis beside cohn-kanade-images/; its presence marks an FME tree.

@@ -16,7 +16,7 @@ Onset. Either a CSV of hand-picked onsets (`read_onsets`: columns subject,
   `ONSET_THRESHOLD` (10%) of the way from that floor to the peak, so the three
   frames hold the start of the movement. A sequence too short for three frames
   from there starts three frames before its end. On synthetic CK+-like
-  sequences (`synthetic.render_ckplus`) this lands on the first frame that moves
+  sequences (`synthetic_render.render_ckplus`) this lands on the first frame that moves
   in most sequences, and 1 to 3 frames later in the rest.
 
 Time. The 3 frames span 2 frame intervals; the 12 output frames sample them
@@ -51,10 +51,11 @@ import cv2
 import numpy as np
 
 from lfm_tf import features, landmarks, video
-from lfm_tf.datasets import ckplus, ckplus_fge
+from lfm_tf.datasets import ckplus
 from lfm_tf.datasets.base import Clip, frame_number
-from lfm_tf.datasets.ckplus_fme import RECORD_FILE
 from lfm_tf.datasets.specs import CKPLUS_CLASSES
+from lfm_tf.table8 import ckplus_fge
+from lfm_tf.table8.ckplus_fme import RECORD_FILE
 
 SOURCE_FRAMES = 3
 FME_FRAMES = 12

@@ -12,7 +12,7 @@ joins two networks that see a few frames of a clip:
 
 This is a small Keras model in that spirit, not the released DTAGN: sizes,
 optimizer, epochs and augmentation are ours (`configs/table8.py`). Its input is
-what `preprocess --crops` stores: K eye-aligned crops per clip (`lfm_tf.crops`)
+what `preprocess --crops` stores: K eye-aligned crops per clip (`lfm_tf.table8.crops`)
 and the landmarks of those frames, mapped by the same alignment into crop
 coordinates. The trajectory is the first cropped frame's landmarks followed by
 each later frame's displacement from it, standardized over the training clips,
@@ -23,7 +23,7 @@ so that the motion is not drowned by the differences between faces.
   predict       the joint class probabilities of records
   train_export  train on every given record and write the folder that
                 `predict --ifer_model` reads (`export`; checked and loaded by
-                `inference.ExportedIFER`)
+                `model_folder.ExportedIFER`)
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from keras import layers
 from ml_collections import ConfigDict
 
 import lfm_tf
-from lfm_tf import crops, features, input_pipeline
+from lfm_tf import features, input_pipeline
+from lfm_tf.table8 import crops
 from lfm_tf.records import ClipRecord
 
 OUTPUTS = ("appearance", "geometry", "joint")
@@ -47,7 +48,7 @@ OUTPUTS = ("appearance", "geometry", "joint")
 _SHIFT = 4
 
 # The exported I-FER folder: ifer.json (`EXPORT_INFO_KEYS` at least), and the
-# parts it lists under "files". Written by `export`, read by `inference.ExportedIFER`.
+# parts it lists under "files". Written by `export`, read by `model_folder.ExportedIFER`.
 EXPORT_INFO = "ifer.json"
 EXPORT_PARTS = {"model": "ifer.keras"}
 EXPORT_INFO_KEYS = ("classes", "crops", "trajectory", "versions", "files")
