@@ -477,6 +477,35 @@ def _optimisations(ft: dict | None, ip: dict | None) -> list[str]:
     return out
 
 
+def _gpu(gpu: dict) -> list[str]:
+    """The GPU section, from benchmarks/gpu_h200.json (`benchmarks.gpu`, run by hand
+    on a lent GPU machine: this one has none)."""
+    out = ["## 6. Training on a GPU (Keras 3 on JAX)", "",
+           f"Measured by `KERAS_BACKEND=jax python -m benchmarks.gpu` on one NVIDIA H200 "
+           f"(Keras {gpu['keras']}, JAX {gpu['jax']}, Python {gpu['python']}), on "
+           f"{gpu['date']}: the same `lfm_tf.models` networks, TensorFlow not installed there. "
+           "Random uint8 maps, `fit` with XLA after a warm-up epoch; results in "
+           "`benchmarks/gpu_h200.json`.", ""]
+    rows = [[t["variant"].upper(), str(t["batch"]), t["policy"], _n(t["maps_per_s"])]
+            for t in gpu["train"]]
+    out += _table(["CNN (Table 1)", "batch", "dtype policy", "maps/s"], rows)
+    rows = [[e["variant"].upper(), _n(e["windows_per_s"])] for e in gpu["embed"]]
+    out += _table(["FC1 embedding of 24-map windows", "windows/s"], rows)
+    rows = [[m["variant"].upper(), str(m["batch"]), _n(m["clips_per_s"])] for m in gpu["lstm"]]
+    out += _table(["LSTM (Table 2)", "batch", "clips/s"], rows)
+    fastest = max((t for t in gpu["train"] if t["variant"] == "lfm"), key=lambda t: t["maps_per_s"])
+    default = next(t for t in gpu["train"] if t["variant"] == "lfm" and t["batch"] == 64
+                   and t["policy"] == "float32")
+    maps = 26 * 20 * 14275  # section 4: 26 folds x 20 epochs of a fold's maps
+    out += [f"The LFM CNN stage of the CASME II-sized LOSO ({maps:,} maps) would take about "
+            f"{_minutes(maps / default['maps_per_s'])} at the default batch 64 in float32 and "
+            f"{_minutes(maps / fastest['maps_per_s'])} at batch {fastest['batch']} in "
+            f"{fastest['policy']} (data loading not included), against 2.6 days on this "
+            "project's 2-core CPU. JAX, not TensorFlow: `lfm_tf.train` on a GPU runs the same "
+            "models through TensorFlow's kernels, which were not measured.", ""]
+    return out
+
+
 def write(results_dir: str, path: str) -> None:
     with open(os.path.join(results_dir, "run.json")) as f:
         run = json.load(f)
@@ -500,9 +529,9 @@ def write(results_dir: str, path: str) -> None:
     lines += (_preprocessing(pp, lm) if pp else
               ["## 5. Preprocessing, Beam", ""] + _missing("preprocessing"))
     lines += _optimisations(ft, ip)
-    lines += ["## Not measured", "",
-              "- GPU training throughput: no GPU on this machine. On one, run `make bench` "
-              "there (the training and LOSO modules use it as `lfm_tf.train` does) and add "
-              "its numbers beside these.", ""]
+    gpu = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpu_h200.json")
+    if os.path.exists(gpu):
+        with open(gpu) as f:
+            lines += _gpu(json.load(f))
     with open(path, "w") as f:
         f.write("\n".join(lines).rstrip("\n") + "\n")
