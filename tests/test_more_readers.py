@@ -192,7 +192,8 @@ def test_mmew_counts_others_kept_and_corrections(tmp_path):
     assert (by_id[rows[156].filename].apex, by_id[rows[156].filename].offset) == (38, 106)
     assert result.corrections[0][0] == f"mmew/{rows[33].subject}/{rows[33].filename}"
     assert result.corrections[0][1].startswith("row 35: apexframe None -> 40 (tvaranka/meb")
-    assert basenames(by_id[rows[0].filename].frames) == ["1.jpg", "2.jpg", "10.jpg"]
+    assert basenames(by_id[rows[0].filename].frames) == ["1.jpg", "2.jpg", "3.jpg", "4.jpg",
+                                                         "10.jpg"]
     three = mmew.read(root, label_set="megc3")
     assert three.class_counts() == {"negative": 109, "positive": 36, "surprise": 89}
     assert {r.split(" is not")[0] for _, r in three.skipped} == {"class 'others'"}

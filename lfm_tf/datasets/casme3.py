@@ -108,7 +108,8 @@ def read_annotations(coding_file: str) -> tuple[dict[base.Key, tuple[str, base.A
     """
     rows = base.read_table(coding_file, COLUMNS, sheet=SHEET)
     corrections = base.apply_corrections(
-        rows, CORRECTIONS, lambda c: f"casme3/{base.cell_text(c['subject'])}/{base.cell_text(c['filename'])}")
+        rows, CORRECTIONS,
+        lambda c: f"casme3/{base.cell_text(c['subject'])}/{base.cell_text(c['filename'])}")
     notes: dict[base.Key, tuple[str, base.Annotation]] = {}
     repeats: collections.Counter = collections.Counter()
     for _, cell in rows:
