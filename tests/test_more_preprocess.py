@@ -16,7 +16,7 @@ import zlib
 
 import numpy as np
 import pytest
-from tests.fixtures import more_trees
+from tests.fixtures import dataset_trees, more_trees
 from tests.fixtures.more_trees import Casme3Row
 
 from lfm_tf import landmarks, pipeline, trainer
@@ -117,3 +117,26 @@ def test_command_line_prints_counts_and_corrections(tmp_path):
     # 8x8 grey frames have no face: dlib's verdict is reported per clip, by name.
     assert f"{tmp_path / 'out' / 'casme3-megc3' / 'clfm_T1'}: 0 clips" in run.stdout
     assert "casme3/spNO.4/J: NoFaceError" in run.stdout
+
+
+def test_composite_from_a_membership_list_gets_its_own_folder(tmp_path, fake_dlib):
+    rows = [Casme3Row("spNO.1", "a", "happy", 9, 10, 11), Casme3Row("spNO.2", "b", "sad",
+                                                                    9, 10, 11)]
+    root = more_trees.build_casme3_tree(str(tmp_path / "data"), rows, unannotated=())
+    dataset_trees.build_samm_tree(str(tmp_path / "data"), frames=range(9, 20))
+    membership = tmp_path / "pooled.csv"
+    membership.write_text("casme3,spNO.1,a,1\ncasme3,spNO.2,b,0\nsamm,7,007_5_2,2\n")
+    config = pipeline.PreprocessConfig(
+        dataset="composite", data_dir=root, out_dir=str(tmp_path / "out"), progress=False,
+        reader_options=(("membership", str(membership)),))
+    manifest = pipeline.run(config, IN_PROCESS)
+    # Each clip at its own T (1 for CAS(ME)^3's 30 fps, 8 for SAMM's 200).
+    assert manifest["folder"] == str(tmp_path / "out" / "composite-pooled" / "clfm_T25hz")
+    assert manifest["counts"] == {"clips": 3, "subjects": 3, "per_class": {
+        "negative": 1, "positive": 1, "surprise": 1}}
+    assert sorted((r.dataset, r.subject, r.frame_interval)
+                  for r in pipeline.iter_records(manifest["folder"])) == [
+        ("casme3", "casme3_spNO.1", 1), ("casme3", "casme3_spNO.2", 1), ("samm", "samm_007", 8)]
+    # A label set named as its reader's default adds no tag to the folder.
+    assert pipeline.dataset_folder(pipeline.PreprocessConfig(
+        dataset="casme3", data_dir=None, reader_options=(("label_set", "class4"),))) == "casme3"
