@@ -48,6 +48,7 @@ VARIANT_TITLES = {"lfm": "LFM-based (68x68 LFM)", "clfm": "CLFM-based (21x21 LFM
 # ---------------------------------------------------------------- the paper
 
 _MEGC = specs.MEGC_CLASSES
+_TABLE6_SOURCES = ("smic", "casme2", "samm")
 _CASME2 = specs.SPECS["casme2"].classes
 _CKPLUS = specs.CKPLUS_CLASSES
 
@@ -245,7 +246,10 @@ def score_table(result: dict, setting: Mapping, paper: dict | None) -> list[str]
     ours, theirs = f"This run: {variant}", (f"Paper, published ({paper['source']}): {variant}"
                                             if paper else "")
     if setting["protocol"] == "composite":  # Table 6
-        sources = tuple(result.get("per_dataset", {})) or ("smic", "casme2", "samm")
+        # Table 6's order, then the other sources of a composite from another list.
+        per_dataset = result.get("per_dataset", {})
+        sources = tuple(s for s in _TABLE6_SOURCES if s in per_dataset or not per_dataset) + \
+            tuple(sorted(set(per_dataset) - set(_TABLE6_SOURCES)))
         header = ["", "Composite UF1", "UAR"] + [f"{DATASET_TITLES.get(s, s)} {m}" for s in sources
                                                 for m in ("UF1", "UAR")]
 
@@ -338,7 +342,8 @@ def markdown(result: dict, setting: Mapping, paper: dict | None) -> str:
     lines.append(f"Folds finished: {len(folds['finished'])} of {folds['total']}"
                  + (f" (missing: {', '.join(folds['missing'])}; scores cover the finished "
                     f"folds only)" if folds["missing"] else "") + ".")
-    if setting["protocol"] == "composite" and folds["total"] != 68:
+    # Only MEGC 2019's composite has the paper's row (`paper_result`) and 68 subjects.
+    if setting["protocol"] == "composite" and paper is not None and folds["total"] != 68:
         lines.append(f"Note: the MEGC 2019 composite has 68 subjects; this folder has "
                      f"{folds['total']}.")
     lines += ["", "## Scores", ""]
