@@ -38,7 +38,7 @@ class Clip:
 
     Attributes:
       dataset: the dataset the clip comes from (for the composite, its source:
-        "smic", "casme2" or "samm").
+        "smic", "casme2", "samm", or another dataset of a membership list).
       subject: subject id as the dataset spells it ("s1", "sub01", "006", "S005").
       clip_id: clip id as the dataset spells it ("s1_ne_01", "EP02_01f").
       label: class name, one of the reader's `classes`.
@@ -310,8 +310,9 @@ def read_table(path: str, columns: Sequence[str], marker: str = "Filename",
 
     Returns:
       (1-based row number in the sheet, cells by column key) for every row below
-      the header, blank ones included, so that a row's position among them is
-      the 0-based data row index that pandas-based loaders (and `Correction`) use.
+      the header, blank ones included (trailing ones excepted). A row's position
+      in this list is the 0-based data row that `Correction` names, which is
+      MEB's pandas index on a sheet without blank rows.
 
     Raises:
       ValueError: an .xls file, no such file or sheet, no header row, or a header
