@@ -62,15 +62,21 @@ def test_casme3_frames_repeated_videos_and_corrections(casme3_root):
                                                                     dropped.onset)
                 and c.clip_id.startswith(dropped.filename))
     assert len(clip.frames) == 2
+    def clip_name(k):  # the k-th row's clip: its Filename, `e2` for a second `e`
+        r = rows[k]
+        n = sum(1 for q in rows[:k + 1] if (q.subject, q.filename) == (r.subject, r.filename))
+        return f"casme3/{r.subject}/{r.filename}{n if n > 1 else ''}"
+
     assert [(name, what.split(" (")[0]) for name, what in result.corrections] == [
-        (f"casme3/{rows[128].subject}/{rows[128].filename}", "row 130: apex 83 -> 123"),
-        (f"casme3/{rows[708].subject}/{rows[708].filename}", "row 710: offset 3460 -> 34"),
-        (f"casme3/{rows[749].subject}/{rows[749].filename}", "row 751: onset 3647 -> 2647"),
-        (f"casme3/{rows[750].subject}/{rows[750].filename}", "row 752: onset 0 -> 1"),
-        (f"casme3/{rows[750].subject}/{rows[750].filename}", "row 752: apex 0 -> 1"),
-        (f"casme3/{rows[796].subject}/{rows[796].filename}", "row 798: offset 0 -> 1845"),
-        (f"casme3/{rows[798].subject}/{rows[798].filename}", "row 800: offset 0 -> 2403"),
+        (clip_name(128), "row 130: apex 83 -> 123"),
+        (clip_name(708), "row 710: offset 3460 -> 34"),
+        (clip_name(749), "row 751: onset 3647 -> 2647"),
+        (clip_name(750), "row 752: onset 0 -> 1"),
+        (clip_name(750), "row 752: apex 0 -> 1"),
+        (clip_name(796), "row 798: offset 0 -> 1845"),
+        (clip_name(798), "row 800: offset 0 -> 2403"),
     ]
+    assert {name for name, _ in result.corrections} <= set(by_name)
     assert all("tvaranka/meb" in what for _, what in result.corrections)
     fixed = {(c.subject, c.onset, c.apex, c.offset): basenames(c.frames) for c in result.clips}
     assert fixed[(rows[708].subject, 20, 27, 34)] == ["20.jpg", "27.jpg", "34.jpg"]  # not 40

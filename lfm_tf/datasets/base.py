@@ -388,7 +388,7 @@ class Correction(NamedTuple):
 
 
 def apply_corrections(rows: list[tuple[int, dict[str, object]]],
-                      corrections: Iterable[Correction], name: Callable[[dict], str]
+                      corrections: Iterable[Correction], name: Callable[[int], str]
                       ) -> list[tuple[str, str]]:
     """Applies a table of corrections to `read_table`'s rows in place.
 
@@ -396,7 +396,8 @@ def apply_corrections(rows: list[tuple[int, dict[str, object]]],
     sheet) is not applied. Either way it is reported, never applied silently.
 
     Returns:
-      (name(row cells), what was done) per correction, for `ReadResult.corrections`.
+      (name(data row), what was done) per correction, for `ReadResult.corrections`;
+      `name` gives the clip name of a 0-based data row.
     """
     notes = []
     for fix in corrections:
@@ -407,11 +408,11 @@ def apply_corrections(rows: list[tuple[int, dict[str, object]]],
         number, cells = rows[fix.row]
         found = optional_frame(cells.get(fix.column))
         if fix.wrong is not None and found != fix.wrong:
-            notes.append((name(cells), f"row {number}: {fix.column} is {found}, not the known "
+            notes.append((name(fix.row), f"row {number}: {fix.column} is {found}, not the known "
                           f"error {fix.wrong}; left as it is ({fix.source})"))
             continue
         cells[fix.column] = fix.right
-        notes.append((name(cells), f"row {number}: {fix.column} {found} -> {fix.right} "
+        notes.append((name(fix.row), f"row {number}: {fix.column} {found} -> {fix.right} "
                       f"({fix.source})"))
     return notes
 

@@ -107,20 +107,21 @@ def read_annotations(coding_file: str) -> tuple[dict[base.Key, tuple[str, base.A
       lower-cased)} and `ReadResult.corrections` entries.
     """
     rows = base.read_table(coding_file, COLUMNS, sheet=SHEET)
-    corrections = base.apply_corrections(
-        rows, CORRECTIONS,
-        lambda c: f"casme3/{base.cell_text(c['subject'])}/{base.cell_text(c['filename'])}")
-    notes: dict[base.Key, tuple[str, base.Annotation]] = {}
+    keys: list[tuple[str, str, str]] = []  # (subject, video, clip id) per data row
     repeats: collections.Counter = collections.Counter()
     for _, cell in rows:
         subject, video = base.cell_text(cell["subject"]), base.cell_text(cell["filename"])
-        if not (subject and video):
-            continue
         repeats[(subject, video)] += 1
         k = repeats[(subject, video)]
-        notes[(subject, video if k == 1 else f"{video}{k}")] = (video, base.Annotation(
-            base.cell_text(cell["emotion"]).lower(), base.optional_frame(cell["onset"]),
-            base.optional_frame(cell["apex"]), base.optional_frame(cell["offset"])))
+        keys.append((subject, video, video if k == 1 else f"{video}{k}"))
+    corrections = base.apply_corrections(
+        rows, CORRECTIONS, lambda k: f"casme3/{keys[k][0]}/{keys[k][2]}")
+    notes: dict[base.Key, tuple[str, base.Annotation]] = {}
+    for (_, cell), (subject, video, clip_id) in zip(rows, keys):
+        if subject and video:
+            notes[(subject, clip_id)] = (video, base.Annotation(
+                base.cell_text(cell["emotion"]).lower(), base.optional_frame(cell["onset"]),
+                base.optional_frame(cell["apex"]), base.optional_frame(cell["offset"])))
     return notes, corrections
 
 

@@ -77,8 +77,8 @@ def read_annotations(coding_file: str) -> tuple[dict[str, tuple[str, base.Annota
     """{Filename: (Subject, annotation)} with CORRECTIONS applied, and what they did."""
     rows = base.read_table(coding_file, COLUMNS)
     corrections = base.apply_corrections(
-        rows, CORRECTIONS,
-        lambda c: f"mmew/{base.cell_text(c['subject'])}/{base.cell_text(c['filename'])}")
+        rows, CORRECTIONS, lambda k: f"mmew/{base.cell_text(rows[k][1]['subject'])}/"
+                                     f"{base.cell_text(rows[k][1]['filename'])}")
     notes: dict[str, tuple[str, base.Annotation]] = {}
     for number, cell in rows:
         filename = base.cell_text(cell["filename"])
