@@ -46,8 +46,6 @@ def fake_dlib(monkeypatch):
 @pytest.mark.parametrize("dataset, build, options, folder, counts", [
     ("casme3", more_trees.build_casme3_tree, (), "casme3/clfm_T1",
      {"negative": 457, "positive": 55, "surprise": 187, "others": 161}),
-    ("casme3", more_trees.build_casme3_tree, (("label_set", "megc3"),), "casme3-megc3/clfm_T1",
-     {"negative": 457, "positive": 55, "surprise": 187}),
     ("casme3_c", more_trees.build_casme3_c_tree, (), "casme3_c/clfm_T1",
      {"negative": 93, "positive": 7, "surprise": 25, "others": 40}),
     ("fourd_me", more_trees.build_fourd_me_tree, (), "fourd_me/clfm_T2",
