@@ -7,6 +7,12 @@ UF1/UAR overall and per source dataset (Table 6).
 
 Each clip keeps its source's T (4 for SMIC, 8 for CASME II and SAMM): the folder
 is tagged T25hz.
+
+Another composite, e.g. CAS(ME)^3 pooled with the others in 3 classes, is a
+membership list of the same form (docs/datasets_more.md), not code:
+
+  python -m lfm_tf.preprocess --dataset=composite --membership=pooled.csv --data_dir=/data
+  python -m lfm_tf.train --dataset=composite --config.dataset_folder=composite-pooled
 """
 
 from configs import base

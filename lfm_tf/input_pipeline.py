@@ -95,10 +95,11 @@ def preprocess_command(folder_name: str, variant: str, out_dir: str) -> str:
     """The preprocessing command that writes `<out_dir>/<folder_name>/<variant>_T*`.
 
     Folder names carry the reader options that select other labels or recordings
-    (`casme2-cross3`, `smic-VIS`; see `pipeline.dataset_folder`)."""
+    (`casme2-cross3`, `smic-VIS`, `composite-mylist`; see `pipeline.dataset_folder`)."""
     dataset, *tags = folder_name.split("-")
-    options = "".join(f" --modality={t}" if t in specs.SMIC_FPS else f" --label_set={t}"
-                      for t in tags)
+    options = "".join(f" --modality={t}" if t in specs.SMIC_FPS
+                      else f" --membership={t}.csv" if dataset == "composite"
+                      else f" --label_set={t}" for t in tags)
     return (f"python -m lfm_tf.preprocess --dataset={dataset}{options} --variant={variant} "
             f"--out_dir={out_dir}")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -102,18 +103,29 @@ class PreprocessConfig:
         }
 
 
-# Reader options that select other recordings or other labels of the same dataset
-# (SMIC's VIS camera, CASME II's 3-class cross-dataset labels): their output gets a
-# folder of its own, `smic-VIS`, `casme2-cross3`, beside the default one.
-FOLDER_OPTIONS = ("modality", "label_set")
-_DEFAULT_OPTION_VALUES = {"modality": "HS", "label_set": "paper5"}
+# Reader options that select other recordings, labels or members of the same
+# dataset (SMIC's VIS camera, CASME II's 3-class cross-dataset labels, a composite
+# from another membership list): their output gets a folder of its own,
+# `smic-VIS`, `casme2-cross3`, `composite-mylist`, beside the default one.
+FOLDER_OPTIONS = ("modality", "label_set", "membership")
 
 
 def dataset_folder(config: PreprocessConfig) -> str:
-    """The dataset's folder name under `out_dir`: `casme2`, `casme2-cross3`, `smic-VIS`."""
+    """The dataset's folder name under `out_dir`: `casme2`, `casme2-cross3`, `smic-VIS`,
+    `casme3-megc3`, `composite-mylist` (for --membership=mylist.csv).
+
+    An option set to its reader's default (CAS(ME)^3's class4) adds no tag.
+    """
     options = dict(config.reader_options)
-    tags = [str(options[k]) for k in FOLDER_OPTIONS
-            if k in options and options[k] != _DEFAULT_OPTION_VALUES[k]]
+    defaults = inspect.signature(datasets.reader_module(config.dataset).read).parameters
+    tags = []
+    for name in FOLDER_OPTIONS:
+        default = defaults[name].default if name in defaults else None
+        if name not in options or options[name] in (None, default):
+            continue
+        value = str(options[name])
+        tags.append(os.path.splitext(os.path.basename(value))[0] if name == "membership"
+                    else value)
     return "-".join([config.dataset, *tags])
 
 
@@ -369,7 +381,8 @@ def run(config: PreprocessConfig, beam_args: Sequence[str] = (),
         _run_beam(config, result, folder, settings_hash, todo, beam_args)
     manifest = tfrecord_folder.assemble_manifest(
         config.dataset, folder, result, settings, settings_hash, by_subject)
-    tfrecord_folder.atomic_write(os.path.join(folder, tfrecord_folder.MANIFEST), json.dumps(manifest, indent=1).encode())
+    tfrecord_folder.atomic_write(os.path.join(folder, tfrecord_folder.MANIFEST),
+                                 json.dumps(manifest, indent=1).encode())
     return manifest
 
 

@@ -54,14 +54,26 @@ _CROP_SIZE = flags.DEFINE_integer("crop_size", crops.CROP_SIZE, "--crops: side o
 # Options of individual readers: each is passed only to a reader whose `read`
 # takes an argument of that name, and setting one a reader does not take is an error.
 flags.DEFINE_enum("modality", None, ["HS", "VIS", "NIR"], "smic: which camera.")
-flags.DEFINE_enum("label_set", None, ["paper5", "cross3"],
-                  "casme2: the paper's 5 classes, or the 3-class cross-dataset mapping.")
-flags.DEFINE_string("coding_file", None, "casme2, samm: the coding spreadsheet.")
+flags.DEFINE_enum("label_set", None,
+                  ["paper5", "cross3", "emotion7", "class4", "megc3", "emotion5"],
+                  "casme2: paper5 (the paper's 5 classes) or cross3 (the 3-class "
+                  "cross-dataset mapping); casme3, casme3_c: class4 (default), emotion7 or "
+                  "megc3; fourd_me: emotion5 (default) or megc3; mmew: emotion7 (default, "
+                  "others kept) or megc3.")
+flags.DEFINE_string("coding_file", None, "casme2, samm, casme3, casme3_c, fourd_me, mmew: "
+                    "the annotation spreadsheet.")
 flags.DEFINE_string("labels_csv", None, "folder: CSV of subject,clip,label.")
 flags.DEFINE_float("fps", None, "folder: frame rate of frame folders.")
 flags.DEFINE_string("smic_dir", None, "composite: the SMIC tree.")
 flags.DEFINE_string("casme2_dir", None, "composite: the CASME II tree.")
 flags.DEFINE_string("samm_dir", None, "composite: the SAMM tree.")
+flags.DEFINE_string("membership", None, "composite: a CSV of rows dataset,subject,filename,"
+                    "label in the form of the shipped MEGC 2019 list (the default), which may "
+                    "also name casme3, casme3_c, fourd_me and mmew clips.")
+flags.DEFINE_string("casme3_dir", None, "composite: the CAS(ME)^3 Part A tree.")
+flags.DEFINE_string("casme3_c_dir", None, "composite: the CAS(ME)^3 Part C tree.")
+flags.DEFINE_string("fourd_me_dir", None, "composite: the 4DME tree.")
+flags.DEFINE_string("mmew_dir", None, "composite: the MMEW tree.")
 flags.DEFINE_integer("num_subjects", None, "synthetic: number of subjects.")
 flags.DEFINE_integer("clips_per_class", None, "synthetic: clips per subject and class.")
 flags.DEFINE_enum("intensity", None, ["micro", "macro", "mixed"], "synthetic: strength.")
@@ -72,7 +84,8 @@ flags.DEFINE_string("fme_dir", None, "ckplus_mixed: the FME tree `python -m lfm_
 flags.DEFINE_bool("render", None, "synthetic: render JPEG frames into --data_dir in the "
                   "CASME II layout and run dlib on them.")
 _READER_FLAGS = ("modality", "label_set", "coding_file", "labels_csv", "fps", "smic_dir",
-                 "casme2_dir", "samm_dir", "num_subjects", "clips_per_class", "intensity",
+                 "casme2_dir", "samm_dir", "membership", "casme3_dir", "casme3_c_dir",
+                 "fourd_me_dir", "mmew_dir", "num_subjects", "clips_per_class", "intensity",
                  "classes", "seed", "render", "fme_dir")
 
 flags.mark_flag_as_required("dataset")

@@ -19,7 +19,7 @@ import csv
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -38,7 +38,8 @@ SCORES = ("accuracy", "f1", "uf1", "uar")
 DATASET_TITLES = {"smic": "SMIC", "casme2": "CASME II", "samm": "SAMM", "ckplus": "CK+",
                   "composite": "Composite (MEGC 2019)", "synthetic": "Synthetic",
                   "ckplus_fge": "CK+ FGE", "ckplus_fme": "CK+ FME (synthesized)",
-                  "ckplus_mixed": "CK+ mixed FGE/FME"}
+                  "ckplus_mixed": "CK+ mixed FGE/FME", "casme3": "CAS(ME)^3 Part A",
+                  "casme3_c": "CAS(ME)^3 Part C", "fourd_me": "4DME", "mmew": "MMEW"}
 PROTOCOL_TITLES = {"loso": "leave-one-subject-out", "kfold": "subject-independent k-fold",
                    "composite": "leave-one-subject-out over the composite",
                    "cross": "cross-dataset", "full": "train on everything"}
@@ -47,6 +48,7 @@ VARIANT_TITLES = {"lfm": "LFM-based (68x68 LFM)", "clfm": "CLFM-based (21x21 LFM
 # ---------------------------------------------------------------- the paper
 
 _MEGC = specs.MEGC_CLASSES
+_TABLE6_SOURCES = ("smic", "casme2", "samm")
 _CASME2 = specs.SPECS["casme2"].classes
 _CKPLUS = specs.CKPLUS_CLASSES
 
@@ -133,11 +135,18 @@ _SAME_PAPER_SETTING = {"ckplus_fge": "ckplus"}
 
 
 def paper_result(dataset: str, protocol: str, variant: str, classes: Sequence[str],
-                 target: str = "") -> dict | None:
-    """The paper's published numbers for this exact setting, or None."""
+                 target: str = "", sources: Iterable[str] | None = None) -> dict | None:
+    """The paper's published numbers for this exact setting, or None.
+
+    `sources`: the source datasets of a composite; a composite from another
+    membership list than MEGC 2019's (other sources) is not the paper's setting.
+    """
     key = f"{dataset}_to_{target}" if protocol == "cross" else dataset
     entry = PAPER_RESULTS.get((_SAME_PAPER_SETTING.get(key, key), variant))
     if entry is None or entry["protocol"] != protocol or tuple(classes) != entry["classes"]:
+        return None
+    if sources is not None and "per_dataset" in entry and set(sources) != set(
+            entry["per_dataset"]):
         return None
     return entry
 
@@ -237,8 +246,11 @@ def score_table(result: dict, setting: Mapping, paper: dict | None) -> list[str]
     ours, theirs = f"This run: {variant}", (f"Paper, published ({paper['source']}): {variant}"
                                             if paper else "")
     if setting["protocol"] == "composite":  # Table 6
-        sources = ("smic", "casme2", "samm")
-        header = ["", "Composite UF1", "UAR"] + [f"{DATASET_TITLES[s]} {m}" for s in sources
+        # Table 6's order, then the other sources of a composite from another list.
+        per_dataset = result.get("per_dataset", {})
+        sources = tuple(s for s in _TABLE6_SOURCES if s in per_dataset or not per_dataset) + \
+            tuple(sorted(set(per_dataset) - set(_TABLE6_SOURCES)))
+        header = ["", "Composite UF1", "UAR"] + [f"{DATASET_TITLES.get(s, s)} {m}" for s in sources
                                                 for m in ("UF1", "UAR")]
 
         def row(name, overall, per, fmt):
@@ -300,7 +312,7 @@ def format_table(result: dict) -> str:
         "accuracy": c["majority_class_accuracy"], "f1": c["majority_class_f1"],
         "uf1": c["majority_class_uf1"], "uar": c["majority_class_uar"]}))
     paper = paper_result(setting["dataset"], setting["protocol"], setting["variant"],
-                         result["classes"], setting.get("target", ""))
+                         result["classes"], setting.get("target", ""), result.get("per_dataset"))
     if paper:
         lines.append(line(f"paper, published ({paper['source'].split(' and ')[0]})", paper,
                           _published))
@@ -330,7 +342,8 @@ def markdown(result: dict, setting: Mapping, paper: dict | None) -> str:
     lines.append(f"Folds finished: {len(folds['finished'])} of {folds['total']}"
                  + (f" (missing: {', '.join(folds['missing'])}; scores cover the finished "
                     f"folds only)" if folds["missing"] else "") + ".")
-    if setting["protocol"] == "composite" and folds["total"] != 68:
+    # Only MEGC 2019's composite has the paper's row (`paper_result`) and 68 subjects.
+    if setting["protocol"] == "composite" and paper is not None and folds["total"] != 68:
         lines.append(f"Note: the MEGC 2019 composite has 68 subjects; this folder has "
                      f"{folds['total']}.")
     lines += ["", "## Scores", ""]
@@ -454,7 +467,7 @@ def write(workdir: str, rows: Sequence[Mapping], setting: Mapping) -> dict:
     result["folds"] = dict(setting["folds"])
     result["folds_lacking_classes"] = dict(setting["lacking"])
     paper = paper_result(setting["dataset"], setting["protocol"], setting["variant"], classes,
-                         setting.get("target", ""))
+                         setting.get("target", ""), result.get("per_dataset"))
     write_predictions(os.path.join(workdir, PREDICTIONS), rows, classes)
     _write_text(os.path.join(workdir, METRICS), json.dumps(result, indent=1))
     _write_text(os.path.join(workdir, REPORT), markdown(result, setting, paper))

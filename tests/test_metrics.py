@@ -136,6 +136,26 @@ def test_paper_numbers_only_for_the_papers_exact_setting():
     assert report.paper_result("synthetic", "loso", "clfm", CLASSES) is None
 
 
+def test_a_composite_of_other_sources_is_not_the_papers_table_6(tmp_path):
+    megc = report.paper_result("composite", "composite", "clfm", CLASSES,
+                               sources=["casme2", "samm", "smic"])
+    assert megc["source"] == "Table 6"
+    assert report.paper_result("composite", "composite", "clfm", CLASSES,
+                               sources=["casme3", "samm"]) is None
+    rows = [{"fold": f"f{k}", "dataset": source, "subject": f"{source}_{k}", "clip": f"c{k}",
+             "true": k % 3, "true_name": CLASSES[k % 3], "predicted": 0,
+             "predicted_name": CLASSES[0], **{f"prob_{c}": 1 / 3 for c in CLASSES}}
+            for k, source in enumerate(["casme3", "casme3", "samm", "samm"])]
+    setting = {"dataset": "composite", "target": "", "protocol": "composite", "variant": "clfm",
+               "tag": "T25hz", "classes": list(CLASSES), "data": "composite-pooled",
+               "folds": {"total": 4, "finished": [r["fold"] for r in rows], "missing": []},
+               "lacking": {}, "config": {}}
+    report.write(str(tmp_path), rows, setting)
+    text = (tmp_path / report.REPORT).read_text()
+    assert "|  | Composite UF1 | UAR | SAMM UF1 | SAMM UAR | CAS(ME)^3 Part A UF1 |" in text
+    assert "Paper, published" not in text and "68 subjects" not in text
+
+
 def test_paper_confusion_matrices_are_transcribed_row_for_row():
     off = []
     for (setting, variant), entry in report.PAPER_RESULTS.items():

@@ -39,6 +39,10 @@ def test_command_line_writes_records_and_forwards_beam_options(tmp_path):
     (["--dataset=casme2", "--data_dir=/no/such/folder"], "is not an existing folder"),
     (["--dataset=casme2", "--data_dir=/tmp", "--modality=VIS"],
      "--modality does not apply to --dataset=casme2"),
+    (["--dataset=casme3", "--data_dir=/tmp", "--label_set=paper5"],
+     "casme3: unknown label_set 'paper5'; expected one of ['class4', 'emotion7', 'megc3']"),
+    (["--dataset=composite", "--data_dir=/tmp", "--membership=/no/such.csv"],
+     "membership list '/no/such.csv' does not exist"),
 ])
 def test_command_line_bad_input_is_one_clear_line(args, message):
     run = _preprocess(*args)

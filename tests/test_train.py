@@ -322,11 +322,13 @@ def test_dataset_flag_picks_its_config_file():
     assert experiment.argv_with_config(["t", "--config=my.py", "--dataset=x"]) == \
         ["t", "--config=my.py", "--dataset=x"]
     with pytest.raises(ValueError, match=r"unknown dataset 'nope': no config .*nope.py; use "
-                                         r"--dataset with one of \['casme2', 'ckplus'"):
+                                         r"--dataset with one of \['casme2', 'casme3', "
+                                         r"'casme3_c', 'ckplus'"):
         experiment.argv_with_config(["t", "--dataset", "nope"])
     with pytest.raises(ValueError, match="say what to train"):
         experiment.argv_with_config(["t"])
-    for name in ("smic", "casme2", "samm", "ckplus", "composite", "synthetic", "folder"):
+    for name in ("smic", "casme2", "samm", "ckplus", "composite", "synthetic", "folder",
+                 "casme3", "casme3_c", "fourd_me", "mmew"):
         config = experiment.load_config(name)
         assert config.dataset == name
         assert config.protocol == {"ckplus": "kfold", "composite": "composite"}.get(name, "loso")

@@ -38,7 +38,7 @@ class Clip:
 
     Attributes:
       dataset: the dataset the clip comes from (for the composite, its source:
-        "smic", "casme2" or "samm").
+        "smic", "casme2", "samm", or another dataset of a membership list).
       subject: subject id as the dataset spells it ("s1", "sub01", "006", "S005").
       clip_id: clip id as the dataset spells it ("s1_ne_01", "EP02_01f").
       label: class name, one of the reader's `classes`.
@@ -87,11 +87,15 @@ class ReadResult:
       skipped: (name, reason) for every annotated sample or folder not used:
         annotation rows with no frames on disk, clip folders with no
         annotation, classes outside the class set, unlabelled sequences.
+      corrections: (name, what) for every annotation cell the reader changed
+        from a documented table of known errors (`Correction`), or left as it
+        is because the sheet did not hold the documented wrong value.
     """
 
     spec: DatasetSpec
     clips: list[Clip]
     skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    corrections: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
     def class_counts(self) -> dict[str, int]:
         counts = collections.Counter(c.label for c in self.clips)
@@ -105,6 +109,9 @@ class ReadResult:
         counts = ", ".join(f"{k} {v}" for k, v in self.class_counts().items())
         lines = [f"{self.spec.name}: {len(self.clips)} clips, {len(self.subjects())} "
                  f"subjects ({counts})"]
+        if self.corrections:
+            lines.append(f"{len(self.corrections)} annotation cells corrected:")
+            lines.extend(f"  {name}: {what}" for name, what in self.corrections)
         if self.skipped:
             lines.append(f"{len(self.skipped)} samples not used:")
             lines.extend(f"  {name}: {reason}" for name, reason in self.skipped)
@@ -155,6 +162,13 @@ def optional_frame(cell: object) -> int | None:
         return int(cell) if np.isfinite(cell) else None
     text = str(cell).strip()
     return int(text) if text.isdigit() else None
+
+
+def cell_text(cell: object) -> str:
+    """A spreadsheet cell as text: 'spNO.1' stays, a number cell 3 or 3.0 -> '3', blank -> ''."""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return "" if cell is None else str(cell).strip()
 
 
 # ---------------------------------------------------------------- pairing
@@ -280,13 +294,29 @@ def find_spreadsheet(pattern: str, data_dir: str, tree: str) -> str | None:
     return None
 
 
-def read_annotation_sheet(path: str, subject: Callable[[object], Hashable]
-                          ) -> dict[tuple[Hashable, str], Annotation]:
-    """Annotation rows of a coding spreadsheet, keyed by (subject(cell), Filename).
+def read_table(path: str, columns: Sequence[str], marker: str = "Filename",
+               sheet: str | None = None) -> list[tuple[int, dict[str, object]]]:
+    """The rows below a spreadsheet's header row, as {column key: cell}.
 
-    The header is found by its `Filename` cell, since releases differ in preamble
-    rows; emotions are lower-cased ("Other" -> "other"); rows with no Filename
-    (notes, blank lines) are not samples.
+    Column keys are the header cells lower-cased without spaces ('Onset Frame' ->
+    'onsetframe'). The header is found by its `marker` cell, since releases differ
+    in preamble rows.
+
+    Args:
+      path: an .xlsx workbook.
+      columns: column keys the header must have.
+      marker: a header cell that no preamble row holds.
+      sheet: the sheet's name; None reads the first sheet.
+
+    Returns:
+      (1-based row number in the sheet, cells by column key) for every row below
+      the header, blank ones included (trailing ones excepted). A row's position
+      in this list is the 0-based data row that `Correction` names, which is
+      MEB's pandas index on a sheet without blank rows.
+
+    Raises:
+      ValueError: an .xls file, no such file or sheet, no header row, or a header
+        that lacks one of `columns`; each names the file.
     """
     if path.lower().endswith(".xls"):
         raise ValueError(f"{path}: the old .xls format needs xlrd; convert it to .xlsx (e.g. "
@@ -295,20 +325,37 @@ def read_annotation_sheet(path: str, subject: Callable[[object], Hashable]
         raise ValueError(f"coding spreadsheet {path!r} does not exist")
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        if sheet is not None and sheet not in book.sheetnames:
+            raise ValueError(f"{path}: no sheet {sheet!r}; it has {book.sheetnames}")
+        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = list(worksheet.iter_rows(values_only=True))
     finally:
         book.close()
     try:
-        start = find_header_row(rows)
+        start = find_header_row(rows, marker)
     except ValueError as error:
         raise ValueError(f"{path}: {error}; is this the coding spreadsheet?") from None
     header = [_column_key(cell) for cell in rows[start]]
-    missing = [c for c in _ANNOTATION_COLUMNS if c not in header]
+    missing = [c for c in columns if c not in header]
     if missing:
         raise ValueError(f"{path}: header row {start + 1} lacks column(s) {missing}")
+    # Read-only sheets can report trailing blank rows; they are no data rows.
+    while len(rows) > start + 1 and not any(cell is not None for cell in rows[-1]):
+        rows.pop()
+    return [(number, dict(zip(header, values)))
+            for number, values in enumerate(rows[start + 1:], start=start + 2)]
+
+
+def read_annotation_sheet(path: str, subject: Callable[[object], Hashable]
+                          ) -> dict[tuple[Hashable, str], Annotation]:
+    """Annotation rows of a coding spreadsheet, keyed by (subject(cell), Filename).
+
+    The header is found by its `Filename` cell, since releases differ in preamble
+    rows; emotions are lower-cased ("Other" -> "other"); rows with no Filename
+    (notes, blank lines) are not samples.
+    """
     annotations: dict[tuple[Hashable, str], Annotation] = {}
-    for number, values in enumerate(rows[start + 1:], start=start + 2):
-        cell = dict(zip(header, values))
+    for number, cell in read_table(path, _ANNOTATION_COLUMNS):
         filename = str(cell["filename"] or "").strip()
         if not filename:
             continue
@@ -320,6 +367,54 @@ def read_annotation_sheet(path: str, subject: Callable[[object], Hashable]
             optional_frame(cell["onsetframe"]), optional_frame(cell["apexframe"]),
             optional_frame(cell["offsetframe"]))
     return annotations
+
+
+class Correction(NamedTuple):
+    """A known error in a release's annotation sheet and its fix.
+
+    Attributes:
+      row: 0-based data row below the header, as the source (a pandas loader) counts.
+      column: the column key of the cell ("onset", "apexframe", ...).
+      wrong: the value the sheet holds; None where the source does not say.
+      right: the value to use.
+      source: where the fix comes from (repository and file).
+    """
+
+    row: int
+    column: str
+    wrong: int | None
+    right: int
+    source: str
+
+
+def apply_corrections(rows: list[tuple[int, dict[str, object]]],
+                      corrections: Iterable[Correction], name: Callable[[int], str]
+                      ) -> list[tuple[str, str]]:
+    """Applies a table of corrections to `read_table`'s rows in place.
+
+    A correction whose `wrong` value is not in its cell (another release of the
+    sheet) is not applied. Either way it is reported, never applied silently.
+
+    Returns:
+      (name(data row), what was done) per correction, for `ReadResult.corrections`;
+      `name` gives the clip name of a 0-based data row.
+    """
+    notes = []
+    for fix in corrections:
+        if fix.row >= len(rows):
+            notes.append((f"data row {fix.row}", f"{fix.column} not corrected to {fix.right}: "
+                          f"the sheet has only {len(rows)} data rows ({fix.source})"))
+            continue
+        number, cells = rows[fix.row]
+        found = optional_frame(cells.get(fix.column))
+        if fix.wrong is not None and found != fix.wrong:
+            notes.append((name(fix.row), f"row {number}: {fix.column} is {found}, not the known "
+                          f"error {fix.wrong}; left as it is ({fix.source})"))
+            continue
+        cells[fix.column] = fix.right
+        notes.append((name(fix.row), f"row {number}: {fix.column} {found} -> {fix.right} "
+                      f"({fix.source})"))
+    return notes
 
 
 def _column_key(cell: object) -> str:

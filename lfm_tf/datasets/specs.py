@@ -32,7 +32,8 @@ class DatasetSpec:
 
     @property
     def frame_interval(self) -> int | None:
-        """Default T: round(fps / 25) as in Section V-A (4, 8, 8, 1)."""
+        """Default T: round(fps / 25) as in Section V-A (4, 8, 8, 1; 1, 2, 4 for
+        CAS(ME)^3, 4DME and MMEW)."""
         return None if self.fps is None else features.frame_interval_for_fps(self.fps)
 
     def label_index(self, label: str) -> int:
@@ -46,6 +47,13 @@ class DatasetSpec:
 
 MEGC_CLASSES = ("negative", "positive", "surprise")
 CKPLUS_CLASSES = ("anger", "contempt", "disgust", "fear", "happy", "sadness", "surprise")
+
+# CAS(ME)^3's 4-class set (MEB): the three MEGC classes and others.
+CASME3_CLASSES = (*MEGC_CLASSES, "others")
+CASME3_FPS = 30.0
+# 4DME's emotion labels (unverified: MEB reads the column but lists no values).
+FOURD_ME_CLASSES = (*MEGC_CLASSES, "repression", "others")
+MMEW_CLASSES = ("anger", "disgust", "fear", "happiness", "others", "sadness", "surprise")
 
 # SMIC ships three cameras; HS is the one the paper uses.
 SMIC_FPS = {"HS": 100.0, "VIS": 25.0, "NIR": 25.0}
@@ -72,6 +80,15 @@ SPECS: dict[str, DatasetSpec] = {
     # MEGC 2019: SMIC-HS, CASME II and SAMM clips keep their own frame rates.
     "composite": DatasetSpec("composite", MEGC_CLASSES, fps=None, protocol="loso"),
     "synthetic": DatasetSpec("synthetic", MEGC_CLASSES, fps=100.0, protocol="loso"),
+    # More recognition sets (DATASETS_MORE.md section D; MEB reads them). Each
+    # reader's `label_set` picks other classes; these are the default sets.
+    # CAS(ME)^3 parts A and C at 30 fps (T = 1): positive, negative, surprise, others.
+    "casme3": DatasetSpec("casme3", CASME3_CLASSES, fps=CASME3_FPS, protocol="loso"),
+    "casme3_c": DatasetSpec("casme3_c", CASME3_CLASSES, fps=CASME3_FPS, protocol="loso"),
+    # 4DME's grey 2-D sequences: 60 fps (T = 2) and its 5 classes are unverified.
+    "fourd_me": DatasetSpec("fourd_me", FOURD_ME_CLASSES, fps=60.0, protocol="loso"),
+    # MMEW: 90 fps per one public config (T = 4); `others` stays a class.
+    "mmew": DatasetSpec("mmew", MMEW_CLASSES, fps=90.0, protocol="loso"),
 }
 
 
