@@ -23,6 +23,8 @@ READERS: dict[str, str] = {
     "composite": "lfm_tf.datasets.composite",
     "folder": "lfm_tf.datasets.folder",
     "synthetic": "lfm_tf.datasets.synthetic",
+    "casme_sq": "lfm_tf.datasets.casme_sq",
+    "samm_lv": "lfm_tf.datasets.samm_lv",
 }
 
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import os
 
 import numpy as np
+import openpyxl
 
+from lfm_tf.datasets.specs import SPOTTING_TYPES as TYPES
 from lfm_tf.datasets.specs import DatasetSpec
-
-# The challenge's names of the two types (its CSV writes them so): micro- and macro-expression.
-TYPES = ("me", "mae")
 TYPE_TITLES = {"me": "ME", "mae": "MaE"}
 
 
@@ -33,6 +33,7 @@ class Interval:
       type: "me" or "mae".
       name: the annotation's own name ("anger1_1", "006_1_3").
       action_units: the FACS code as written.
+      emotion: the emotion class where the dataset gives one (CAS(ME)^2).
     """
 
     onset: int
@@ -41,6 +42,7 @@ class Interval:
     type: str
     name: str = ""
     action_units: str = ""
+    emotion: str = ""
 
     @property
     def length(self) -> int:
@@ -151,3 +153,39 @@ def spotting_facts(dataset: str | None, fps: float) -> SpottingFacts:
     k = {t: max(1, round(s * fps)) for t, s in _SECONDS["k"].items()}
     low, high = (max(1, round(s * fps)) for s in _SECONDS["me_frames"])
     return SpottingFacts(k=k, me_frames=(low, high))
+
+
+def sheet_rows(path: str, sheet: str) -> list[tuple]:
+    """All rows of the named sheet of an .xlsx workbook, as cell values.
+
+    Raises:
+      ValueError: the file is missing or has no such sheet (the error lists its sheets).
+    """
+    if not os.path.isfile(path):
+        raise ValueError(f"workbook {path!r} does not exist")
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        if sheet not in book.sheetnames:
+            raise ValueError(f"{path}: no sheet {sheet!r}; it has {book.sheetnames}")
+        return list(book[sheet].iter_rows(values_only=True))
+    finally:
+        book.close()
+
+
+def fit_to_video(interval: Interval, video: LongVideo) -> tuple[Interval, list[str]]:
+    """The interval clipped to the video's frames, and what was changed.
+
+    Annotations begin before the first frame (SAMM-LV onsets 0: the movement had
+    begun when recording started) or end after the last (SAMM-LV 012_4_1 ends at
+    1525 of 1000 frames): the frames that exist are what a spotter can find.
+    """
+    first, last = video.first_frame, video.first_frame + video.num_frames - 1
+    notes = []
+    onset, offset = interval.onset, interval.offset
+    if onset < first:
+        notes.append(f"onset {onset} before the first frame: {first}")
+        onset = first
+    if offset > last:
+        notes.append(f"offset {offset} after the last frame: {last}")
+        offset = last
+    return dataclasses.replace(interval, onset=onset, offset=offset), notes

@@ -47,6 +47,9 @@ class DatasetSpec:
 MEGC_CLASSES = ("negative", "positive", "surprise")
 CKPLUS_CLASSES = ("anger", "contempt", "disgust", "fear", "happy", "sadness", "surprise")
 
+# Spotting's two types as the MEGC challenge CSV writes them: micro-, macro-expression.
+SPOTTING_TYPES = ("me", "mae")
+
 # SMIC ships three cameras; HS is the one the paper uses.
 SMIC_FPS = {"HS": 100.0, "VIS": 25.0, "NIR": 25.0}
 
@@ -72,6 +75,9 @@ SPECS: dict[str, DatasetSpec] = {
     # MEGC 2019: SMIC-HS, CASME II and SAMM clips keep their own frame rates.
     "composite": DatasetSpec("composite", MEGC_CLASSES, fps=None, protocol="loso"),
     "synthetic": DatasetSpec("synthetic", MEGC_CLASSES, fps=100.0, protocol="loso"),
+    # Spotting (issue 14, DATASETS_MORE.md A, B): long videos; the classes are the types.
+    "casme_sq": DatasetSpec("casme_sq", SPOTTING_TYPES, fps=30.0, protocol="loso"),
+    "samm_lv": DatasetSpec("samm_lv", SPOTTING_TYPES, fps=200.0, protocol="loso"),
 }
 
 
