@@ -25,6 +25,7 @@ READERS: dict[str, str] = {
     "synthetic": "lfm_tf.datasets.synthetic",
     "casme_sq": "lfm_tf.datasets.casme_sq",
     "samm_lv": "lfm_tf.datasets.samm_lv",
+    "synthetic_long": "lfm_tf.datasets.synthetic_long",
 }
 
 

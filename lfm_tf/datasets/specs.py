@@ -78,6 +78,7 @@ SPECS: dict[str, DatasetSpec] = {
     # Spotting (issue 14, DATASETS_MORE.md A, B): long videos; the classes are the types.
     "casme_sq": DatasetSpec("casme_sq", SPOTTING_TYPES, fps=30.0, protocol="loso"),
     "samm_lv": DatasetSpec("samm_lv", SPOTTING_TYPES, fps=200.0, protocol="loso"),
+    "synthetic_long": DatasetSpec("synthetic_long", SPOTTING_TYPES, fps=30.0, protocol="loso"),
 }
 
 
