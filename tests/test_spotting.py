@@ -86,9 +86,12 @@ def test_loso_counts_and_no_peeking(videos):
     assert all(s.type == ("me" if s.offset - s.onset + 1 <= 16 else "mae") for s in spotted)
 
 
-def test_spot_refuses_short_tracks():
-    facts = spotting_facts("samm_lv", 200.0)
-    with pytest.raises(ValueError, match="N >= 349"):
-        spotter.spot(np.zeros((100, 68, 2)), 200.0, facts)
+def test_windows_that_do_not_fit_find_nothing(videos):
+    facts = spotting_facts("samm_lv", 200.0)   # MaE k = 174 needs 349 frames
+    found = spotter.signals(videos[0].landmarks[:300], 200.0, facts)
+    assert {c.window for c in found.candidates} <= {"me"}
+    np.testing.assert_array_equal(found.z["mae"], np.zeros(300))
+    with pytest.raises(ValueError, match="shape \\(10, 2\\)"):
+        spotter.signals(np.zeros((10, 2)), 30.0, facts)
     assert dataclasses.asdict(facts) == {"k": {"me": 37, "mae": 174}, "me_frames": (47, 105)}
     assert spotting_facts(None, 200.0).k == {"me": 40, "mae": 120}

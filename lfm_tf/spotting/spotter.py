@@ -174,19 +174,20 @@ def signals(landmarks: np.ndarray, fps: float, facts: SpottingFacts,
             settings: SpotterSettings = SpotterSettings()) -> Signals:
     """Steps 1-8 up to the thresholds: everything `select` needs.
 
+    A window k needs 2k + 1 frames; in a shorter track that window finds nothing
+    (its z is all 0), so a 1 s recording at 30 fps is searched for MEs only.
+
     Args:
-      landmarks: (N, 68, 2) px, dlib/iBUG order; N at least 2 * k(MaE) + 1.
+      landmarks: (N, 68, 2) px, dlib/iBUG order.
       fps: frame rate.
       facts: the windows k and the ME length limits (`long_videos.spotting_facts`).
 
     Raises:
-      ValueError: a track too short for the MaE window.
+      ValueError: landmarks not of shape (N, 68, 2).
     """
     track = np.asarray(landmarks, np.float64)
-    longest = max(facts.k.values())
-    if track.ndim != 3 or track.shape[1:] != (68, 2) or len(track) < 2 * longest + 1:
-        raise ValueError(f"need an (N, 68, 2) track with N >= {2 * longest + 1} "
-                         f"(twice the MaE window k + 1), got shape {track.shape}")
+    if track.ndim != 3 or track.shape[1:] != (68, 2):
+        raise ValueError(f"need an (N, 68, 2) landmark track, got shape {track.shape}")
     window = max(3, int(round(settings.smooth_s * fps)) | 1)
     if window < len(track):
         track = scipy_signal.savgol_filter(track, window, 2, axis=0)
@@ -196,6 +197,9 @@ def signals(landmarks: np.ndarray, fps: float, facts: SpottingFacts,
     z, candidates = {}, []
     for name in TYPES:
         k = facts.k[name]
+        if len(track) < 2 * k + 1:
+            z[name] = np.zeros(len(track))
+            continue
         change = both_sided_change(distances, k)
         z[name] = robust_z(np.sort(np.abs(change), axis=1)[:, -top:].mean(axis=1))
         peaks, _ = scipy_signal.find_peaks(z[name], distance=k)
