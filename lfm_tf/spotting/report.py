@@ -35,7 +35,7 @@ COLOURS = {"me": "tab:red", "mae": "tab:blue"}
 
 
 def _f1(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def markdown(dataset: str, result: Mapping, setting: Mapping) -> str:
@@ -57,7 +57,7 @@ def markdown(dataset: str, result: Mapping, setting: Mapping) -> str:
                  f"{_f1(overall['f1'])} | {_f1(overall['precision'])} | {_f1(overall['recall'])} |")
     for name, scores in PUBLISHED.get(dataset, []):
         lines.append(f"| {name} | {_f1(scores.get('me'))} | {_f1(scores.get('mae'))} | "
-                     f"{_f1(scores.get('overall'))} | | |")
+                     f"{_f1(scores.get('overall'))} | n/a | n/a |")
     lines += ["", "| counts | TP | FP | FN | precision | recall | F1 |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
     for key in (*TYPES, "overall"):
