@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 
+from benchmarks import spotting
+
 # The issue's targets (issue 7).
 LANDMARK_RATIO_TARGET = 15.0
 LANDMARK_RATE_TARGET = 250.0
@@ -500,6 +502,8 @@ def write(results_dir: str, path: str) -> None:
     lines += (_preprocessing(pp, lm) if pp else
               ["## 5. Preprocessing, Beam", ""] + _missing("preprocessing"))
     lines += _optimisations(ft, ip)
+    sp = _load(results_dir, "spotting")
+    lines += spotting.section(sp) if sp else ["## 6. Spotting", ""] + _missing("spotting")
     lines += ["## Not measured", "",
               "- GPU training throughput: no GPU on this machine. On one, run `make bench` "
               "there (the training and LOSO modules use it as `lfm_tf.train` does) and add "

@@ -51,7 +51,8 @@ def test_talking_needs_repeated_openings():
     opening[30:60] = 6.0 * np.sin(np.pi * np.arange(30) / 7.5) ** 2  # 4 syllables in 1 s
     talk = track.copy()
     talk[:, 66, 1] += opening
-    assert spotter.talking(talk, fps, spotter.SpotterSettings()) == [(25, 65)]  # openings at 34 .. 56, +-9 frames
+    # Openings at frames 34 .. 56, widened by 0.3 s (9 frames) each side.
+    assert spotter.talking(talk, fps, spotter.SpotterSettings()) == [(25, 65)]
     once = track.copy()
     once[30:45, 66, 1] += 6.0 * np.sin(np.pi * np.arange(15) / 14)   # one surprised opening
     assert spotter.talking(once, fps, spotter.SpotterSettings()) == []

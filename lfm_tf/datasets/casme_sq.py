@@ -147,6 +147,7 @@ def read(data_dir: str | None, coding_file: str | None = None) -> SpottingReadRe
         corrected.extend((name, note) for note in notes + clipped)
         intervals[(subject, code)].append(interval)
     found = [dataclasses.replace(video, intervals=tuple(intervals[key]))
-             for key, video in sorted(videos.items(), key=lambda kv: (kv[1].subject, kv[1].video_id))]
+             for key, video in sorted(videos.items(),
+                                      key=lambda kv: (kv[1].subject, kv[1].video_id))]
     return SpottingReadResult(spec, found, skipped, corrected)
 

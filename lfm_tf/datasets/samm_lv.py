@@ -148,5 +148,6 @@ def read(data_dir: str | None, coding_file: str | None = None) -> SpottingReadRe
         interval, clipped = fit_to_video(interval, videos[fields["video"]])
         corrected.extend((name, note) for note in notes + clipped)
         intervals[fields["video"]].append(interval)
-    found = [dataclasses.replace(v, intervals=tuple(intervals[k])) for k, v in sorted(videos.items())]
+    found = [dataclasses.replace(v, intervals=tuple(intervals[k]))
+             for k, v in sorted(videos.items())]
     return SpottingReadResult(spec, found, skipped, corrected)

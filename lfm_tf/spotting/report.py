@@ -67,7 +67,8 @@ def markdown(dataset: str, result: Mapping, setting: Mapping) -> str:
     lines += ["", "Thresholds (robust z) per left-out subject: " + ", ".join(
         f"{s} ME {t['me']:g} MaE {t['mae']:g}" for s, t in setting["thresholds"].items()), ""]
     if setting.get("seconds"):
-        lines.append("Wall time: " + ", ".join(f"{k} {v:.1f} s" for k, v in setting["seconds"].items()))
+        lines.append("Wall time: " + ", ".join(
+            f"{k} {v:.1f} s" for k, v in setting["seconds"].items()))
     if dataset in PUBLISHED:
         lines += ["", "Published rows are the authors' numbers on the real dataset, not ours."]
     return "\n".join(lines) + "\n"

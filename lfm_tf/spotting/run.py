@@ -37,7 +37,8 @@ class _Progress:
                  log: Callable[[str], None]):
         self.extractor, self.name, self.total, self.log = extractor, name, total, log
 
-    def track(self, frames: Iterable[np.ndarray], source: str = "frames") -> landmarks.LandmarkTrack:
+    def track(self, frames: Iterable[np.ndarray],
+              source: str = "frames") -> landmarks.LandmarkTrack:
         start = time.perf_counter()
 
         def counted():
@@ -164,7 +165,8 @@ def spot_recordings(paths: Sequence[str], output: str, *, fps: float | None = No
     for path in paths:
         name = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
         try:
-            rec = recording(path, fps, cache_dir or os.path.join(output, "landmarks"), settings, log)
+            rec = recording(path, fps, cache_dir or os.path.join(output, "landmarks"), settings,
+                            log)
             facts = spotting_facts(windows_of, rec.fps)
             found = spotter.signals(rec.landmarks, rec.fps, facts)
         except ValueError as err:

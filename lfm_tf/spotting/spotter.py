@@ -185,6 +185,9 @@ def signals(landmarks: np.ndarray, fps: float, facts: SpottingFacts,
       fps: frame rate.
       facts: the windows k and the ME length limits (`long_videos.spotting_facts`).
 
+    Returns:
+      z per window (N,), talking stretches and every candidate, frames 0-based.
+
     Raises:
       ValueError: landmarks not of shape (N, 68, 2).
     """
