@@ -24,12 +24,12 @@ runtime.start()
 
 from absl import flags  # noqa: E402
 
-from lfm_tf import cli, landmarks  # noqa: E402
+from lfm_tf import cli, datasets, landmarks  # noqa: E402
 from lfm_tf.datasets.long_videos import SPOTTING_FACTS  # noqa: E402
 from lfm_tf.spotting import run as spotting_run  # noqa: E402
 from lfm_tf.spotting import spotter  # noqa: E402
 
-_DATASET = flags.DEFINE_enum("dataset", None, ["casme_sq", "samm_lv", "synthetic_long"],
+_DATASET = flags.DEFINE_enum("dataset", None, list(datasets.SPOTTING_DATASETS),
                              "Evaluate on this dataset (MEGC protocol, LOSO).")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "The dataset folder (tree and workbook).")
 _CODING_FILE = flags.DEFINE_string("coding_file", None, "The workbook, if not beside the tree.")

@@ -27,6 +27,8 @@ READERS: dict[str, str] = {
     "samm_lv": "lfm_tf.datasets.samm_lv",
     "synthetic_long": "lfm_tf.datasets.synthetic_long",
 }
+# Long videos with intervals (SpottingReadResult): for `lfm_tf.spot`, not preprocessing.
+SPOTTING_DATASETS = ("casme_sq", "samm_lv", "synthetic_long")
 
 
 def reader_module(name: str):
@@ -41,4 +43,5 @@ def read(name: str, data_dir: str | None = None, **options) -> ReadResult:
     return reader_module(name).read(data_dir, **options)
 
 
-__all__ = ["Clip", "DatasetSpec", "READERS", "ReadResult", "SPECS", "get_spec", "read", "reader_module"]
+__all__ = ["Clip", "DatasetSpec", "READERS", "ReadResult", "SPECS", "SPOTTING_DATASETS", "get_spec",
+           "read", "reader_module"]
