@@ -29,7 +29,7 @@ def test_dataset_layouts_end_to_end(tmp_path, monkeypatch, dataset, build, csv_n
     # landmarks of a synthetic recording of as many frames.
     track = synthetic_long.generate(1, 1, seconds=20.0, seed=5)[0].landmarks
 
-    def stand_in(path, fps, cache_dir, settings, log):
+    def stand_in(path, fps, cache_dir, extractor, log):
         n = len(os.listdir(path))
         return recordings.Recording(path, "frames", fps, track[:n], np.ones(n, bool))
 
@@ -72,3 +72,22 @@ def test_spot_a_real_video_then_from_the_cache(tmp_path):
     with pytest.raises(recordings.InputError, match="1 of 1 inputs failed"):
         spotting_run.spot_recordings([str(tmp_path / "missing.mp4")], out, log=log.append)
     assert log[-1].startswith("error: ")
+
+
+def test_dataset_videos_without_a_face_count_as_missed(tmp_path):
+    # The fixture's 8x8 grey frames through dlib: no face anywhere. Every video stays
+    # in the denominators; the no-face outcome is cached like landmarks are.
+    root = trees.build_samm_lv_tree(str(tmp_path / "data"))
+    log = []
+    result = spotting_run.evaluate_dataset("samm_lv", root, str(tmp_path / "run"), log=log.append)
+    assert [(result[t]["tp"], result[t]["fp"], result[t]["fn"]) for t in ("me", "mae")] == [
+        (0, 0, 2), (0, 0, 2)]
+    missed = [line.split(":")[0] + ": " + line.split(": ")[1] for line in log
+              if "not spotted" in line]
+    assert missed == [
+        "samm_lv/006/006_1: not spotted, its 3 intervals count as missed",
+        "samm_lv/006/006_2: not spotted, its 0 intervals count as missed",
+        "samm_lv/012/012_4: not spotted, its 1 intervals count as missed"]
+    log.clear()
+    spotting_run.evaluate_dataset("samm_lv", root, str(tmp_path / "run"), log=log.append)
+    assert not any("tracking" in line for line in log)

@@ -28,7 +28,8 @@ class Evaluation:
       predicted: video id -> spotted intervals (each fold's thresholds).
       thresholds: subject -> the thresholds fitted without it.
       result: `protocol.evaluate` on all videos.
-      signals: video id -> the spotter's signals (for the plots).
+      signals: video id -> the spotter's signals (for the plots); not for videos
+        without a track.
       seconds: wall time of the landmark step and of the spotter.
     """
 
@@ -39,14 +40,15 @@ class Evaluation:
     seconds: dict[str, float]
 
 
-def loso(videos: Sequence[LongVideo], tracks: dict[str, np.ndarray], dataset: str | None,
+def loso(videos: Sequence[LongVideo], tracks: dict[str, np.ndarray | None], dataset: str | None,
          settings: spotter.SpotterSettings = spotter.SpotterSettings(),
          log: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> Evaluation:
     """Leave-one-subject-out spotting and the protocol on the pooled predictions.
 
     Args:
       videos: every video of the dataset (with or without intervals).
-      tracks: video id -> its (N, 68, 2) landmark track, px.
+      tracks: video id -> its (N, 68, 2) landmark track, px; None for a video with
+        no usable face: it is spotted in nowhere, so its intervals count as missed.
       dataset: the registry name, for the windows k (other names: scaled by fps).
 
     Raises:
@@ -59,6 +61,9 @@ def loso(videos: Sequence[LongVideo], tracks: dict[str, np.ndarray], dataset: st
     found, all_signals = {}, {}
     for v in videos:
         facts = spotting_facts(dataset, v.fps)
+        if tracks[v.video_id] is None:
+            found[v.video_id] = ([], facts, v.first_frame)
+            continue
         all_signals[v.video_id] = spotter.signals(tracks[v.video_id], v.fps, facts, settings)
         found[v.video_id] = (all_signals[v.video_id].candidates, facts, v.first_frame)
     truth = {v.video_id: list(v.intervals) for v in videos}

@@ -63,33 +63,46 @@ def _cache_path(path: str, cache_dir: str, settings: landmarks.LandmarkSettings)
 
 
 def recording(path: str, fps: float | None, cache_dir: str | None,
-              settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings(),
+              extractor: landmarks.LandmarkExtractor,
               log: Callable[[str], None] = _stderr) -> recordings.Recording:
     """The landmarks of a video, a folder of frames or a landmark file, cached in
-    `cache_dir` (None: not cached) for videos and frames.
+    `cache_dir` (None: not cached) for videos and frames; a recording without a
+    face is cached as such too, so it is not tracked again either. `extractor`
+    (`recordings.unbridged_extractor`) is shared by all inputs of a run: dlib's
+    models load once.
 
     Raises:
       recordings.InputError: an input that cannot be read (see read_recording).
+      landmarks.NoFaceError: no frame with a face.
     """
     if recordings.input_source(path) == "landmarks" or cache_dir is None:
         cached = None
     else:
-        cached = _cache_path(path, cache_dir, settings)
+        cached = _cache_path(path, cache_dir, extractor.settings)
         if os.path.exists(cached):
             with np.load(cached) as data:
+                if "error" in data:
+                    raise landmarks.NoFaceError(str(data["error"]))
                 return recordings.Recording(path, str(data["source"]), float(data["fps"]),
                                             data["landmarks"], data["face"])
     total = len(list_images(path)) if os.path.isdir(path) else None
     log(f"{path}: tracking landmarks")
-    extractor = _Progress(recordings.unbridged_extractor(settings), os.path.basename(path),
-                          total, log)
-    rec = recordings.read_recording(path, fps, extractor)
+    progress = _Progress(extractor, os.path.basename(path), total, log)
+    try:
+        rec = recordings.read_recording(path, fps, progress)
+    except landmarks.NoFaceError as err:
+        _save(cached, error=np.array(str(err)))
+        raise
+    _save(cached, landmarks=rec.landmarks, face=rec.face, fps=rec.fps, source=rec.source)
+    return rec
+
+
+def _save(cached: str | None, **arrays) -> None:
     if cached:
         os.makedirs(os.path.dirname(cached), exist_ok=True)
         tmp = f"{cached}.tmp-{uuid.uuid4().hex[:8]}.npz"
-        np.savez(tmp, landmarks=rec.landmarks, face=rec.face, fps=rec.fps, source=rec.source)
+        np.savez(tmp, **arrays)
         os.replace(tmp, cached)
-    return rec
 
 
 def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
@@ -101,6 +114,10 @@ def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
     and writes report.md, metrics.json, spotted.json, the challenge CSV and the
     signal of the first `plots` videos with intervals (plots/<video>.png).
 
+    A video whose frames cannot be tracked (no face) is named in the log and
+    kept: the protocol counts its intervals as missed, as all videos are in the
+    denominators.
+
     Returns:
       The protocol's result (`protocol.evaluate`).
     """
@@ -111,13 +128,20 @@ def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
     log(found.summary())
     start = time.perf_counter()
     tracks = {}
+    extractor = recordings.unbridged_extractor(settings)
     for v in found.videos:
         if v.landmarks is not None:
             tracks[v.video_id] = v.landmarks
         else:
-            rec = recording(os.path.dirname(v.frames[0]), v.fps,
-                            cache_dir or os.path.join(workdir, "landmarks"), settings, log)
-            tracks[v.video_id] = rec.landmarks
+            try:
+                rec = recording(os.path.dirname(v.frames[0]), v.fps,
+                                cache_dir or os.path.join(workdir, "landmarks"), extractor,
+                                log)
+                tracks[v.video_id] = rec.landmarks
+            except (recordings.InputError, landmarks.NoFaceError) as err:
+                log(f"{v.name}: not spotted, its {len(v.intervals)} intervals count as "
+                    f"missed: {err}")
+                tracks[v.video_id] = None
     seconds = {"landmarks": time.perf_counter() - start}
     run = evaluate.loso(found.videos, tracks, dataset, log=log)
     seconds.update(run.seconds)
@@ -127,7 +151,7 @@ def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
                        f"{frames} frames, {counts['me']} ME and {counts['mae']} MaE intervals.",
                "thresholds": run.thresholds, "seconds": seconds}
     log(report.write(workdir, dataset, run.result, run.predicted, setting))
-    plotted = [v for v in found.videos if v.intervals][:plots]
+    plotted = [v for v in found.videos if v.intervals and v.video_id in run.signals][:plots]
     if plotted:
         os.makedirs(os.path.join(workdir, "plots"), exist_ok=True)
     for v in plotted:
@@ -162,10 +186,11 @@ def spot_recordings(paths: Sequence[str], output: str, *, fps: float | None = No
     """
     os.makedirs(output, exist_ok=True)
     spotted, failed = {}, []
+    extractor = recordings.unbridged_extractor(settings)
     for path in paths:
         name = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
         try:
-            rec = recording(path, fps, cache_dir or os.path.join(output, "landmarks"), settings,
+            rec = recording(path, fps, cache_dir or os.path.join(output, "landmarks"), extractor,
                             log)
             facts = spotting_facts(windows_of, rec.fps)
             found = spotter.signals(rec.landmarks, rec.fps, facts)
