@@ -220,7 +220,12 @@ def signals(landmarks: np.ndarray, fps: float, facts: SpottingFacts,
 def select(candidates: Sequence[Candidate], facts: SpottingFacts,
            thresholds: Mapping[str, float], first_frame: int = 1) -> list[Spotted]:
     """Intervals from candidates above their window's threshold; overlapping ones
-    keep the strongest (score = z / threshold); typed by length. Sorted by onset."""
+    keep the strongest (score = z / threshold); typed by length. Sorted by onset.
+
+    The organisers' shortest-ME filter (`me_frames[0]`) is not applied: our cuts
+    (step 8) are tighter than annotated onsets and offsets, and dropping the short
+    ones lost 9 of 55 true MEs on the development recordings (seed 1), F1 0.956 ->
+    0.865, without removing a false positive."""
     kept: list[Spotted] = []
     ranked = sorted(candidates, key=lambda c: -c.z / thresholds[c.window])
     for c in ranked:
