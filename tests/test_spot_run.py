@@ -88,6 +88,9 @@ def test_dataset_videos_without_a_face_count_as_missed(tmp_path):
         "samm_lv/006/006_1: not spotted, its 3 intervals count as missed",
         "samm_lv/006/006_2: not spotted, its 0 intervals count as missed",
         "samm_lv/012/012_4: not spotted, its 1 intervals count as missed"]
+    report = open(tmp_path / "run" / "report.md").read()
+    assert "Not spotted, no face found (their intervals count as missed): 006_1, 006_2, " \
+           "012_4." in report
     log.clear()
     spotting_run.evaluate_dataset("samm_lv", root, str(tmp_path / "run"), log=log.append)
     assert not any("tracking" in line for line in log)

@@ -127,7 +127,7 @@ def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
     found = datasets.read(dataset, data_dir, **options)
     log(found.summary())
     start = time.perf_counter()
-    tracks = {}
+    tracks, unspotted = {}, []
     extractor = recordings.unbridged_extractor(settings)
     for v in found.videos:
         if v.landmarks is not None:
@@ -142,13 +142,16 @@ def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
                 log(f"{v.name}: not spotted, its {len(v.intervals)} intervals count as "
                     f"missed: {err}")
                 tracks[v.video_id] = None
+                unspotted.append(v.video_id)
     seconds = {"landmarks": time.perf_counter() - start}
     run = evaluate.loso(found.videos, tracks, dataset, log=log)
     seconds.update(run.seconds)
     frames = sum(v.num_frames for v in found.videos)
     counts = found.type_counts()
     setting = {"data": f"{len(found.videos)} videos of {len(found.subjects())} subjects, "
-                       f"{frames} frames, {counts['me']} ME and {counts['mae']} MaE intervals.",
+                       f"{frames} frames, {counts['me']} ME and {counts['mae']} MaE intervals."
+                       + (f" Not spotted, no face found (their intervals count as missed): "
+                          f"{', '.join(unspotted)}." if unspotted else ""),
                "thresholds": run.thresholds, "seconds": seconds}
     log(report.write(workdir, dataset, run.result, run.predicted, setting))
     plotted = [v for v in found.videos if v.intervals and v.video_id in run.signals][:plots]
