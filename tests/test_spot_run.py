@@ -29,7 +29,7 @@ def test_dataset_layouts_end_to_end(tmp_path, monkeypatch, dataset, build, csv_n
     # landmarks of a synthetic recording of as many frames.
     track = synthetic_long.generate(1, 1, seconds=20.0, seed=5)[0].landmarks
 
-    def stand_in(path, fps, cache_dir, extractor, log):
+    def stand_in(path, fps, cache_dir, extractor, log=None):
         n = len(os.listdir(path))
         return recordings.Recording(path, "frames", fps, track[:n], np.ones(n, bool))
 
@@ -88,9 +88,17 @@ def test_dataset_videos_without_a_face_count_as_missed(tmp_path):
         "samm_lv/006/006_1: not spotted, its 3 intervals count as missed",
         "samm_lv/006/006_2: not spotted, its 0 intervals count as missed",
         "samm_lv/012/012_4: not spotted, its 1 intervals count as missed"]
+    first_log = list(log)
     report = open(tmp_path / "run" / "report.md").read()
     assert "Not spotted, no face found (their intervals count as missed): 006_1, 006_2, " \
            "012_4." in report
     log.clear()
     spotting_run.evaluate_dataset("samm_lv", root, str(tmp_path / "run"), log=log.append)
     assert not any("tracking" in line for line in log)
+    # Two worker processes, a fresh cache: the same outcome.
+    log.clear()
+    again = spotting_run.evaluate_dataset("samm_lv", root, str(tmp_path / "run2"),
+                                          log=log.append, workers=2)
+    assert again == result
+    assert [line for line in log if "not spotted" in line] == [
+        line for line in first_log if "not spotted" in line]

@@ -10,6 +10,7 @@ that was interrupted, does not track them again, with progress on stderr.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import sys
 import time
@@ -105,10 +106,26 @@ def _save(cached: str | None, **arrays) -> None:
         os.replace(tmp, cached)
 
 
+_WORKER: dict = {}
+
+
+def _start_worker(settings: landmarks.LandmarkSettings,
+                  log: Callable[[str], None] = _stderr) -> None:
+    _WORKER.update(extractor=recordings.unbridged_extractor(settings), log=log)
+
+
+def _track(folder: str, fps: float, cache_dir: str) -> np.ndarray | str:
+    """One video's landmarks with this process's extractor, or why there are none."""
+    try:
+        return recording(folder, fps, cache_dir, _WORKER["extractor"], _WORKER["log"]).landmarks
+    except (recordings.InputError, landmarks.NoFaceError) as err:
+        return str(err)
+
+
 def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
                      coding_file: str | None = None, cache_dir: str | None = None,
                      settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings(),
-                     plots: int = 3, read_options: dict | None = None,
+                     plots: int = 3, read_options: dict | None = None, workers: int = 1,
                      log: Callable[[str], None] = _stderr) -> dict:
     """Reads a spotting dataset, tracks every video (cached), spots leave-one-subject-out
     and writes report.md, metrics.json, spotted.json, the challenge CSV and the
@@ -116,7 +133,7 @@ def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
 
     A video whose frames cannot be tracked (no face) is named in the log and
     kept: the protocol counts its intervals as missed, as all videos are in the
-    denominators.
+    denominators. `workers` > 1 tracks that many videos at once, in processes.
 
     Returns:
       The protocol's result (`protocol.evaluate`).
@@ -127,22 +144,26 @@ def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
     found = datasets.read(dataset, data_dir, **options)
     log(found.summary())
     start = time.perf_counter()
-    tracks, unspotted = {}, []
-    extractor = recordings.unbridged_extractor(settings)
-    for v in found.videos:
-        if v.landmarks is not None:
-            tracks[v.video_id] = v.landmarks
-        else:
-            try:
-                rec = recording(os.path.dirname(v.frames[0]), v.fps,
-                                cache_dir or os.path.join(workdir, "landmarks"), extractor,
-                                log)
-                tracks[v.video_id] = rec.landmarks
-            except (recordings.InputError, landmarks.NoFaceError) as err:
-                log(f"{v.name}: not spotted, its {len(v.intervals)} intervals count as "
-                    f"missed: {err}")
-                tracks[v.video_id] = None
-                unspotted.append(v.video_id)
+    tracks = {v.video_id: v.landmarks for v in found.videos if v.landmarks is not None}
+    on_disk = [v for v in found.videos if v.landmarks is None]
+    jobs = [(os.path.dirname(v.frames[0]), v.fps, cache_dir or os.path.join(workdir, "landmarks"),
+             settings) for v in on_disk]
+    if workers > 1 and len(jobs) > 1:
+        # Tracking is the only step that is per video and slow; the thresholds need
+        # every video at once. Each worker loads dlib once (the initializer).
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(min(workers, len(jobs)), _start_worker, (settings,)) as pool:
+            outcomes = pool.starmap(_track, [job[:3] for job in jobs])
+    else:
+        _start_worker(settings, log)
+        outcomes = [_track(*job[:3]) for job in jobs]
+    unspotted = []
+    for v, outcome in zip(on_disk, outcomes):
+        if isinstance(outcome, str):
+            log(f"{v.name}: not spotted, its {len(v.intervals)} intervals count as missed: "
+                f"{outcome}")
+            unspotted.append(v.video_id)
+        tracks[v.video_id] = None if isinstance(outcome, str) else outcome
     seconds = {"landmarks": time.perf_counter() - start}
     run = evaluate.loso(found.videos, tracks, dataset, log=log)
     seconds.update(run.seconds)
