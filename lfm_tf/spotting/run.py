@@ -146,17 +146,17 @@ def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
     start = time.perf_counter()
     tracks = {v.video_id: v.landmarks for v in found.videos if v.landmarks is not None}
     on_disk = [v for v in found.videos if v.landmarks is None]
-    jobs = [(os.path.dirname(v.frames[0]), v.fps, cache_dir or os.path.join(workdir, "landmarks"),
-             settings) for v in on_disk]
+    cache = cache_dir or os.path.join(workdir, "landmarks")
+    jobs = [(os.path.dirname(v.frames[0]), v.fps, cache) for v in on_disk]
     if workers > 1 and len(jobs) > 1:
         # Tracking is the only step that is per video and slow; the thresholds need
         # every video at once. Each worker loads dlib once (the initializer).
         context = multiprocessing.get_context("spawn")
         with context.Pool(min(workers, len(jobs)), _start_worker, (settings,)) as pool:
-            outcomes = pool.starmap(_track, [job[:3] for job in jobs])
+            outcomes = pool.starmap(_track, jobs)
     else:
         _start_worker(settings, log)
-        outcomes = [_track(*job[:3]) for job in jobs]
+        outcomes = [_track(*job) for job in jobs]
     unspotted = []
     for v, outcome in zip(on_disk, outcomes):
         if isinstance(outcome, str):
