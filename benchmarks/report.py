@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 
+from benchmarks import spotting
+
 # The issue's targets (issue 7).
 LANDMARK_RATIO_TARGET = 15.0
 LANDMARK_RATE_TARGET = 250.0
@@ -480,7 +482,7 @@ def _optimisations(ft: dict | None, ip: dict | None) -> list[str]:
 def _gpu(gpu: dict) -> list[str]:
     """The GPU section, from benchmarks/gpu_h200.json (`benchmarks.gpu`, run by hand
     on a lent GPU machine: this one has none)."""
-    out = ["## 6. Training on a GPU (Keras 3 on JAX)", "",
+    out = ["## 7. Training on a GPU (Keras 3 on JAX)", "",
            f"Measured by `KERAS_BACKEND=jax python -m benchmarks.gpu` on one NVIDIA H200 "
            f"(Keras {gpu['keras']}, JAX {gpu['jax']}, Python {gpu['python']}), on "
            f"{gpu['date']}: the same `lfm_tf.models` networks, TensorFlow not installed there. "
@@ -529,6 +531,8 @@ def write(results_dir: str, path: str) -> None:
     lines += (_preprocessing(pp, lm) if pp else
               ["## 5. Preprocessing, Beam", ""] + _missing("preprocessing"))
     lines += _optimisations(ft, ip)
+    sp = _load(results_dir, "spotting")
+    lines += spotting.section(sp) if sp else ["## 6. Spotting", ""] + _missing("spotting")
     gpu = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpu_h200.json")
     if os.path.exists(gpu):
         with open(gpu) as f:

@@ -23,7 +23,8 @@ from absl import app, flags
 
 from benchmarks import common, report
 
-MODULES = ("landmarks", "features", "preprocessing", "input_pipeline", "training", "loso")
+MODULES = ("landmarks", "features", "preprocessing", "input_pipeline", "training", "loso",
+           "spotting")
 
 DEFAULT_WORK_DIR = os.path.join(tempfile.gettempdir(), "lfm_tf_bench")
 _OUTPUT = flags.DEFINE_string("output", "BENCHMARKS.md", "The report to write.")

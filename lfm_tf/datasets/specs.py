@@ -54,6 +54,8 @@ CASME3_FPS = 30.0
 # 4DME's emotion labels (unverified: MEB reads the column but lists no values).
 FOURD_ME_CLASSES = (*MEGC_CLASSES, "repression", "others")
 MMEW_CLASSES = ("anger", "disgust", "fear", "happiness", "others", "sadness", "surprise")
+# Spotting's two types as the MEGC challenge CSV writes them: micro-, macro-expression.
+SPOTTING_TYPES = ("me", "mae")
 
 # SMIC ships three cameras; HS is the one the paper uses.
 SMIC_FPS = {"HS": 100.0, "VIS": 25.0, "NIR": 25.0}
@@ -89,6 +91,10 @@ SPECS: dict[str, DatasetSpec] = {
     "fourd_me": DatasetSpec("fourd_me", FOURD_ME_CLASSES, fps=60.0, protocol="loso"),
     # MMEW: 90 fps per one public config (T = 4); `others` stays a class.
     "mmew": DatasetSpec("mmew", MMEW_CLASSES, fps=90.0, protocol="loso"),
+    # Spotting (issue 14, DATASETS_MORE.md A, B): long videos; the classes are the types.
+    "casme_sq": DatasetSpec("casme_sq", SPOTTING_TYPES, fps=30.0, protocol="loso"),
+    "samm_lv": DatasetSpec("samm_lv", SPOTTING_TYPES, fps=200.0, protocol="loso"),
+    "synthetic_long": DatasetSpec("synthetic_long", SPOTTING_TYPES, fps=30.0, protocol="loso"),
 }
 
 

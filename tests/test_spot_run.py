@@ -1,0 +1,104 @@
+"""`python -m lfm_tf.spot` on both dataset layouts (landmarks stood in for dlib's) and on
+a real video through dlib, with the landmark cache."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+from tests import assets
+from tests.fixtures import spotting_trees as trees
+
+from lfm_tf import recordings
+from lfm_tf.datasets import synthetic_long
+from lfm_tf.spotting import run as spotting_run
+
+
+@pytest.mark.parametrize("dataset, build, csv_name, published", [
+    ("casme_sq", trees.build_casme_sq_tree, "cas_pred.csv",
+     ["| MEGC 2019 baseline (MDMD), published | n/a | n/a | 0.0179 | n/a | n/a |",
+      "| LGSNet, published | n/a | n/a | 0.4637 | n/a | n/a |"]),
+    ("samm_lv", trees.build_samm_lv_tree, "samm_pred.csv",
+     ["| MEGC 2019 baseline (MDMD), published | n/a | n/a | 0.0316 | n/a | n/a |"]),
+])
+def test_dataset_layouts_end_to_end(tmp_path, monkeypatch, dataset, build, csv_name, published):
+    # Pixels are not the point here: each video folder's frames are given the
+    # landmarks of a synthetic recording of as many frames.
+    track = synthetic_long.generate(1, 1, seconds=20.0, seed=5)[0].landmarks
+
+    def stand_in(path, fps, cache_dir, extractor, log=None):
+        n = len(os.listdir(path))
+        return recordings.Recording(path, "frames", fps, track[:n], np.ones(n, bool))
+
+    monkeypatch.setattr(spotting_run, "recording", stand_in)
+    workdir = str(tmp_path / "run")
+    result = spotting_run.evaluate_dataset(dataset, build(str(tmp_path / "data")), workdir,
+                                           log=lambda line: None)
+    expected = {"casme_sq": (3, 3, 5), "samm_lv": (2, 2, 3)}[dataset]
+    assert (result["me"]["tp"] + result["me"]["fn"], result["mae"]["tp"] + result["mae"]["fn"],
+            result["videos"]) == expected
+    text = open(os.path.join(workdir, "report.md")).read()
+    for row in published:
+        assert row in text
+    with open(os.path.join(workdir, csv_name)) as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["vid", "pred_onset", "pred_offset", "type"]
+    spotted = json.load(open(os.path.join(workdir, "spotted.json")))
+    assert len(rows) - 1 == sum(len(v) for v in spotted.values())
+    assert {r[3] for r in rows[1:]} <= {"me", "mae"}
+    assert os.listdir(os.path.join(workdir, "plots"))
+
+
+def test_spot_a_real_video_then_from_the_cache(tmp_path):
+    video = str(assets.asset("single_face.mp4"))  # 72 frames at 30 fps, a face throughout
+    out = str(tmp_path / "spots")
+    log = []
+    spotted = spotting_run.spot_recordings([video], out, log=log.append)
+    assert any("tracking landmarks" in line for line in log)
+    assert any(line.startswith(f"{video}: 72 frames at 30 fps") for line in log)
+    assert sorted(os.listdir(out)) == ["landmarks", "single_face.png", "spotted.csv",
+                                       "spotted.json"]
+    written = json.load(open(os.path.join(out, "spotted.json")))
+    assert written == {"single_face": [s.as_dict() for s in spotted["single_face"]]}
+    for interval in written["single_face"]:
+        assert 1 <= interval["onset"] <= interval["apex"] <= interval["offset"] <= 72
+    log.clear()
+    again = spotting_run.spot_recordings([video], out, log=log.append)
+    assert not any("tracking" in line for line in log)   # landmarks came from the cache
+    assert again == spotted
+    with pytest.raises(recordings.InputError, match="1 of 1 inputs failed"):
+        spotting_run.spot_recordings([str(tmp_path / "missing.mp4")], out, log=log.append)
+    assert log[-1].startswith("error: ")
+
+
+def test_dataset_videos_without_a_face_count_as_missed(tmp_path):
+    # The fixture's 8x8 grey frames through dlib: no face anywhere. Every video stays
+    # in the denominators; the no-face outcome is cached like landmarks are.
+    root = trees.build_samm_lv_tree(str(tmp_path / "data"))
+    log = []
+    result = spotting_run.evaluate_dataset("samm_lv", root, str(tmp_path / "run"), log=log.append)
+    assert [(result[t]["tp"], result[t]["fp"], result[t]["fn"]) for t in ("me", "mae")] == [
+        (0, 0, 2), (0, 0, 2)]
+    missed = [line.split(":")[0] + ": " + line.split(": ")[1] for line in log
+              if "not spotted" in line]
+    assert missed == [
+        "samm_lv/006/006_1: not spotted, its 3 intervals count as missed",
+        "samm_lv/006/006_2: not spotted, its 0 intervals count as missed",
+        "samm_lv/012/012_4: not spotted, its 1 intervals count as missed"]
+    first_log = list(log)
+    report = open(tmp_path / "run" / "report.md").read()
+    assert "Not spotted, no face found (their intervals count as missed): 006_1, 006_2, " \
+           "012_4." in report
+    log.clear()
+    spotting_run.evaluate_dataset("samm_lv", root, str(tmp_path / "run"), log=log.append)
+    assert not any("tracking" in line for line in log)
+    # Two worker processes, a fresh cache: the same outcome.
+    log.clear()
+    again = spotting_run.evaluate_dataset("samm_lv", root, str(tmp_path / "run2"),
+                                          log=log.append, workers=2)
+    assert again == result
+    assert [line for line in log if "not spotted" in line] == [
+        line for line in first_log if "not spotted" in line]
