@@ -191,6 +191,9 @@ def score(rows: Sequence[Mapping], classes: Sequence[str]) -> dict:
     result["confusion_percent"] = _rounded(metrics.confusion_percent(result["confusion"]))
     result["chance"] = metrics.chance_levels(list(result["support"].values()))
     sources = sorted({r["dataset"] for r in rows})
+    # The sources the pooled rows hold: a composite of a few folds, or from another
+    # membership list, is not the paper's setting even when it holds one source.
+    result["sources"] = sources
     if len(sources) > 1:
         result["per_dataset"] = {
             source: metrics.summarize([r["true"] for r in rows if r["dataset"] == source],
@@ -312,7 +315,7 @@ def format_table(result: dict) -> str:
         "accuracy": c["majority_class_accuracy"], "f1": c["majority_class_f1"],
         "uf1": c["majority_class_uf1"], "uar": c["majority_class_uar"]}))
     paper = paper_result(setting["dataset"], setting["protocol"], setting["variant"],
-                         result["classes"], setting.get("target", ""), result.get("per_dataset"))
+                         result["classes"], setting.get("target", ""), result.get("sources"))
     if paper:
         lines.append(line(f"paper, published ({paper['source'].split(' and ')[0]})", paper,
                           _published))
@@ -467,7 +470,7 @@ def write(workdir: str, rows: Sequence[Mapping], setting: Mapping) -> dict:
     result["folds"] = dict(setting["folds"])
     result["folds_lacking_classes"] = dict(setting["lacking"])
     paper = paper_result(setting["dataset"], setting["protocol"], setting["variant"], classes,
-                         setting.get("target", ""), result.get("per_dataset"))
+                         setting.get("target", ""), result["sources"])
     write_predictions(os.path.join(workdir, PREDICTIONS), rows, classes)
     _write_text(os.path.join(workdir, METRICS), json.dumps(result, indent=1))
     _write_text(os.path.join(workdir, REPORT), markdown(result, setting, paper))

@@ -134,6 +134,10 @@ def test_paper_numbers_only_for_the_papers_exact_setting():
     assert report.paper_result("casme2", "loso", "lfm", CLASSES) is None
     assert report.paper_result("smic", "kfold", "lfm", CLASSES) is None
     assert report.paper_result("synthetic", "loso", "clfm", CLASSES) is None
+    # A composite whose pooled rows hold other sources, or one source only (a few
+    # folds, a pooled CAS(ME)^3 list): not Table 6's setting.
+    assert report.paper_result("composite", "composite", "clfm", CLASSES, sources=["casme3"]) is None
+    assert report.paper_result("composite", "composite", "clfm", CLASSES, sources=["samm"]) is None
 
 
 def test_a_composite_of_other_sources_is_not_the_papers_table_6(tmp_path):

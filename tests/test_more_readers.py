@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import os
 
+import openpyxl
 import pytest
 from tests.fixtures import dataset_trees, more_trees
 from tests.fixtures.more_trees import Casme3Row, FourdRow, MmewRow
@@ -118,6 +119,24 @@ def test_casme3_missing_frames_and_videos_are_named(tmp_path):
     assert result.corrections[0] == ("data row 128", "apex not corrected to 123: the sheet "
                                      "has only 3 data rows (tvaranka/meb meb/datasets/"
                                      "datasets.py Casme3: apex before onset)")
+
+
+def test_casme3_rows_without_subject_are_named_not_dropped(tmp_path):
+    # A copy of the sheet with the Subject written once per block (merged cells).
+    rows = [Casme3Row("spNO.1", "a", "happy", 9, 10, 11),
+            Casme3Row("spNO.1", "b", "disgust", 9, 10, 11),
+            Casme3Row("spNO.1", "c", "surprise", 9, 10, 11)]
+    root = more_trees.build_casme3_tree(str(tmp_path), rows, unannotated=())
+    book = openpyxl.load_workbook(os.path.join(root, SHEET))
+    book["label"]["A3"] = book["label"]["A4"] = None
+    book.save(os.path.join(root, SHEET))
+    result = casme3.read(root)
+    assert [c.name for c in result.clips] == ["casme3/spNO.1/a"]
+    reason = ("no subject cell (merged cells in this copy?): the row names no clip; fill it "
+              "in to use the row")
+    assert result.skipped[:2] == [(f"casme3/{SHEET} row 3", reason),
+                                  (f"casme3/{SHEET} row 4", reason)]
+    assert {name for name, _ in result.skipped[2:]} == {"casme3/spNO.1/b", "casme3/spNO.1/c"}
 
 
 def test_casme3_errors(tmp_path):

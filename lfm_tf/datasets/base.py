@@ -110,7 +110,8 @@ class ReadResult:
         lines = [f"{self.spec.name}: {len(self.clips)} clips, {len(self.subjects())} "
                  f"subjects ({counts})"]
         if self.corrections:
-            lines.append(f"{len(self.corrections)} annotation cells corrected:")
+            lines.append(f"{len(self.corrections)} known annotation errors, corrected where "
+                         f"the sheet holds them:")
             lines.extend(f"  {name}: {what}" for name, what in self.corrections)
         if self.skipped:
             lines.append(f"{len(self.skipped)} samples not used:")
@@ -385,6 +386,24 @@ class Correction(NamedTuple):
     wrong: int | None
     right: int
     source: str
+
+
+def incomplete_rows(rows: list[tuple[int, dict[str, object]]], keys: Sequence[str],
+                    dataset: str, path: str) -> list[tuple[str, str]]:
+    """`ReadResult.skipped` entries for the rows of `read_table` that hold something
+    but lack one of the `keys` cells that name their clip (a copy of the sheet with
+    merged Subject cells, say): such a row cannot be paired with a clip, and is
+    reported rather than dropped. Wholly blank rows are no rows."""
+    skipped = []
+    for number, cells in rows:
+        if not any(cell_text(v) for v in cells.values()):
+            continue
+        lacking = [k for k in keys if not cell_text(cells.get(k))]
+        if lacking:
+            skipped.append((f"{dataset}/{os.path.basename(path)} row {number}",
+                            f"no {' or '.join(lacking)} cell (merged cells in this copy?): the "
+                            f"row names no clip; fill it in to use the row"))
+    return skipped
 
 
 def apply_corrections(rows: list[tuple[int, dict[str, object]]],

@@ -99,12 +99,14 @@ def label_set_spec(name: str, label_set: str):
 
 
 def read_annotations(coding_file: str) -> tuple[dict[base.Key, tuple[str, base.Annotation]],
-                                                list[tuple[str, str]]]:
-    """The sheet's micro-expressions and the corrections applied to it.
+                                                list[tuple[str, str]], list[tuple[str, str]]]:
+    """The sheet's micro-expressions, the corrections applied to it, and the rows
+    that name no clip.
 
     Returns:
       {(subject "spNO.1", clip id "e2"): (video "e", annotation with the emotion
-      lower-cased)} and `ReadResult.corrections` entries.
+      lower-cased)}, `ReadResult.corrections` entries and `ReadResult.skipped`
+      entries (`base.incomplete_rows`).
     """
     rows = base.read_table(coding_file, COLUMNS, sheet=SHEET)
     keys: list[tuple[str, str, str]] = []  # (subject, video, clip id) per data row
@@ -122,7 +124,8 @@ def read_annotations(coding_file: str) -> tuple[dict[base.Key, tuple[str, base.A
             notes[(subject, clip_id)] = (video, base.Annotation(
                 base.cell_text(cell["emotion"]).lower(), base.optional_frame(cell["onset"]),
                 base.optional_frame(cell["apex"]), base.optional_frame(cell["offset"])))
-    return notes, corrections
+    return notes, corrections, base.incomplete_rows(rows, ("subject", "filename"), "casme3",
+                                                    coding_file)
 
 
 def interval_source(notes: Mapping[base.Key, base.Annotation]):
@@ -185,12 +188,12 @@ def read(data_dir: str | None, coding_file: str | None = None,
     if coding_file is None:
         raise ValueError(f"CAS(ME)^3: no {CODING_PATTERN} in {data_dir!r} or beside {tree!r}; "
                          "pass --coding_file")
-    notes, corrections = read_annotations(coding_file)
+    notes, corrections, unnamed = read_annotations(coding_file)
     annotated = {key: note for key, (_, note) in notes.items()}
     clips, skipped = base.annotated_clips(
         "casme3", spec.classes, annotated,
         pair_videos(notes, base.clip_folders(tree, SUBJECT)), spec.fps, relabel=mapping,
         unannotated=f"video has no micro-expression in {os.path.basename(coding_file)}",
         source=interval_source(annotated))
-    return ReadResult(spec, clips, skipped, corrections)
+    return ReadResult(spec, clips, unnamed + skipped, corrections)
 

@@ -49,10 +49,13 @@ def subject_folder(tree: str, sub: object) -> str:
     return f"{int(text):02d}"
 
 
-def read_annotations(coding_file: str, tree: str) -> dict[base.Key, base.Annotation]:
-    """Annotations keyed by (subject folder, count), emotions lower-cased, no apex."""
+def read_annotations(coding_file: str, tree: str
+                     ) -> tuple[dict[base.Key, base.Annotation], list[tuple[str, str]]]:
+    """Annotations keyed by (subject folder, count), emotions lower-cased, no apex,
+    and the rows that name no clip (`base.incomplete_rows`)."""
     notes: dict[base.Key, base.Annotation] = {}
-    for number, cell in base.read_table(coding_file, COLUMNS, marker="count", sheet=SHEET):
+    rows = base.read_table(coding_file, COLUMNS, marker="count", sheet=SHEET)
+    for number, cell in rows:
         count = base.cell_text(cell["count"])
         if not count:
             continue
@@ -62,7 +65,7 @@ def read_annotations(coding_file: str, tree: str) -> dict[base.Key, base.Annotat
         notes[key] = base.Annotation(base.cell_text(cell["emotion"]).lower(),
                                      base.optional_frame(cell["onset"]), None,
                                      base.optional_frame(cell["offset"]))
-    return notes
+    return notes, base.incomplete_rows(rows, ("count",), "casme3_c", coding_file)
 
 
 def read(data_dir: str | None, coding_file: str | None = None,
@@ -84,11 +87,11 @@ def read(data_dir: str | None, coding_file: str | None = None,
     if coding_file is None:
         raise ValueError(f"CAS(ME)^3 Part C: no {CODING_PATTERN} in {data_dir!r} or beside "
                          f"{tree!r}; pass --coding_file")
-    notes = read_annotations(coding_file, tree)
+    notes, unnamed = read_annotations(coding_file, tree)
     on_disk = {key: os.path.join(path, casme3.COLOR)
                for key, path in base.clip_folders(tree, SUBJECT).items()}
     clips, skipped = base.annotated_clips(
         "casme3_c", spec.classes, notes, on_disk, spec.fps, relabel=mapping,
         unannotated=f"clip folder not in {os.path.basename(coding_file)}",
         source=casme3.interval_source(notes))
-    return ReadResult(spec, clips, skipped)
+    return ReadResult(spec, clips, unnamed + skipped)

@@ -48,10 +48,13 @@ def find_tree(data_dir: str | None) -> str:
         "4DME's gray_micro/{sub_ID}/{fold_name}/ frames")
 
 
-def read_annotations(coding_file: str) -> dict[base.Key, base.Annotation]:
-    """Annotations keyed by (sub_ID, fold_name) as written, emotions lower-cased."""
+def read_annotations(coding_file: str
+                     ) -> tuple[dict[base.Key, base.Annotation], list[tuple[str, str]]]:
+    """Annotations keyed by (sub_ID, fold_name) as written, emotions lower-cased,
+    and the rows that name no clip (`base.incomplete_rows`)."""
     notes: dict[base.Key, base.Annotation] = {}
-    for number, cell in base.read_table(coding_file, COLUMNS, marker="fold_name"):
+    rows = base.read_table(coding_file, COLUMNS, marker="fold_name")
+    for number, cell in rows:
         key = (base.cell_text(cell["sub_id"]), base.cell_text(cell["fold_name"]))
         if not all(key):
             continue
@@ -60,7 +63,7 @@ def read_annotations(coding_file: str) -> dict[base.Key, base.Annotation]:
         notes[key] = base.Annotation(
             base.cell_text(cell["emotion"]).lower(), base.optional_frame(cell["onset"]),
             base.optional_frame(cell["apex"]), base.optional_frame(cell["offset"]))
-    return notes
+    return notes, base.incomplete_rows(rows, ("sub_id", "fold_name"), "fourd_me", coding_file)
 
 
 def read(data_dir: str | None, coding_file: str | None = None,
@@ -85,8 +88,8 @@ def read(data_dir: str | None, coding_file: str | None = None,
     if coding_file is None:
         raise ValueError(f"4DME: no {CODING_PATTERN} in {data_dir!r} or beside {tree!r}; "
                          "pass --coding_file")
+    notes, unnamed = read_annotations(coding_file)
     clips, skipped = base.annotated_clips(
-        "fourd_me", spec.classes, read_annotations(coding_file),
-        base.clip_folders(tree, SUBJECT), spec.fps, relabel=mapping,
-        unannotated=f"clip folder not in {os.path.basename(coding_file)}")
-    return ReadResult(spec, clips, skipped)
+        "fourd_me", spec.classes, notes, base.clip_folders(tree, SUBJECT), spec.fps,
+        relabel=mapping, unannotated=f"clip folder not in {os.path.basename(coding_file)}")
+    return ReadResult(spec, clips, unnamed + skipped)

@@ -73,8 +73,9 @@ def clip_folders(tree: str) -> dict[str, str]:
 
 
 def read_annotations(coding_file: str) -> tuple[dict[str, tuple[str, base.Annotation]],
-                                                list[tuple[str, str]]]:
-    """{Filename: (Subject, annotation)} with CORRECTIONS applied, and what they did."""
+                                                list[tuple[str, str]], list[tuple[str, str]]]:
+    """{Filename: (Subject, annotation)} with CORRECTIONS applied, what they did, and
+    the rows that name no clip (`base.incomplete_rows`)."""
     rows = base.read_table(coding_file, COLUMNS)
     corrections = base.apply_corrections(
         rows, CORRECTIONS, lambda k: f"mmew/{base.cell_text(rows[k][1]['subject'])}/"
@@ -90,7 +91,8 @@ def read_annotations(coding_file: str) -> tuple[dict[str, tuple[str, base.Annota
             base.cell_text(cell["estimatedemotion"]).lower(),
             base.optional_frame(cell["onsetframe"]), base.optional_frame(cell["apexframe"]),
             base.optional_frame(cell["offsetframe"])))
-    return notes, corrections
+    return notes, corrections, base.incomplete_rows(rows, ("filename",), "mmew",
+                                                    coding_file)
 
 
 def read(data_dir: str | None, coding_file: str | None = None,
@@ -116,7 +118,7 @@ def read(data_dir: str | None, coding_file: str | None = None,
     if coding_file is None:
         raise ValueError(f"MMEW: no {CODING_PATTERN} in {data_dir!r} or beside {tree!r}; "
                          "pass --coding_file")
-    notes, corrections = read_annotations(coding_file)
+    notes, corrections, unnamed = read_annotations(coding_file)
     annotated = {(subject, filename): note for filename, (subject, note) in notes.items()}
     # Folders the sheet does not name have no subject: their emotion folder stands in.
     on_disk = {(notes[f][0] if f in notes else os.path.basename(os.path.dirname(path)), f): path
@@ -131,4 +133,4 @@ def read(data_dir: str | None, coding_file: str | None = None,
     clips, skipped = base.annotated_clips(
         "mmew", spec.classes, annotated, on_disk, spec.fps, relabel=mapping,
         unannotated=f"clip folder not in {os.path.basename(coding_file)}", source=source)
-    return ReadResult(spec, clips, skipped, corrections)
+    return ReadResult(spec, clips, unnamed + skipped, corrections)
