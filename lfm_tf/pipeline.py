@@ -159,8 +159,11 @@ class LandmarkCache:
         with np.load(path) as data:
             if "error" in data:
                 return str(data["error"])
+            unreadable = tuple(zip(data["unreadable_frames"].tolist(),
+                                   data["unreadable_reasons"].tolist()))
             return landmarks.LandmarkTrack(landmarks=data["landmarks"], filled=data["filled"],
-                                           detections=int(data["detections"]))
+                                           detections=int(data["detections"]),
+                                           unreadable=unreadable)
 
     def save(self, clip: Clip, outcome: landmarks.LandmarkTrack | str) -> None:
         path = self.path(clip)
@@ -169,8 +172,11 @@ class LandmarkCache:
         if isinstance(outcome, str):
             np.savez(tmp, error=np.array(outcome))
         else:
+            frames, reasons = zip(*outcome.unreadable) if outcome.unreadable else ((), ())
             np.savez(tmp, landmarks=outcome.landmarks, filled=outcome.filled,
-                     detections=np.array(outcome.detections))
+                     detections=np.array(outcome.detections),
+                     unreadable_frames=np.array(frames, dtype=np.int64),
+                     unreadable_reasons=np.array(reasons, dtype=str))
         os.replace(tmp, path)
 
 
@@ -224,7 +230,8 @@ class ClipProcessor:
         return track
 
     def __call__(self, clip: Clip) -> tuple[bytes | None, str | None, int]:
-        """(serialized record, None, frames) or (None, reason, frames)."""
+        """(serialized record, note, frames) or (None, reason, frames); the note
+        names frames that could not be read (None when all could)."""
         try:
             track = self._landmarks(clip)
             interval = self.config.frame_interval or features.frame_interval_for_fps(clip.fps)
@@ -248,7 +255,8 @@ class ClipProcessor:
                 maps=maps, landmarks=track.landmarks,
                 onset=_frame_or_unknown(clip.onset), apex=_frame_or_unknown(clip.apex),
                 offset=_frame_or_unknown(clip.offset), **crop_fields)
-            return records.encode(record), None, n
+            note = landmarks.describe_unreadable(track.unreadable) if track.unreadable else None
+            return records.encode(record), note, n
         except (landmarks.NoFaceError, video.VideoError, ValueError, OSError) as err:
             # One bad clip never stops the run: it is reported by name in the manifest.
             return None, f"{type(err).__name__}: {err}", 0

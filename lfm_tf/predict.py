@@ -28,7 +28,7 @@ runtime.start()
 
 from absl import flags  # noqa: E402
 
-from lfm_tf import cli, inference, landmarks  # noqa: E402
+from lfm_tf import cli, inference, landmark_files, landmarks, timebase  # noqa: E402
 from lfm_tf.table8 import adaptive  # noqa: E402
 
 _MODEL = flags.DEFINE_string("model", None, "Exported model folder: <workdir>/export of a "
@@ -56,6 +56,21 @@ _MAX_GAP = flags.DEFINE_integer("max_gap", landmarks.LandmarkSettings.max_gap,
 _LANDMARK_MODEL = flags.DEFINE_string("landmark_model", None, "A dlib 68-point shape "
                                       "predictor .dat; default: face-recognition-models'.")
 
+_FACE = flags.DEFINE_string("face", landmark_files.FileSettings.face, "Landmark files with "
+                            "several faces in a frame: auto (the face tracked from the frame "
+                            "before, else the largest), a face id, or single (refuse them).")
+_MIN_CONFIDENCE = flags.DEFINE_float("min_confidence", landmark_files.FileSettings.min_confidence,
+                                     "Landmark file rows below this confidence (OpenFace "
+                                     "`confidence`, py-feat `FaceScore`) count as without a face.")
+_UNEVEN_TIME = flags.DEFINE_enum("uneven_time", timebase.TimeSettings.uneven,
+                                 list(timebase.UNEVEN_CHOICES), "Frame times (video container, "
+                                 "landmark file time column) uneven beyond --time_tolerance: "
+                                 "resample the landmarks to the declared rate, or refuse.")
+_TIME_TOLERANCE = flags.DEFINE_float("time_tolerance", timebase.TimeSettings.tolerance,
+                                     "Largest deviation of a frame interval from the frame "
+                                     "period still counted as even, as a fraction of it.")
+landmarks.define_detection_flags(flags)
+
 flags.mark_flag_as_required("model")
 
 
@@ -65,7 +80,10 @@ def main(argv):
     options = inference.PredictOptions(
         fps=_FPS.value, frame_interval=_FRAME_INTERVAL.value, window=_WINDOW.value,
         stride=_STRIDE.value, max_gap=_MAX_GAP.value,
-        landmark_settings=landmarks.LandmarkSettings(model_path=_LANDMARK_MODEL.value))
+        landmark_settings=landmarks.LandmarkSettings(
+            model_path=_LANDMARK_MODEL.value, **landmarks.detection_settings(flags.FLAGS)),
+        file_settings=landmark_files.FileSettings(_FACE.value, _MIN_CONFIDENCE.value),
+        time_settings=timebase.TimeSettings(_UNEVEN_TIME.value, _TIME_TOLERANCE.value))
     records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value,
                             ifer_model=_IFER_MODEL.value, tau=_TAU.value)
     sys.exit(1 if any("error" in r for r in records) else 0)

@@ -42,6 +42,7 @@ _LANDMARK_MODEL = flags.DEFINE_string(
 _TRACKING = flags.DEFINE_bool(
     "tracking", True, "Fit the shape predictor on a box from the previous frame and "
     "re-detect only on drift; --notracking detects on every frame.")
+landmarks.define_detection_flags(flags)
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Redo subjects already complete.")
 _CROPS = flags.DEFINE_bool(
     "crops", False, "Also store eye-aligned greyscale face crops of a few frames per clip "
@@ -107,7 +108,8 @@ def main(argv):
         frame_interval=_FRAME_INTERVAL.value,
         landmark_source=_LANDMARKS.value,
         landmark_settings=landmarks.LandmarkSettings(
-            model_path=_LANDMARK_MODEL.value, tracking=_TRACKING.value),
+            model_path=_LANDMARK_MODEL.value, tracking=_TRACKING.value,
+            **landmarks.detection_settings(flags.FLAGS)),
         reader_options=reader_options(_DATASET.value),
         crop_frames=_CROP_FRAMES.value if _CROPS.value else 0,
         crop_size=_CROP_SIZE.value,

@@ -98,7 +98,7 @@ def _clip_sources(root: str) -> dict[base.Key, str]:
     for subject in base.subfolders(root):
         for name in sorted(os.listdir(os.path.join(root, subject))):
             stem, ext = os.path.splitext(name)
-            if ext.lower() in VIDEO_EXTENSIONS:
+            if ext.lower() in VIDEO_EXTENSIONS and not base.is_hidden(name):
                 found[(subject, stem)] = os.path.join(root, subject, name)
     return found
 
