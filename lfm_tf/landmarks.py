@@ -116,7 +116,8 @@ class LandmarkSettings:
         again at full resolution, then upsampled once more (`upsample` + 1),
         before the frame counts as without a face. The cost is bounded: a frame
         where all of them fail makes the next `check_every` frames try only the
-        downscaled detection (measured costs: README, "Landmarks").
+        downscaled detection and the try that last found the clip's face
+        (measured costs: README, "Landmarks").
       fit_scale: the shape is fitted on a crop upsampled this many times, since
         dlib rounds landmark positions to whole pixels of the image it sees.
       max_gap: frames without a face are filled by linear interpolation across
@@ -350,8 +351,10 @@ class LandmarkExtractor:
         self.settings = settings or LandmarkSettings()
         self._detector = None
         self._predictor = None
-        # Frames left in which a failed detection is not retried (`detect_retry`).
+        # Frames left in which a failed detection is not retried (`detect_retry`),
+        # and the (scale, upsample) try that last found a face in this clip.
         self._retry_pause = 0
+        self._found_with = None
 
     def __getstate__(self):
         return {"settings": self.settings}
@@ -382,11 +385,15 @@ class LandmarkExtractor:
         if s.detect_retry and not self._retry_pause:
             attempts += [(1.0, s.upsample)] if scale < 1 else []
             attempts += [(1.0, s.upsample + 1)]
+        elif self._found_with not in (None, attempts[0]):
+            # A clip's face keeps its size: the try that found it is always made.
+            attempts.append(self._found_with)
         self._retry_pause = max(self._retry_pause - 1, 0)
         for scale, upsample in attempts:
             boxes = [_box_from_rect(r, scale, (0, 0))
                      for r in detector(_resized(frame, scale), upsample)]
             if boxes:
+                self._found_with = (scale, upsample)
                 return max(boxes, key=lambda b: b[2] * b[3])
         if len(attempts) > 1:
             self._retry_pause = s.check_every
@@ -417,7 +424,7 @@ class LandmarkExtractor:
     def track_naive(self, frames: Iterable[np.ndarray | None],
                     source: str = "frames") -> LandmarkTrack:
         """Detection on every frame: the slow baseline `track` is measured against."""
-        self._retry_pause = 0
+        self._retry_pause, self._found_with = 0, None
         points = [self.detect(frame) for frame in frames]
         landmarks, filled = fill_gaps(points, self.settings.max_gap, source)
         return LandmarkTrack(landmarks, filled, detections=len(points))
@@ -445,6 +452,7 @@ class LandmarkExtractor:
         s = self.settings
         points: list[np.ndarray | None] = []
         detections = since_detector = self._retry_pause = 0
+        self._found_with = None
         box = relation = None
         for frame in frames:
             if frame is None:

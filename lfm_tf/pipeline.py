@@ -32,7 +32,7 @@ import numpy as np
 from apache_beam.options.pipeline_options import PipelineOptions
 
 import lfm_tf
-from lfm_tf import datasets, features, landmarks, records, tfrecord_folder, video
+from lfm_tf import datasets, features, landmarks, records, tfrecord_folder, timebase, video
 from lfm_tf.table8 import crops
 from lfm_tf.datasets.base import Clip, ReadResult
 
@@ -53,6 +53,8 @@ class PreprocessConfig:
       landmark_source: "dlib" runs the detector; "provided" uses landmarks that
         ship with the data (CK+ `Landmarks/`, `landmarks.npy` in a folder dataset).
       landmark_settings: detector and tracking settings (part of the cache key).
+      time_settings: what to do with a video clip whose frame times are uneven
+        (`lfm_tf.timebase`: resample, the default, or refuse, skipping the clip).
       reader_options: keyword options for the dataset reader.
       crop_frames: also store this many eye-aligned face crops per clip, for the
         image-based FER (`lfm_tf.table8.crops`); 0 stores none.
@@ -68,6 +70,7 @@ class PreprocessConfig:
     frame_interval: int | None = None
     landmark_source: str = "dlib"
     landmark_settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings()
+    time_settings: timebase.TimeSettings = timebase.TimeSettings()
     reader_options: tuple[tuple[str, object], ...] = ()
     crop_frames: int = 0
     crop_size: int = crops.CROP_SIZE
@@ -99,6 +102,8 @@ class PreprocessConfig:
             # Only when asked for, so that outputs without crops keep their receipts.
             **({"crops": {"frames": self.crop_frames, "size": self.crop_size}}
                if self.crop_frames else {}),
+            **({"time": dataclasses.asdict(self.time_settings)}
+               if self.time_settings != timebase.TimeSettings() else {}),
         }
 
 
@@ -180,8 +185,11 @@ class LandmarkCache:
         os.replace(tmp, path)
 
 
-def provided_landmarks(clip: Clip) -> landmarks.LandmarkTrack:
-    """Landmarks that ship with the data: an in-memory track or per-frame files."""
+def provided_landmarks(clip: Clip, max_gap: int = landmarks.LandmarkSettings.max_gap
+                       ) -> landmarks.LandmarkTrack:
+    """Landmarks that ship with the data: an in-memory track or per-frame files.
+    Frames without a face (NaN) are filled across gaps of up to `max_gap` frames,
+    as dlib's are (`landmarks.fill_gaps`, which raises NoFaceError beyond)."""
     if clip.landmarks is not None:
         track = np.asarray(clip.landmarks, dtype=np.float32)
     elif clip.landmark_files:
@@ -189,8 +197,13 @@ def provided_landmarks(clip: Clip) -> landmarks.LandmarkTrack:
         track = np.stack([ckplus.read_landmark_file(p) for p in clip.landmark_files])
     else:
         raise ValueError(f"{clip.name}: no landmarks ship with this clip; use dlib landmarks")
-    return landmarks.LandmarkTrack(landmarks=track, filled=np.zeros(len(track), bool),
-                                   detections=0)
+    present = np.isfinite(track).all(axis=(1, 2))
+    if present.all():
+        return landmarks.LandmarkTrack(landmarks=track, filled=np.zeros(len(track), bool),
+                                       detections=0)
+    track, filled = landmarks.fill_gaps([p if ok else None for p, ok in zip(track, present)],
+                                        max_gap, clip.name)
+    return landmarks.LandmarkTrack(landmarks=track, filled=filled, detections=0)
 
 
 class ClipProcessor:
@@ -209,7 +222,7 @@ class ClipProcessor:
 
     def _landmarks(self, clip: Clip) -> landmarks.LandmarkTrack:
         if self.config.landmark_source == "provided" or clip.landmarks is not None:
-            return provided_landmarks(clip)
+            return provided_landmarks(clip, self.config.landmark_settings.max_gap)
         if self._extractor is None:
             self._extractor = landmarks.LandmarkExtractor(self.config.landmark_settings)
             if self.cache_root:
@@ -229,11 +242,33 @@ class ClipProcessor:
             self._cache.save(clip, track)
         return track
 
+    def _on_even_time(self, clip: Clip, track: landmarks.LandmarkTrack
+                      ) -> tuple[landmarks.LandmarkTrack, str | None]:
+        """A video clip's track on an even time base (`lfm_tf.timebase`), at the
+        container's declared rate, and the note saying it was resampled (or None)."""
+        if clip.video is None or clip.landmarks is not None:
+            return track, None
+        times = video.frame_times(clip.video)
+        if len(times) != len(track.landmarks):
+            raise video.VideoError(f"{clip.video}: {len(times)} frame times for "
+                                   f"{len(track.landmarks)} decoded frames")
+        points = np.where(track.filled[:, None, None], np.nan, track.landmarks)
+        conformed = timebase.conform(clip.name, points, times, 1 / video.video_fps(clip.video),
+                                     self.config.time_settings)
+        if conformed.time_base != "resampled":
+            return track, None
+        present = np.isfinite(conformed.points).all(axis=(1, 2))
+        points, filled = landmarks.fill_gaps([p if ok else None for p, ok in
+                                              zip(conformed.points, present)],
+                                             self.config.landmark_settings.max_gap, clip.name)
+        return dataclasses.replace(track, landmarks=points, filled=filled), conformed.note
+
     def __call__(self, clip: Clip) -> tuple[bytes | None, str | None, int]:
         """(serialized record, note, frames) or (None, reason, frames); the note
         names frames that could not be read (None when all could)."""
         try:
             track = self._landmarks(clip)
+            track, resampled = self._on_even_time(clip, track)
             interval = self.config.frame_interval or features.frame_interval_for_fps(clip.fps)
             indices = features.variant_indices(self.config.variant)
             n = len(track.landmarks)
@@ -255,7 +290,8 @@ class ClipProcessor:
                 maps=maps, landmarks=track.landmarks,
                 onset=_frame_or_unknown(clip.onset), apex=_frame_or_unknown(clip.apex),
                 offset=_frame_or_unknown(clip.offset), **crop_fields)
-            note = landmarks.describe_unreadable(track.unreadable) if track.unreadable else None
+            notes = [landmarks.describe_unreadable(track.unreadable)] if track.unreadable else []
+            note = "; ".join(notes + ([resampled] if resampled else [])) or None
             return records.encode(record), note, n
         except (landmarks.NoFaceError, video.VideoError, ValueError, OSError) as err:
             # One bad clip never stops the run: it is reported by name in the manifest.

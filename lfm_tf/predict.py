@@ -62,13 +62,7 @@ _FACE = flags.DEFINE_string("face", landmark_files.FileSettings.face, "Landmark 
 _MIN_CONFIDENCE = flags.DEFINE_float("min_confidence", landmark_files.FileSettings.min_confidence,
                                      "Landmark file rows below this confidence (OpenFace "
                                      "`confidence`, py-feat `FaceScore`) count as without a face.")
-_UNEVEN_TIME = flags.DEFINE_enum("uneven_time", timebase.TimeSettings.uneven,
-                                 list(timebase.UNEVEN_CHOICES), "Frame times (video container, "
-                                 "landmark file time column) uneven beyond --time_tolerance: "
-                                 "resample the landmarks to the declared rate, or refuse.")
-_TIME_TOLERANCE = flags.DEFINE_float("time_tolerance", timebase.TimeSettings.tolerance,
-                                     "Largest deviation of a frame interval from the frame "
-                                     "period still counted as even, as a fraction of it.")
+timebase.define_time_flags(flags)
 landmarks.define_detection_flags(flags)
 
 flags.mark_flag_as_required("model")
@@ -83,7 +77,7 @@ def main(argv):
         landmark_settings=landmarks.LandmarkSettings(
             model_path=_LANDMARK_MODEL.value, **landmarks.detection_settings(flags.FLAGS)),
         file_settings=landmark_files.FileSettings(_FACE.value, _MIN_CONFIDENCE.value),
-        time_settings=timebase.TimeSettings(_UNEVEN_TIME.value, _TIME_TOLERANCE.value))
+        time_settings=timebase.time_settings(flags.FLAGS))
     records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value,
                             ifer_model=_IFER_MODEL.value, tau=_TAU.value)
     sys.exit(1 if any("error" in r for r in records) else 0)

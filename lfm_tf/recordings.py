@@ -105,6 +105,8 @@ def read_recording(path: str, fps: float | None = None,
     Raises InputError (one line, naming the input) for anything unusable.
     """
     source = input_source(path)
+    if source == "frames" and not fps:
+        raise InputError(f"{path}: a folder of frames carries no frame rate: pass --fps")
     notes: list[str] = []
     times = period = None
     if source == "landmarks":
@@ -133,8 +135,8 @@ def read_recording(path: str, fps: float | None = None,
         points = np.where(track.filled[:, None, None], np.nan, track.landmarks)
         rate = fps or rate
     if not rate:
-        what = "a folder of frames" if source == "frames" else "a landmark file without times"
-        raise InputError(f"{path}: {what} carries no frame rate: pass --fps")
+        raise InputError(f"{path}: a landmark file without a time column carries no frame "
+                         f"rate: pass --fps")
     try:
         conformed = timebase.conform(path, points, times, period, time_settings)
     except timebase.TimeBaseError as err:

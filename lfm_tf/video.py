@@ -141,6 +141,21 @@ def iter_video(path: str | os.PathLike, grey: bool = True,
                          "empty or corrupt")
 
 
+def frame_times(path: str | os.PathLike) -> np.ndarray:
+    """Every frame's presentation time (s) in a video file's container, in order,
+    without decoding the pixels further than OpenCV's `grab` must."""
+    capture, path = _open(path)
+    times = []
+    try:
+        while capture.grab():
+            times.append(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000)
+    except cv2.error as err:
+        raise VideoError(f"cannot read frame {len(times)} of video {path}: {err}") from None
+    finally:
+        capture.release()
+    return np.array(times)
+
+
 def iter_frames(clip: Clip, grey: bool = True,
                 unreadable: list[tuple[int, str]] | None = None) -> Iterator[np.ndarray | None]:
     """The frames of a clip, from its frame images (leniently given an

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lfm_tf import features, landmark_files, landmarks, pipeline, recordings, timebase, video
-from lfm_tf.datasets import base, specs, synthetic
+from lfm_tf.datasets import base, folder, specs, synthetic
 from tests import assets
 
 
@@ -220,6 +220,12 @@ def test_variable_frame_rate_video_is_resampled_or_refused(face_frames, tmp_path
         100.0, "resampled", 19, True)
     assert rec.notes == ["frame times uneven (intervals 5.0 to 15.0 ms, a frame is 10.0 ms at "
                          "100 fps; tolerance 25%): landmarks resampled to 100 fps, 20 -> 19 frames"]
+    # preprocess (a folder dataset's video): the same resampling, and a note.
+    clip = base.Clip("folder", "s1", "phone", "a", 100.0, video=str(path))
+    config = pipeline.PreprocessConfig(dataset="folder", data_dir=str(tmp_path), frame_interval=1)
+    spec = specs.DatasetSpec("folder", ("a",), fps=None, protocol="loso")
+    encoded, note, _ = pipeline.ClipProcessor(config, spec, None)(clip)
+    assert encoded is not None and note == rec.notes[0]
     with pytest.raises(recordings.InputError) as err:
         recordings.read_recording(str(path), time_settings=timebase.TimeSettings("refuse"))
     assert str(err.value) == (
@@ -243,3 +249,16 @@ def test_landmark_file_times_resample_to_exact_values(track, tmp_path):
                                              for k in range(12) if k not in (3, 4)])
     gap = recordings.read_recording(str(tmp_path / "gap.csv"))
     assert np.flatnonzero(~gap.face).tolist() == [3, 4] and gap.time_base == "even"
+
+
+def test_folder_dataset_landmark_csv_keeps_missing_frames_missing(track, tmp_path):
+    (tmp_path / "labels.csv").write_text("subject,clip,label\ns1,c1,happy\n")
+    (tmp_path / "s1" / "c1").mkdir(parents=True)
+    _write_csv(tmp_path / "s1" / "c1" / "landmarks.csv", ["frame", *XY],
+               [[k, *_xy(track[k])] for k in range(12) if k not in (3, 4)])
+    clip = folder.read(str(tmp_path), fps=100.0).clips[0]
+    assert clip.landmarks.shape == (12, 68, 2)
+    filled = pipeline.provided_landmarks(clip)
+    assert np.flatnonzero(filled.filled).tolist() == [3, 4]
+    np.testing.assert_allclose(filled.landmarks[3], track[2] + (track[5] - track[2]) / 3,
+                               atol=1e-3)
