@@ -182,10 +182,10 @@ def ifer_input(rec: Recording, ranges: Sequence[tuple[int, int]], num_frames: in
     decoded once and only the crops are kept, however many ranges."""
     positions = [start + crops.crop_positions(end - start, num_frames) for start, end in ranges]
     transforms = [crops.alignment(rec.landmarks[p], size) for p in positions]
-    users = collections.defaultdict(list)  # frame -> (range, crop) that show it
+    users = collections.defaultdict(list)  # input frame -> (range, crop) that show it
     for i, frames in enumerate(positions):
         for j, k in enumerate(frames):
-            users[int(k)].append((i, j))
+            users[rec.input_frame(k)].append((i, j))
     pixels = np.zeros((len(ranges), num_frames, size, size), np.uint8)
     for k, frame in read_frames(rec.path, users):
         for i, j in users[k]:

@@ -258,7 +258,8 @@ def fill_gaps(points: Sequence[np.ndarray | None], max_gap: int,
 
 
 def describe_unreadable(unreadable: Sequence[tuple[int, str]], shown: int = 3) -> str:
-    """One line naming unreadable frames: 'unreadable frames: 4 (cannot decode ...)'."""
+    """One line naming unreadable frames (0-based) and why: '1 unreadable frame(s),
+    counted as without a face: 4 (cannot decode frame image ...)'."""
     named = "; ".join(f"{k} ({reason})" for k, reason in unreadable[:shown])
     more = f"; and {len(unreadable) - shown} more" if len(unreadable) > shown else ""
     return f"{len(unreadable)} unreadable frame(s), counted as without a face: {named}{more}"
@@ -382,7 +383,8 @@ class LandmarkExtractor:
         scale = min(1.0, s.detect_max_side / max(frame.shape))
         # (scale, upsampling steps): as set, then the retries `detect_retry` allows.
         attempts = [(scale, s.upsample)]
-        if s.detect_retry and not self._retry_pause:
+        full_round = s.detect_retry and not self._retry_pause
+        if full_round:
             attempts += [(1.0, s.upsample)] if scale < 1 else []
             attempts += [(1.0, s.upsample + 1)]
         elif self._found_with not in (None, attempts[0]):
@@ -395,7 +397,7 @@ class LandmarkExtractor:
             if boxes:
                 self._found_with = (scale, upsample)
                 return max(boxes, key=lambda b: b[2] * b[3])
-        if len(attempts) > 1:
+        if full_round:
             self._retry_pause = s.check_every
         return None
 

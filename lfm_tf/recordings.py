@@ -47,6 +47,8 @@ class Recording:
         not, see `lfm_tf.timebase`) or "frame order" (it has no times).
       notes: what was wrong with the input and what was done about it
         (unreadable frames, rows missing or chosen, resampling), for people.
+      source_frames: int (N,), the input's own 0-based frame nearest in time to
+        each frame, where resampling made new ones; None when they are its own.
     """
 
     path: str
@@ -56,10 +58,15 @@ class Recording:
     face: np.ndarray
     time_base: str = "frame order"
     notes: list[str] = dataclasses.field(default_factory=list)
+    source_frames: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
         return len(self.face)
+
+    def input_frame(self, k: int) -> int:
+        """The input's own frame (0-based) showing frame k: where its pixels are."""
+        return int(k if self.source_frames is None else self.source_frames[k])
 
 
 def input_source(path: str) -> str:
@@ -146,7 +153,8 @@ def read_recording(path: str, fps: float | None = None,
     present = np.isfinite(conformed.points).all(axis=(1, 2))
     track, filled = landmarks.fill_gaps(
         [p if ok else None for p, ok in zip(conformed.points, present)], sys.maxsize, path)
-    return Recording(path, source, float(rate), track, ~filled, conformed.time_base, notes)
+    return Recording(path, source, float(rate), track, ~filled, conformed.time_base, notes,
+                     conformed.source_frames)
 
 
 def unbridged_extractor(settings: landmarks.LandmarkSettings | None = None

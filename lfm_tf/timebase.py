@@ -78,11 +78,14 @@ class Conformed:
       points: float64 (M, 68, 2) px, NaN for frames without a face.
       time_base: "even" (the times were), "resampled" or "frame order" (no times).
       note: what was found and done, for people; None when nothing was.
+      source_frames: int (M,), the input frame nearest in time to each frame
+        (where its pixels are); None when the frames are the input's own.
     """
 
     points: np.ndarray
     time_base: str
     note: str | None = None
+    source_frames: np.ndarray | None = None
 
 
 def _steps(times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -144,5 +147,7 @@ def conform(source: str, points: np.ndarray, times: np.ndarray | None, period: f
         elif 0 < b < len(t) and t[b] - t[b - 1] < (2 - tol) * period:
             w = (g - t[b - 1]) / (t[b] - t[b - 1])
             out[k] = (1 - w) * p[b - 1] + w * p[b]
+    after = np.clip(np.searchsorted(t, grid), 1, max(len(t) - 1, 1))
+    nearest = np.where(np.abs(t[after - 1] - grid) <= np.abs(t[after] - grid), after - 1, after)
     return Conformed(out, "resampled", f"{found}: landmarks resampled to {fps:g} fps, "
-                                      f"{len(points)} -> {count} frames")
+                                      f"{len(points)} -> {count} frames", known[nearest])

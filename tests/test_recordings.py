@@ -218,6 +218,8 @@ def test_variable_frame_rate_video_is_resampled_or_refused(face_frames, tmp_path
     # On the 10 ms grid, 0 to 180 ms: 19 frames, each a face.
     assert (rec.fps, rec.time_base, rec.num_frames, bool(rec.face.all())) == (
         100.0, "resampled", 19, True)
+    # Pixels (I-FER crops) come from the input frame nearest in time: 10 ms -> the one at 5.
+    assert [rec.input_frame(k) for k in (1, 2, 3, 18)] == [1, 2, 3, 18]
     assert rec.notes == ["frame times uneven (intervals 5.0 to 15.0 ms, a frame is 10.0 ms at "
                          "100 fps; tolerance 25%): landmarks resampled to 100 fps, 20 -> 19 frames"]
     # preprocess (a folder dataset's video): the same resampling, and a note.
