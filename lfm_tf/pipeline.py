@@ -290,7 +290,7 @@ class ClipProcessor:
                 maps=maps, landmarks=track.landmarks,
                 onset=_frame_or_unknown(clip.onset), apex=_frame_or_unknown(clip.apex),
                 offset=_frame_or_unknown(clip.offset), **crop_fields)
-            notes = [landmarks.describe_unreadable(track.unreadable)] if track.unreadable else []
+            notes = [video.describe_unreadable(track.unreadable)] if track.unreadable else []
             note = "; ".join(notes + ([resampled] if resampled else [])) or None
             return records.encode(record), note, n
         except (landmarks.NoFaceError, video.VideoError, ValueError, OSError) as err:

@@ -28,7 +28,7 @@ runtime.start()
 
 from absl import flags  # noqa: E402
 
-from lfm_tf import cli, inference, landmark_files, landmarks, timebase  # noqa: E402
+from lfm_tf import cli, inference, input_flags, landmark_files, landmarks  # noqa: E402
 from lfm_tf.table8 import adaptive  # noqa: E402
 
 _MODEL = flags.DEFINE_string("model", None, "Exported model folder: <workdir>/export of a "
@@ -62,8 +62,7 @@ _FACE = flags.DEFINE_string("face", landmark_files.FileSettings.face, "Landmark 
 _MIN_CONFIDENCE = flags.DEFINE_float("min_confidence", landmark_files.FileSettings.min_confidence,
                                      "Landmark file rows below this confidence (OpenFace "
                                      "`confidence`, py-feat `FaceScore`) count as without a face.")
-timebase.define_time_flags(flags)
-landmarks.define_detection_flags(flags)
+input_flags.define(flags)
 
 flags.mark_flag_as_required("model")
 
@@ -75,9 +74,9 @@ def main(argv):
         fps=_FPS.value, frame_interval=_FRAME_INTERVAL.value, window=_WINDOW.value,
         stride=_STRIDE.value, max_gap=_MAX_GAP.value,
         landmark_settings=landmarks.LandmarkSettings(
-            model_path=_LANDMARK_MODEL.value, **landmarks.detection_settings(flags.FLAGS)),
+            model_path=_LANDMARK_MODEL.value, **input_flags.detection_settings(flags.FLAGS)),
         file_settings=landmark_files.FileSettings(_FACE.value, _MIN_CONFIDENCE.value),
-        time_settings=timebase.time_settings(flags.FLAGS))
+        time_settings=input_flags.time_settings(flags.FLAGS))
     records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value,
                             ifer_model=_IFER_MODEL.value, tau=_TAU.value)
     sys.exit(1 if any("error" in r for r in records) else 0)

@@ -24,7 +24,7 @@ runtime.start()
 
 from absl import app, flags, logging  # noqa: E402
 
-from lfm_tf import cli, datasets, landmarks, pipeline, tfrecord_folder, timebase  # noqa: E402
+from lfm_tf import cli, datasets, input_flags, landmarks, pipeline, tfrecord_folder  # noqa: E402
 from lfm_tf.table8 import crops  # noqa: E402
 
 _DATASET = flags.DEFINE_enum("dataset", None, sorted(datasets.READERS), "Dataset to read.")
@@ -42,8 +42,7 @@ _LANDMARK_MODEL = flags.DEFINE_string(
 _TRACKING = flags.DEFINE_bool(
     "tracking", True, "Fit the shape predictor on a box from the previous frame and "
     "re-detect only on drift; --notracking detects on every frame.")
-landmarks.define_detection_flags(flags)
-timebase.define_time_flags(flags)
+input_flags.define(flags)
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Redo subjects already complete.")
 _CROPS = flags.DEFINE_bool(
     "crops", False, "Also store eye-aligned greyscale face crops of a few frames per clip "
@@ -110,8 +109,8 @@ def main(argv):
         landmark_source=_LANDMARKS.value,
         landmark_settings=landmarks.LandmarkSettings(
             model_path=_LANDMARK_MODEL.value, tracking=_TRACKING.value,
-            **landmarks.detection_settings(flags.FLAGS)),
-        time_settings=timebase.time_settings(flags.FLAGS),
+            **input_flags.detection_settings(flags.FLAGS)),
+        time_settings=input_flags.time_settings(flags.FLAGS),
         reader_options=reader_options(_DATASET.value),
         crop_frames=_CROP_FRAMES.value if _CROPS.value else 0,
         crop_size=_CROP_SIZE.value,

@@ -138,7 +138,7 @@ def read_recording(path: str, fps: float | None = None,
             rate, frames = fps, video.read_images(paths, unreadable=unreadable)
         track = extractor.track(frames, source=path)
         if source == "frames" and unreadable:
-            notes.append(landmarks.describe_unreadable(unreadable))
+            notes.append(video.describe_unreadable(unreadable))
         points = np.where(track.filled[:, None, None], np.nan, track.landmarks)
         rate = fps or rate
     if not rate:

@@ -55,21 +55,6 @@ class TimeSettings:
             raise ValueError(f"--time_tolerance must be in (0, 0.5), got {self.tolerance}")
 
 
-def define_time_flags(flags) -> None:
-    """--uneven_time and --time_tolerance, with `TimeSettings`' defaults."""
-    flags.DEFINE_enum("uneven_time", TimeSettings.uneven, list(UNEVEN_CHOICES),
-                      "Frame times (video container, landmark file time column) uneven beyond "
-                      "--time_tolerance: resample the landmarks to the declared rate, or refuse.")
-    flags.DEFINE_float("time_tolerance", TimeSettings.tolerance, "Largest deviation of a frame "
-                       "interval from the frame period still counted as even, as a fraction "
-                       "of the period.")
-
-
-def time_settings(flag_values) -> TimeSettings:
-    """TimeSettings from the flags `define_time_flags` defined."""
-    return TimeSettings(flag_values["uneven_time"].value, flag_values["time_tolerance"].value)
-
-
 @dataclasses.dataclass
 class Conformed:
     """A track on an even time base.

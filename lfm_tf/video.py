@@ -68,6 +68,14 @@ def read_image(path: str | os.PathLike, grey: bool = True) -> np.ndarray:
     return image
 
 
+def describe_unreadable(unreadable: Sequence[tuple[int, str]], shown: int = 3) -> str:
+    """One line naming unreadable frames (0-based) and why: '1 unreadable frame(s),
+    counted as without a face: 4 (cannot decode frame image ...)'."""
+    named = "; ".join(f"{k} ({reason})" for k, reason in unreadable[:shown])
+    more = f"; and {len(unreadable) - shown} more" if len(unreadable) > shown else ""
+    return f"{len(unreadable)} unreadable frame(s), counted as without a face: {named}{more}"
+
+
 def read_images(paths: Sequence[str], grey: bool = True,
                 unreadable: list[tuple[int, str]] | None = None
                 ) -> Iterator[np.ndarray | None]:

@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from lfm_tf import features, landmark_files, landmarks, pipeline, recordings, timebase, video
+from lfm_tf import (features, landmark_files, landmarks, pipeline, recordings,
+                    tfrecord_folder, timebase, video)
 from lfm_tf.datasets import base, folder, specs, synthetic
 from tests import assets
 
@@ -157,6 +158,10 @@ def test_truncated_jpeg_is_a_frame_without_a_face_in_both_tools(face_frames, tmp
     encoded, note, frames = pipeline.ClipProcessor(config, spec, None)(clip)
     assert encoded is not None and frames == 6
     assert note == f"1 unreadable frame(s), counted as without a face: {reason}"
+    receipt = tfrecord_folder.write_subject(str(tmp_path), "s1", [("c1", clip.name, encoded, note)],
+                                            "settings")
+    assert (receipt["records"], receipt["skipped"]) == (1, [])
+    assert receipt["notes"] == [{"clip": "folder/s1/c1", "note": note}]
 
 
 # ---------------------------------------------------------------- 3. small faces
