@@ -102,8 +102,8 @@ def read_recording(path: str, fps: float | None = None,
 
     A video's frame rate is the one it declares unless `fps` is given (high-speed
     cameras often store a playback rate); its frame times come from the
-    container. A landmark file's rate is `fps`, else its time column's mean
-    time per frame; folders of frames carry neither, so they need `fps`. Uneven frame
+    container. Folders of frames and landmark files need `fps` (a landmark
+    file's time column is checked for evenness, `timebase.file_period`). Uneven frame
     times are resampled or refused as `time_settings` says.
 
     `extractor`'s `max_gap` should let every gap through (`unbridged_extractor`):
@@ -112,8 +112,11 @@ def read_recording(path: str, fps: float | None = None,
     Raises InputError (one line, naming the input) for anything unusable.
     """
     source = input_source(path)
-    if source == "frames" and not fps:
-        raise InputError(f"{path}: a folder of frames carries no frame rate: pass --fps")
+    if source != "video" and not fps:
+        # A landmark file's time column says whether its frames are evenly spaced, not
+        # their rate: OpenFace writes made-up times (30 fps, or 1 ms) for image folders.
+        what = "a folder of frames" if source == "frames" else "a landmark file"
+        raise InputError(f"{path}: {what} carries no frame rate: pass --fps")
     notes: list[str] = []
     times = period = None
     if source == "landmarks":
@@ -122,7 +125,7 @@ def read_recording(path: str, fps: float | None = None,
         points, times = found.points, found.times
         period = (None if times is None
                   else timebase.file_period(times, fps, time_settings.tolerance))
-        rate = fps or (1 / period if period else None)
+        rate = fps
     else:
         extractor = extractor or unbridged_extractor()
         if source == "video":
@@ -141,9 +144,6 @@ def read_recording(path: str, fps: float | None = None,
             notes.append(video.describe_unreadable(unreadable))
         points = np.where(track.filled[:, None, None], np.nan, track.landmarks)
         rate = fps or rate
-    if not rate:
-        raise InputError(f"{path}: a landmark file without a time column carries no frame "
-                         f"rate: pass --fps")
     try:
         conformed = timebase.conform(path, points, times, period, time_settings)
     except timebase.TimeBaseError as err:

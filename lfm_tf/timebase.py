@@ -8,10 +8,10 @@ presentation times, a landmark file's time column) they are checked first.
 Even: every interval between consecutive frames is within `tolerance` of a frame
 period (default 25%: ms-rounded times at 200 fps still pass, a 5 ms / 15 ms
 alternation at 100 fps does not). The period is the declared rate's: a video's
-own fps; for a landmark file `--fps`, or without it (or where its times run on
-another clock: OpenFace writes 30 fps times for image folders, whatever their
-real rate) the mean time per frame of its times (`file_period`). `--fps` still
-says what rate the frames are, as it does for a video.
+own fps; for a landmark file `--fps`, unless its times run on another clock
+(OpenFace writes made-up times for image folders, 30 fps or 1 ms apart, whatever
+their real rate): then the mean time per frame of its times (`file_period`), and
+`--fps` still says what rate the frames are, as it does for a video.
 
 Uneven, by default (`uneven="resample"`): the landmark track is resampled to the
 period, t0 + k / fps for k = 0, 1, ...: a grid time within `tolerance` of a frame
@@ -81,16 +81,16 @@ def _steps(times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return known, t, np.diff(t) / np.maximum(np.diff(known), 1)
 
 
-def file_period(times: np.ndarray, fps: float | None, tolerance: float) -> float | None:
+def file_period(times: np.ndarray, fps: float, tolerance: float) -> float | None:
     """The frame period (s) a landmark file's `times` (NaN where unknown) are
     judged against: 1 / `fps` (--fps) where their mean time per frame is within
     `tolerance` of it, else that mean (the times run on another clock, e.g.
-    OpenFace's 30 fps for an image folder); None with fewer than 2 times."""
+    OpenFace's made-up times for an image folder); None with fewer than 2 times."""
     known, t, _ = _steps(np.asarray(times, np.float64))
     if len(known) < 2 or t[-1] <= t[0]:
         return None
     mean = float((t[-1] - t[0]) / (known[-1] - known[0]))
-    return 1 / fps if fps and abs(mean * fps - 1) <= tolerance else mean
+    return 1 / fps if abs(mean * fps - 1) <= tolerance else mean
 
 
 def conform(source: str, points: np.ndarray, times: np.ndarray | None, period: float | None,

@@ -100,7 +100,7 @@ def test_openface_frame_numbers_success_and_confidence_mark_missing_frames(track
     faceless = np.flatnonzero(~np.isfinite(found.points).all(axis=(1, 2))).tolist()
     assert faceless == [10, 11, 20, 30]
     assert found.notes == ["the file has no row for 2 frames (11, 12): counted as without a face"]
-    rec = recordings.read_recording(str(tmp_path / "openface.csv"))  # 100 fps from its times
+    rec = recordings.read_recording(str(tmp_path / "openface.csv"), fps=100.0)
     assert (rec.fps, rec.time_base, rec.num_frames) == (pytest.approx(100.0), "even", 40)
     assert recordings.runs(~rec.face) == [(10, 11), (20, 20), (30, 30)]
     # Filled linearly across the two missing rows, as a gap in a video is.
@@ -121,8 +121,12 @@ def test_numpy_files_with_frame_numbers_and_normalized_coordinates(track, tmp_pa
     header = ["timestamp_ms"] + [f"landmark_{k}_{a}" for k in range(68) for a in "xy"]
     _write_csv(tmp_path / "mp.csv", header,
                [[10 * k, *track[k].ravel().tolist()] for k in range(8)])
-    rec = recordings.read_recording(str(tmp_path / "mp.csv"))
-    assert (rec.fps, rec.time_base, rec.num_frames) == (pytest.approx(100.0), "even", 8)
+    rec = recordings.read_recording(str(tmp_path / "mp.csv"), fps=100.0)
+    assert (rec.fps, rec.time_base, rec.num_frames) == (100.0, "even", 8)
+    # The rate comes from --fps only: OpenFace writes made-up times for image folders.
+    with pytest.raises(recordings.InputError, match=r"mp.csv: a landmark file carries no "
+                                                    r"frame rate: pass --fps"):
+        recordings.read_recording(str(tmp_path / "mp.csv"))
 
 
 # ---------------------------------------------------------------- 2. frame listing
@@ -254,7 +258,7 @@ def test_landmark_file_times_resample_to_exact_values(track, tmp_path):
     # Rows for frames 4 and 5 missing: times stay even per frame, the two are without a face.
     _write_csv(tmp_path / "gap.csv", header, [[k + 1, k / 100, 1, *_xy(track[k])]
                                              for k in range(12) if k not in (3, 4)])
-    gap = recordings.read_recording(str(tmp_path / "gap.csv"))
+    gap = recordings.read_recording(str(tmp_path / "gap.csv"), fps=100.0)
     assert np.flatnonzero(~gap.face).tolist() == [3, 4] and gap.time_base == "even"
 
 
