@@ -109,6 +109,7 @@ def test_face_noface_video_reports_its_faceless_frames(model):
     text = inference.format_record(record)
     assert "169 frames at 26.3979 fps (resampled from uneven frame times)" in text
     assert "no face in 106 frames (63-168); predicted on frames 0-62" in text
+    assert f"\n  note: {record['notes'][0]}\n" in text
 
 
 # ---------------------------------------------------------------- landmark files
