@@ -43,7 +43,7 @@ from typing import TextIO
 
 import numpy as np
 
-from lfm_tf import features, landmarks
+from lfm_tf import features, landmark_files, landmarks, timebase
 from lfm_tf.datasets.long_videos import TYPE_TITLES, spotting_facts
 from lfm_tf.model_folder import ExportedIFER, ExportedModel, check_same_classes
 from lfm_tf.recordings import (InputError, Recording, read_frames, read_recording, runs,
@@ -75,7 +75,10 @@ class PredictOptions:
       window: frames per sliding window; None predicts on the whole input only.
       stride: frames from one window's start to the next; None = `window`.
       max_gap: the longest run of frames without a face that is interpolated.
-      landmark_settings: dlib model and tracking (its own max_gap is not used).
+      landmark_settings: dlib model, detection and tracking (its own max_gap is
+        not used).
+      file_settings: which face of a landmark file, and its confidence floor.
+      time_settings: uneven frame times resampled or refused, and the tolerance.
       spot: also spot ME and MaE intervals and classify each (default thresholds,
         `spotter.DEFAULT_THRESHOLDS`; windows k of CAS(ME)^2 in seconds).
     """
@@ -86,6 +89,8 @@ class PredictOptions:
     stride: int | None = None
     max_gap: int = landmarks.LandmarkSettings.max_gap
     landmark_settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings()
+    file_settings: landmark_files.FileSettings = landmark_files.FileSettings()
+    time_settings: timebase.TimeSettings = timebase.TimeSettings()
     spot: bool = False
 
     def __post_init__(self):
@@ -122,7 +127,8 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
     interval = options.frame_interval or features.frame_interval_for_fps(rec.fps)
     gaps = unbridged_gaps(rec.face, options.max_gap)
     record = {"input": rec.path, "source": rec.source, "num_frames": rec.num_frames,
-              "fps": rec.fps, "frame_interval": interval,
+              "fps": rec.fps, "frame_interval": interval, "time_base": rec.time_base,
+              "notes": list(rec.notes),
               "no_face_frames": int(np.count_nonzero(~rec.face)),
               "no_face_ranges": [list(r) for r in runs(~rec.face)]}
     ranges = usable_ranges(rec.face, options.max_gap)
@@ -211,10 +217,10 @@ def ifer_input(rec: Recording, ranges: Sequence[tuple[int, int]], num_frames: in
     decoded once and only the crops are kept, however many ranges."""
     positions = [start + crops.crop_positions(end - start, num_frames) for start, end in ranges]
     transforms = [crops.alignment(rec.landmarks[p], size) for p in positions]
-    users = collections.defaultdict(list)  # frame -> (range, crop) that show it
+    users = collections.defaultdict(list)  # input frame -> (range, crop) that show it
     for i, frames in enumerate(positions):
         for j, k in enumerate(frames):
-            users[int(k)].append((i, j))
+            users[rec.input_frame(k)].append((i, j))
     pixels = np.zeros((len(ranges), num_frames, size, size), np.uint8)
     for k, frame in read_frames(rec.path, users):
         for i, j in users[k]:
@@ -259,8 +265,9 @@ def predict_file(model: ExportedModel, path: str, options: PredictOptions,
                  extractor: landmarks.LandmarkExtractor | None = None,
                  image: ExportedIFER | None = None, tau: float = adaptive.TAU) -> dict:
     """Read one input and predict on it; raises on anything unusable."""
-    return predict_recording(model, read_recording(path, options.fps, extractor), options,
-                             image, tau)
+    rec = read_recording(path, options.fps, extractor, options.file_settings,
+                         options.time_settings)
+    return predict_recording(model, rec, options, image, tau)
 
 
 def format_record(record: dict) -> str:
@@ -269,8 +276,11 @@ def format_record(record: dict) -> str:
         return f"error: {record['error']}"
     lines = [f"{record['input']}: {_prediction(record)}"]
     source = {"video": "video", "frames": "frames", "landmarks": "landmark file"}
+    timing = {"even": "even frame times", "resampled": "resampled from uneven frame times",
+              "frame order": "no frame times"}
     about = (f"  {source[record['source']]}, {record['num_frames']} frames at "
-             f"{record['fps']:g} fps, T = {record['frame_interval']}; ")
+             f"{record['fps']:g} fps ({timing[record['time_base']]}), "
+             f"T = {record['frame_interval']}; ")
     if record["no_face_frames"]:
         no_face = ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in record["no_face_ranges"])
         about += f"no face in {record['no_face_frames']} frames ({no_face}); "
@@ -280,6 +290,7 @@ def format_record(record: dict) -> str:
     if record["filled_frames"]:
         about += f" ({record['filled_frames']} of them filled by interpolation)"
     lines.append(about)
+    lines.extend(f"  note: {note}" for note in record["notes"])
     for w in record.get("windows", ()):
         where = (f"  frames {w['start_frame']}-{w['end_frame']} "
                  f"({w['start_s']:.2f}-{w['end_s']:.2f} s): ")
@@ -328,7 +339,9 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     to `output` (JSON) if given. Returns the records.
 
     A record holds, for the whole input: input, source, num_frames, fps,
-    frame_interval (T used), no_face_frames and no_face_ranges ([first, last]
+    frame_interval (T used), time_base ("even", "resampled" or "frame order":
+    `lfm_tf.timebase`), notes (what was wrong with the input and done about
+    it: unreadable frames, missing or crowded rows, resampling), no_face_frames and no_face_ranges ([first, last]
     0-based frames where no face was found), then for the frames predicted on
     (the longest stretch without an unbridgeable gap): start_frame, end_frame,
     start_s, end_s, num_maps, filled_frames (frames without a face there,

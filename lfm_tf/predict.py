@@ -30,7 +30,7 @@ runtime.start()
 
 from absl import flags  # noqa: E402
 
-from lfm_tf import cli, inference, landmarks  # noqa: E402
+from lfm_tf import cli, inference, input_flags, landmark_files, landmarks  # noqa: E402
 from lfm_tf.table8 import adaptive  # noqa: E402
 
 _MODEL = flags.DEFINE_string("model", None, "Exported model folder: <workdir>/export of a "
@@ -60,6 +60,14 @@ _SPOT = flags.DEFINE_bool("spot", False, "Also spot ME and MaE intervals (lfm_tf
 _LANDMARK_MODEL = flags.DEFINE_string("landmark_model", None, "A dlib 68-point shape "
                                       "predictor .dat; default: face-recognition-models'.")
 
+_FACE = flags.DEFINE_string("face", landmark_files.FileSettings.face, "Landmark files with "
+                            "several faces in a frame: auto (the face tracked from the frame "
+                            "before, else the largest), a face id, or single (refuse them).")
+_MIN_CONFIDENCE = flags.DEFINE_float("min_confidence", landmark_files.FileSettings.min_confidence,
+                                     "Landmark file rows below this confidence (OpenFace "
+                                     "`confidence`, py-feat `FaceScore`) count as without a face.")
+input_flags.define(flags)
+
 flags.mark_flag_as_required("model")
 
 
@@ -69,7 +77,10 @@ def main(argv):
     options = inference.PredictOptions(
         fps=_FPS.value, frame_interval=_FRAME_INTERVAL.value, window=_WINDOW.value,
         stride=_STRIDE.value, max_gap=_MAX_GAP.value,
-        landmark_settings=landmarks.LandmarkSettings(model_path=_LANDMARK_MODEL.value),
+        landmark_settings=landmarks.LandmarkSettings(
+            model_path=_LANDMARK_MODEL.value, **input_flags.detection_settings(flags.FLAGS)),
+        file_settings=landmark_files.FileSettings(_FACE.value, _MIN_CONFIDENCE.value),
+        time_settings=input_flags.time_settings(flags.FLAGS),
         spot=_SPOT.value)
     records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value,
                             ifer_model=_IFER_MODEL.value, tau=_TAU.value)

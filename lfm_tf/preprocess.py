@@ -24,7 +24,7 @@ runtime.start()
 
 from absl import app, flags, logging  # noqa: E402
 
-from lfm_tf import cli, datasets, landmarks, pipeline, tfrecord_folder  # noqa: E402
+from lfm_tf import cli, datasets, input_flags, landmarks, pipeline, tfrecord_folder  # noqa: E402
 from lfm_tf.table8 import crops  # noqa: E402
 
 _DATASET = flags.DEFINE_enum(
@@ -44,6 +44,7 @@ _LANDMARK_MODEL = flags.DEFINE_string(
 _TRACKING = flags.DEFINE_bool(
     "tracking", True, "Fit the shape predictor on a box from the previous frame and "
     "re-detect only on drift; --notracking detects on every frame.")
+input_flags.define(flags)
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Redo subjects already complete.")
 _CROPS = flags.DEFINE_bool(
     "crops", False, "Also store eye-aligned greyscale face crops of a few frames per clip "
@@ -122,7 +123,9 @@ def main(argv):
         frame_interval=_FRAME_INTERVAL.value,
         landmark_source=_LANDMARKS.value,
         landmark_settings=landmarks.LandmarkSettings(
-            model_path=_LANDMARK_MODEL.value, tracking=_TRACKING.value),
+            model_path=_LANDMARK_MODEL.value, tracking=_TRACKING.value,
+            **input_flags.detection_settings(flags.FLAGS)),
+        time_settings=input_flags.time_settings(flags.FLAGS),
         reader_options=reader_options(_DATASET.value),
         crop_frames=_CROP_FRAMES.value if _CROPS.value else 0,
         crop_size=_CROP_SIZE.value,

@@ -2,15 +2,18 @@ r"""People's recordings as landmark tracks: the one place every tool turns an in
 into 68 landmarks per frame (`predict`, `visualize`, and what comes after them).
 
 An input is a video file, a folder of numbered frames (`datasets.base.list_images`
-lists them, in numeric order) or a landmark file (.npy, .csv). Pixels go through
-the tracked dlib fit (`lfm_tf.landmarks`); frames without a face are counted and
+lists them, in numeric order, without hidden and OS metadata files) or a landmark
+file (`lfm_tf.landmark_files`: OpenFace, py-feat, .npy, ...). Pixels go through
+the tracked dlib fit (`lfm_tf.landmarks`); a frame image that cannot be decoded is
+a frame without a face, named in the notes. Where per-frame times are known (a
+video's container, a landmark file's time column) the track is put on an even
+time base first (`lfm_tf.timebase`). Frames without a face are counted and
 interpolated across, and where a recording must be split is decided afterwards
 (`usable_ranges`), from the gaps that are longer than a tool allows.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import os
 import sys
@@ -18,10 +21,10 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from lfm_tf import features, landmarks, video
+from lfm_tf import landmark_files, landmarks, timebase, video
 from lfm_tf.datasets.base import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, list_images
 
-LANDMARK_EXTENSIONS = (".npy", ".csv")
+LANDMARK_EXTENSIONS = (".npy", ".npz", ".csv")
 SOURCES = ("video", "frames", "landmarks")
 
 
@@ -40,6 +43,12 @@ class Recording:
       landmarks: float32 (N, 68, 2); frames without a face hold landmarks
         interpolated from the nearest frames with one (`landmarks.fill_gaps`).
       face: bool (N,), True where a face was found (or given).
+      time_base: "even" (the input's frame times were), "resampled" (they were
+        not, see `lfm_tf.timebase`) or "frame order" (it has no times).
+      notes: what was wrong with the input and what was done about it
+        (unreadable frames, rows missing or chosen, resampling), for people.
+      source_frames: int (N,), the input's own 0-based frame nearest in time to
+        each frame, where resampling made new ones; None when they are its own.
     """
 
     path: str
@@ -47,10 +56,17 @@ class Recording:
     fps: float
     landmarks: np.ndarray
     face: np.ndarray
+    time_base: str = "frame order"
+    notes: list[str] = dataclasses.field(default_factory=list)
+    source_frames: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
         return len(self.face)
+
+    def input_frame(self, k: int) -> int:
+        """The input's own frame (0-based) showing frame k: where its pixels are."""
+        return int(k if self.source_frames is None else self.source_frames[k])
 
 
 def input_source(path: str) -> str:
@@ -68,110 +84,77 @@ def input_source(path: str) -> str:
                      f"frames or a landmark file ({' '.join(LANDMARK_EXTENSIONS)})")
 
 
-def read_landmark_file(path: str) -> np.ndarray:
-    """(N, 68, 2) float64 landmarks in the dlib / iBUG 68-point order, NaN where a
-    frame has no face.
-
-    `.npy`: an (N, 68, 2) or (N, 136) array. `.csv`: one row per frame, either 136
-    values x0, y0, x1, y1, ... without a header, or with a header naming columns
-    x_0 .. x_67 and y_0 .. y_67 (OpenFace and py-feat write those; OpenFace's
-    `success` column, where present, marks frames without a face). Empty cells
-    and NaN mark frames without a face.
-    """
-    if path.lower().endswith(".npy"):
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as err:
-            raise InputError(f"{path}: not a NumPy .npy file ({err})") from None
-    else:
-        array = _read_landmark_csv(path)
-    array = np.asarray(array, dtype=np.float64)
-    if array.ndim == 2 and array.shape[1] == 2 * features.NUM_LANDMARKS:
-        array = array.reshape(len(array), features.NUM_LANDMARKS, 2)
-    if array.ndim != 3 or array.shape[1:] != (features.NUM_LANDMARKS, 2) or not len(array):
-        raise InputError(f"{path}: expected landmarks of shape (N, 68, 2) or (N, 136) in the "
-                         f"dlib / iBUG 68-point order, got {array.shape}")
-    return array
-
-
-def _read_landmark_csv(path: str) -> np.ndarray:
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [(k, row) for k, row in enumerate(csv.reader(f), start=1)
-                if any(cell.strip() for cell in row)]
-    if not rows:
-        raise InputError(f"{path}: empty landmark file")
-    columns, success = list(range(2 * features.NUM_LANDMARKS)), None
-    if not _is_number(rows[0][1][0]):
-        header = [cell.strip().lower() for cell in rows[0][1]]
-        names = [f"{axis}_{k}" for k in range(features.NUM_LANDMARKS) for axis in "xy"]
-        if not set(names) <= set(header):
-            raise InputError(f"{path}: its header does not name columns x_0 .. x_67 and y_0 .. "
-                             f"y_67; or write 136 columns x0, y0, x1, y1, ... without a header")
-        columns = [header.index(name) for name in names]
-        success = header.index("success") if "success" in header else None
-        rows = rows[1:]
-    values = np.full((len(rows), len(columns)), np.nan)
-    for r, (line, row) in enumerate(rows):
-        if len(row) < max(columns) + 1:
-            raise InputError(f"{path}, line {line}: {len(row)} columns, expected "
-                             f"{max(columns) + 1}")
-        if success is not None and _number(path, line, row[success]) == 0:
-            continue
-        values[r] = [_number(path, line, row[c]) for c in columns]
-    return values
-
-
-def _is_number(text: str) -> bool:
+def read_landmark_file(path: str, settings: landmark_files.FileSettings =
+                       landmark_files.FileSettings()) -> landmark_files.LandmarkFile:
+    """A landmark file's points per frame (`lfm_tf.landmark_files`), its errors as
+    InputError."""
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _number(path: str, line: int, text: str) -> float:
-    text = text.strip()
-    if not text:
-        return np.nan
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError(f"{path}, line {line}: {text!r} is not a number") from None
+        return landmark_files.read(path, settings)
+    except landmark_files.LandmarkFileError as err:
+        raise InputError(str(err)) from None
 
 
 def read_recording(path: str, fps: float | None = None,
-                   extractor: landmarks.LandmarkExtractor | None = None) -> Recording:
-    """Landmarks of one input, with which frames had a face.
+                   extractor: landmarks.LandmarkExtractor | None = None,
+                   file_settings: landmark_files.FileSettings = landmark_files.FileSettings(),
+                   time_settings: timebase.TimeSettings = timebase.TimeSettings()) -> Recording:
+    """Landmarks of one input, with which frames had a face, on an even time base.
 
     A video's frame rate is the one it declares unless `fps` is given (high-speed
-    cameras often store a playback rate). Folders of frames (numeric order, see
-    `list_images`) and landmark files carry none, so they need `fps`.
+    cameras often store a playback rate); its frame times come from the
+    container. Folders of frames and landmark files need `fps` (a landmark
+    file's time column is checked for evenness, `timebase.file_period`). Uneven frame
+    times are resampled or refused as `time_settings` says.
 
     `extractor`'s `max_gap` should let every gap through (`unbridged_extractor`):
     where to split a recording is decided afterwards, by `usable_ranges`.
+
+    Raises InputError (one line, naming the input) for anything unusable.
     """
     source = input_source(path)
     if source != "video" and not fps:
+        # A landmark file's time column says whether its frames are evenly spaced, not
+        # their rate: OpenFace writes made-up times (30 fps, or 1 ms) for image folders.
         what = "a folder of frames" if source == "frames" else "a landmark file"
         raise InputError(f"{path}: {what} carries no frame rate: pass --fps")
+    notes: list[str] = []
+    times = period = None
     if source == "landmarks":
-        points = read_landmark_file(path)
-        present = np.isfinite(points).all(axis=(1, 2))
-        track, filled = landmarks.fill_gaps(
-            [p if ok else None for p, ok in zip(points, present)], len(points), path)
-        return Recording(path, source, float(fps), track, ~filled)
-    extractor = extractor or unbridged_extractor()
-    if source == "video":
-        rate = float(fps or video.video_fps(path))
-        frames = video.iter_video(path)
+        found = read_landmark_file(path, file_settings)
+        notes += found.notes
+        points, times = found.points, found.times
+        period = (None if times is None
+                  else timebase.file_period(times, fps, time_settings.tolerance))
+        rate = fps
     else:
-        paths = list_images(path)
-        if not paths:
-            raise InputError(f"{path}: no numbered image frames in this folder "
-                             f"({' '.join(IMAGE_EXTENSIONS)})")
-        rate, frames = float(fps), (video.read_image(p) for p in paths)
-    track = extractor.track(frames, source=path)
-    return Recording(path, source, rate, track.landmarks, ~track.filled)
+        extractor = extractor or unbridged_extractor()
+        if source == "video":
+            rate, times = float(video.video_fps(path)), []
+            period = 1 / rate
+            frames = video.iter_video(path, times=times)
+        else:
+            paths = list_images(path)
+            if not paths:
+                raise InputError(f"{path}: no numbered image frames in this folder "
+                                 f"({' '.join(IMAGE_EXTENSIONS)})")
+            unreadable: list[tuple[int, str]] = []
+            rate, frames = fps, video.read_images(paths, unreadable=unreadable)
+        track = extractor.track(frames, source=path)
+        if source == "frames" and unreadable:
+            notes.append(video.describe_unreadable(unreadable))
+        points = np.where(track.filled[:, None, None], np.nan, track.landmarks)
+        rate = fps or rate
+    try:
+        conformed = timebase.conform(path, points, times, period, time_settings)
+    except timebase.TimeBaseError as err:
+        raise InputError(str(err)) from None
+    if conformed.note:
+        notes.append(conformed.note)
+    present = np.isfinite(conformed.points).all(axis=(1, 2))
+    track, filled = landmarks.fill_gaps(
+        [p if ok else None for p, ok in zip(conformed.points, present)], sys.maxsize, path)
+    return Recording(path, source, float(rate), track, ~filled, conformed.time_base, notes,
+                     conformed.source_frames)
 
 
 def unbridged_extractor(settings: landmarks.LandmarkSettings | None = None

@@ -6,7 +6,8 @@ by `lfm_tf.input_pipeline` (training), `lfm_tf.plots` and the tests.
 (the receipt: settings hash, clip ids, record count, the file's sha256, the clips
 skipped and why) and `manifest.json`, assembled from the receipts: every file with
 its record count and checksum, the settings, the counts per class and every clip
-not used with the reason. Every file is written to a temporary name and renamed,
+not used with the reason, and every clip kept despite frames that could not be read
+(`notes`). Every file is written to a temporary name and renamed,
 so a reader sees either nothing or the whole file; a subject is complete when its
 receipt matches the settings and clip list and its file matches the receipt's
 checksum.
@@ -48,7 +49,12 @@ def atomic_write(path: str, data: bytes) -> None:
 
 
 def write_subject(folder: str, subject: str, results: Sequence[tuple], settings_hash: str) -> dict:
-    """Write one subject's file and its receipt, both atomically; returns the receipt."""
+    """Write one subject's file and its receipt, both atomically; returns the receipt.
+
+    `results` holds (clip id, clip name, encoded record or None, note) per clip:
+    the note is why a clip was skipped (no record), or what was wrong with a clip
+    that was kept (frames that could not be read), or None.
+    """
     results = sorted(results, key=lambda r: r[0])
     good = [(clip_id, encoded) for clip_id, _, encoded, _ in results if encoded is not None]
     receipt = {
@@ -60,6 +66,8 @@ def write_subject(folder: str, subject: str, results: Sequence[tuple], settings_
         "sha256": None,
         "skipped": [{"clip": name, "reason": reason}
                     for _, name, encoded, reason in results if encoded is None],
+        "notes": [{"clip": name, "note": note}
+                  for _, name, encoded, note in results if encoded is not None and note],
     }
     if good:
         name = f"{subject}.tfrecord"
@@ -95,12 +103,13 @@ def complete_receipt(folder: str, subject: str, clip_ids: list[str],
 def assemble_manifest(dataset: str, folder: str, result: ReadResult, settings: dict,
                       settings_hash: str, by_subject: Mapping[str, Sequence[Clip]]) -> dict:
     """The manifest of `folder` from its subjects' receipts: every file with its
-    record count and checksum, the counts per class, the settings, and every clip
-    not used (the reader's and the pipeline's) with the reason.
+    record count and checksum, the counts per class, the settings, every clip
+    not used (the reader's and the pipeline's) with the reason, and `notes` on clips
+    kept despite frames that could not be read.
 
     Raises RuntimeError naming the subjects that have no complete receipt.
     """
-    files, skipped, missing = {}, [], []
+    files, skipped, notes, missing = {}, [], [], []
     per_class = collections.Counter()
     for subject, clips in sorted(by_subject.items()):
         receipt = complete_receipt(folder, subject, [c.clip_id for c in clips], settings_hash)
@@ -108,6 +117,7 @@ def assemble_manifest(dataset: str, folder: str, result: ReadResult, settings: d
             missing.append(subject)
             continue
         skipped.extend(receipt["skipped"])
+        notes.extend(receipt.get("notes", ()))
         if receipt["file"]:
             files[receipt["file"]] = {k: receipt[k] for k in ("subject", "records", "sha256", "bytes")}
         bad = {s["clip"] for s in receipt["skipped"]}
@@ -126,6 +136,7 @@ def assemble_manifest(dataset: str, folder: str, result: ReadResult, settings: d
             "per_class": {name: per_class.get(name, 0) for name in result.spec.classes},
         },
         "skipped": [{"clip": name, "reason": reason} for name, reason in result.skipped] + skipped,
+        "notes": notes,
     }
 
 
@@ -138,6 +149,9 @@ def describe(manifest: dict) -> str:
     if manifest["skipped"]:
         lines.append(f"{len(manifest['skipped'])} clips skipped:")
         lines.extend(f"  {s['clip']}: {s['reason']}" for s in manifest["skipped"])
+    if manifest.get("notes"):
+        lines.append(f"{len(manifest['notes'])} clips kept despite:")
+        lines.extend(f"  {n['clip']}: {n['note']}" for n in manifest["notes"])
     return "\n".join(lines)
 
 

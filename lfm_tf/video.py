@@ -6,13 +6,17 @@ straight to greyscale (JPEG decoders skip the chroma planes entirely; video fram
 are converted once, by OpenCV), and never kept in colour.
 
 Anything OpenCV cannot decode raises `VideoError` naming the file, rather than a
-None frame or a cryptic OpenCV traceback further down the pipeline.
+None frame or a cryptic OpenCV traceback further down the pipeline. That includes
+a truncated JPEG, which OpenCV's decoder "decodes" with a warning on stderr and
+the missing part filled in grey: such a file lacks the JPEG end-of-image marker.
+A clip's frame images may also be read leniently (`iter_frames(unreadable=...)`):
+one bad file among good ones then becomes a frame without a face, by name.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -31,14 +35,61 @@ def _check_exists(path: str | os.PathLike, what: str) -> str:
     return path
 
 
+_JPEG_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif")
+_JPEG_END = b"\xff\xd9"
+# Some writers pad a JPEG after its end marker; a tail this long is searched for it.
+_JPEG_TAIL = 4096
+
+
+def _jpeg_is_truncated(path: str) -> bool:
+    """Whether a JPEG file lacks its end-of-image marker: the entropy-coded data
+    cannot hold the bytes FF D9 (a 0xFF there is always followed by 0x00), so a
+    file cut short has none in its tail (an EXIF thumbnail's lies near the start)."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - _JPEG_TAIL))
+        return _JPEG_END not in f.read()
+
+
 def read_image(path: str | os.PathLike, grey: bool = True) -> np.ndarray:
-    """One frame image as uint8, (H, W) in greyscale or (H, W, 3) BGR."""
+    """One frame image as uint8, (H, W) in greyscale or (H, W, 3) BGR.
+
+    Raises VideoError when the file is missing, not an image OpenCV decodes,
+    or a JPEG cut short (which OpenCV would return grey-filled).
+    """
     path = _check_exists(path, "frame image")
+    if path.lower().endswith(_JPEG_EXTENSIONS) and _jpeg_is_truncated(path):
+        raise VideoError(f"cannot decode frame image {path}: truncated JPEG (no end-of-image "
+                         "marker)")
     image = cv2.imread(path, cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)
     if image is None:
         raise VideoError(f"cannot decode frame image {path}: not an image OpenCV can read, "
                          "or the file is corrupt")
     return image
+
+
+def describe_unreadable(unreadable: Sequence[tuple[int, str]], shown: int = 3) -> str:
+    """One line naming unreadable frames (0-based) and why: '1 unreadable frame(s),
+    counted as without a face: 4 (cannot decode frame image ...)'."""
+    named = "; ".join(f"{k} ({reason})" for k, reason in unreadable[:shown])
+    more = f"; and {len(unreadable) - shown} more" if len(unreadable) > shown else ""
+    return f"{len(unreadable)} unreadable frame(s), counted as without a face: {named}{more}"
+
+
+def read_images(paths: Sequence[str], grey: bool = True,
+                unreadable: list[tuple[int, str]] | None = None
+                ) -> Iterator[np.ndarray | None]:
+    """The frame images in order. With an `unreadable` list, a file that cannot be
+    decoded yields None and (its 0-based index, the reason) is appended, so that
+    one bad frame costs a frame, not the clip; without one it raises VideoError."""
+    for k, path in enumerate(paths):
+        try:
+            yield read_image(path, grey)
+        except VideoError as err:
+            if unreadable is None:
+                raise
+            unreadable.append((k, str(err)))
+            yield None
 
 
 def _open(path: str | os.PathLike) -> tuple[cv2.VideoCapture, str]:
@@ -66,8 +117,13 @@ def video_fps(path: str | os.PathLike) -> float:
     return float(fps)
 
 
-def iter_video(path: str | os.PathLike, grey: bool = True) -> Iterator[np.ndarray]:
+def iter_video(path: str | os.PathLike, grey: bool = True,
+               times: list[float] | None = None) -> Iterator[np.ndarray]:
     """The frames of a video file in order, uint8 (H, W) greyscale or (H, W, 3) BGR.
+
+    With a `times` list, each frame's presentation time in the container (s,
+    OpenCV's CAP_PROP_POS_MSEC after the frame is read) is appended to it, so a
+    variable frame rate shows (`lfm_tf.timebase`).
 
     Raises VideoError when the file cannot be opened or yields no frame at all.
     The file is opened on the first `next()`, as for any generator.
@@ -83,6 +139,8 @@ def iter_video(path: str | os.PathLike, grey: bool = True) -> Iterator[np.ndarra
             if not ok:
                 break
             count += 1
+            if times is not None:
+                times.append(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000)
             yield cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if grey else frame
     finally:
         capture.release()
@@ -91,11 +149,27 @@ def iter_video(path: str | os.PathLike, grey: bool = True) -> Iterator[np.ndarra
                          "empty or corrupt")
 
 
-def iter_frames(clip: Clip, grey: bool = True) -> Iterator[np.ndarray]:
-    """The frames of a clip, from its frame images or its video file."""
+def frame_times(path: str | os.PathLike) -> np.ndarray:
+    """Every frame's presentation time (s) in a video file's container, in order,
+    without decoding the pixels further than OpenCV's `grab` must."""
+    capture, path = _open(path)
+    times = []
+    try:
+        while capture.grab():
+            times.append(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000)
+    except cv2.error as err:
+        raise VideoError(f"cannot read frame {len(times)} of video {path}: {err}") from None
+    finally:
+        capture.release()
+    return np.array(times)
+
+
+def iter_frames(clip: Clip, grey: bool = True,
+                unreadable: list[tuple[int, str]] | None = None) -> Iterator[np.ndarray | None]:
+    """The frames of a clip, from its frame images (leniently given an
+    `unreadable` list, see `read_images`) or its video file."""
     if clip.frames:
-        for path in clip.frames:
-            yield read_image(path, grey)
+        yield from read_images(clip.frames, grey, unreadable)
     elif clip.video is not None:
         yield from iter_video(clip.video, grey)
     else:

@@ -19,11 +19,12 @@ from lfm_tf import features, inference, model_folder, recordings, tfrecord_folde
 from tests import assets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RECORD_FIELDS = {"input", "source", "num_frames", "fps", "frame_interval", "no_face_frames",
+RECORD_FIELDS = {"input", "source", "num_frames", "fps", "frame_interval", "time_base",
+                 "notes", "no_face_frames",
                  "no_face_ranges", "start_frame", "end_frame", "start_s", "end_s", "num_maps",
                  "filled_frames", "sfem", "class", "probabilities"}
 WINDOW_FIELDS = RECORD_FIELDS - {"input", "source", "num_frames", "fps", "frame_interval",
-                                 "no_face_frames", "no_face_ranges"}
+                                 "time_base", "notes", "no_face_frames", "no_face_ranges"}
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,7 @@ def test_single_face_video_gives_every_field(model, tmp_path):
     # T = round(30 / 25) = 1, as the paper matches 25 Hz; the whole clip, 71 maps.
     assert (record["source"], record["num_frames"], record["fps"]) == ("video", 72, 30.0)
     assert (record["frame_interval"], record["num_maps"]) == (1, 71)
+    assert (record["time_base"], record["notes"]) == ("even", [])
     assert (record["no_face_frames"], record["no_face_ranges"], record["filled_frames"]) == (0, [], 0)
     assert (record["start_frame"], record["end_frame"], record["end_s"]) == (0, 71, round(71 / 30, 3))
     assert record["sfem"] > 0
@@ -81,23 +83,33 @@ def test_single_face_video_gives_every_field(model, tmp_path):
         _check_probabilities(w, model.classes)
     assert text[0].startswith(f"model {model.folder}: clfm, classes negative, positive, surprise")
     assert text[1].startswith(f"{video}: {record['class']} (negative ")
-    assert text[2] == "  video, 72 frames at 30 fps, T = 1; predicted on all frames"
+    assert text[2] == "  video, 72 frames at 30 fps (even frame times), T = 1; predicted on all frames"
     assert text[3].startswith("  frames 0-24 (0.00-0.80 s): ")
 
 
 def test_face_noface_video_reports_its_faceless_frames(model):
-    # 169 frames at 26.4 fps; the face leaves after frame 71.
+    # 169 frames declared at 26.4 fps, really two clips spliced: 74 frames 33.3 ms apart
+    # (30 fps), then 95 frames 41.7 ms apart (24 fps), 13.7 ms across the splice. So
+    # its times are uneven and the track is resampled to 26.4 fps over the same 6.36 s:
+    # the face, in the first 2.4 s (frames 0-71 of the file), fills frames 0-62.
     video = str(assets.asset("face_noface.mov"))
     record = inference.predict_file(model, video, inference.PredictOptions(window=48))
-    assert record["no_face_frames"] == 97 and record["no_face_ranges"] == [[72, 168]]
+    assert (record["num_frames"], record["time_base"]) == (169, "resampled")
+    assert record["notes"] == [
+        "frame times uneven (intervals 13.7 to 41.7 ms, a frame is 37.9 ms at 26.3979 fps; "
+        "tolerance 25%): landmarks resampled to 26.3979 fps, 169 -> 169 frames"]
+    assert record["no_face_frames"] == 106 and record["no_face_ranges"] == [[63, 168]]
     # The whole-input prediction uses the frames with the face, none of them filled.
-    assert (record["start_frame"], record["end_frame"], record["filled_frames"]) == (0, 71, 0)
+    assert (record["start_frame"], record["end_frame"], record["filled_frames"]) == (0, 62, 0)
     _check_probabilities(record, model.classes)
     windows = record["windows"]
     assert [(w["start_frame"], w["end_frame"]) for w in windows] == [(0, 47), (48, 95), (96, 143)]
     assert "class" in windows[0]
-    assert [w.get("skipped") for w in windows[1:]] == ["no face in frames 72-168"] * 2
-    assert "no face in 97 frames (72-168); predicted on frames 0-71" in inference.format_record(record)
+    assert [w.get("skipped") for w in windows[1:]] == ["no face in frames 63-168"] * 2
+    text = inference.format_record(record)
+    assert "169 frames at 26.3979 fps (resampled from uneven frame times)" in text
+    assert "no face in 106 frames (63-168); predicted on frames 0-62" in text
+    assert f"\n  note: {record['notes'][0]}\n" in text
 
 
 # ---------------------------------------------------------------- landmark files

@@ -25,6 +25,16 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".ppm", ".
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 
 _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+# Files operating systems leave beside the frames: macOS's `._<name>` AppleDouble
+# resource forks (which carry the image's name and extension) and `.DS_Store`,
+# Windows' thumbnail caches and folder settings.
+_OS_METADATA = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini"})
+
+
+def is_hidden(name: str) -> bool:
+    """Whether a file or folder name is hidden or operating-system metadata
+    (`.name`, `._name`, `Thumbs.db`, `desktop.ini`), never a frame or a clip."""
+    return name.startswith(".") or name.lower() in _OS_METADATA
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,11 +143,16 @@ def numeric_sort(paths: Iterable[str]) -> list[str]:
 
 
 def list_images(folder: str) -> list[str]:
-    """Image files directly in `folder`, in numeric frame order; [] if it does not exist."""
+    """Image files directly in `folder`, in numeric frame order; [] if it does not exist.
+
+    This is the one place frames are listed: hidden and operating-system files
+    (`is_hidden`) are left out, and so is anything that is not a file.
+    """
     if not os.path.isdir(folder):
         return []
     names = [n for n in os.listdir(folder)
-             if n.lower().endswith(IMAGE_EXTENSIONS) and _LAST_NUMBER.search(n)]
+             if n.lower().endswith(IMAGE_EXTENSIONS) and _LAST_NUMBER.search(n)
+             and not is_hidden(n) and os.path.isfile(os.path.join(folder, n))]
     return numeric_sort(os.path.join(folder, n) for n in names)
 
 
@@ -191,11 +206,11 @@ class Annotation(NamedTuple):
 
 
 def subfolders(path: str) -> list[str]:
-    """Names of the folders directly in `path`, sorted; hidden ones (.DS_Store, ...) left out."""
+    """Names of the folders directly in `path`, sorted; hidden ones (`is_hidden`) left out."""
     if not os.path.isdir(path):
         return []
     return sorted(n for n in os.listdir(path)
-                  if not n.startswith(".") and os.path.isdir(os.path.join(path, n)))
+                  if not is_hidden(n) and os.path.isdir(os.path.join(path, n)))
 
 
 def find_tree(data_dir: str | None, names: Sequence[str],

@@ -5,7 +5,12 @@
     <root>/labels.csv                        subject,clip,label[,fps] (header row)
     <root>/<subject>/<clip>/img001.jpg ...   image frames, numbered file names
     <root>/<subject>/<clip>.mp4              or a video file
-    <root>/<subject>/<clip>/landmarks.npy    or an (N, 68, 2) landmark track
+    <root>/<subject>/<clip>/landmarks.npy    or a landmark file: landmarks.npy, .npz or
+                                             .csv (any format `lfm_tf.landmark_files` reads)
+
+A landmark file's missing rows are frames without a face, and its uneven frame
+times are resampled to the clip's rate (`lfm_tf.timebase`); a file that cannot be
+read skips its clip, with the reason.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from lfm_tf import landmark_files, timebase
 from lfm_tf.datasets import base
 from lfm_tf.datasets.base import VIDEO_EXTENSIONS, ReadResult
 from lfm_tf.datasets.specs import DatasetSpec
 
-LANDMARKS_FILE = "landmarks.npy"
+LANDMARK_FILES = ("landmarks.npy", "landmarks.npz", "landmarks.csv")
 
 
 def read(data_dir: str | None, labels_csv: str | None = None, fps: float | None = None,
@@ -57,9 +63,12 @@ def read(data_dir: str | None, labels_csv: str | None = None, fps: float | None 
         if not clip_fps:
             raise ValueError(f"folder dataset: no frame rate for {path}: pass --fps or add an "
                              f"fps column to {labels_csv}")
-        track = os.path.join(path, LANDMARKS_FILE)
-        if os.path.isfile(track):
-            return {"landmarks": _load_track(track), "fps": clip_fps}
+        for name in LANDMARK_FILES:
+            track = os.path.join(path, name)
+            if os.path.isfile(track):
+                points = _load_track(track, clip_fps)
+                return points if isinstance(points, str) else {"landmarks": points,
+                                                               "fps": clip_fps}
         found = base.frames_source(key, path)
         return found if isinstance(found, str) else {**found, "fps": clip_fps}
 
@@ -98,7 +107,7 @@ def _clip_sources(root: str) -> dict[base.Key, str]:
     for subject in base.subfolders(root):
         for name in sorted(os.listdir(os.path.join(root, subject))):
             stem, ext = os.path.splitext(name)
-            if ext.lower() in VIDEO_EXTENSIONS:
+            if ext.lower() in VIDEO_EXTENSIONS and not base.is_hidden(name):
                 found[(subject, stem)] = os.path.join(root, subject, name)
     return found
 
@@ -114,8 +123,15 @@ def _video_fps(path: str) -> float:
     return float(fps)
 
 
-def _load_track(path: str) -> np.ndarray:
-    track = np.load(path)
-    if track.ndim != 3 or track.shape[1:] != (68, 2):
-        raise ValueError(f"{path}: expected an (N, 68, 2) landmark array, got shape {track.shape}")
-    return track.astype(np.float32)
+def _load_track(path: str, fps: float) -> np.ndarray | str:
+    """float32 (N, 68, 2), NaN for frames without a face, on an even time base at
+    `fps`; or why the file cannot be used."""
+    try:
+        found = landmark_files.read(path)
+        settings = timebase.TimeSettings()
+        period = (None if found.times is None
+                  else timebase.file_period(found.times, fps, settings.tolerance))
+        conformed = timebase.conform(path, found.points, found.times, period, settings)
+    except ValueError as err:
+        return str(err)
+    return conformed.points.astype(np.float32)
