@@ -15,7 +15,7 @@ import pytest
 from tests.fixtures import dataset_trees, more_trees
 from tests.fixtures.more_trees import Casme3Row, FourdRow, MmewRow
 
-from lfm_tf.datasets import casme3, casme3_c, composite, fourd_me, mmew
+from lfm_tf.datasets import base, casme3, casme3_c, composite, fourd_me, mmew
 
 SHEET = more_trees.CASME3_SHEET_NAME
 
@@ -137,6 +137,23 @@ def test_casme3_rows_without_subject_are_named_not_dropped(tmp_path):
     assert result.skipped[:2] == [(f"casme3/{SHEET} row 3", reason),
                                   (f"casme3/{SHEET} row 4", reason)]
     assert {name for name, _ in result.skipped[2:]} == {"casme3/spNO.1/b", "casme3/spNO.1/c"}
+
+
+def test_copies_of_a_frame_name_the_clip_not_two_frames(tmp_path):
+    rows = [Casme3Row("spNO.1", "a", "happy", 9, 10, 11),
+            Casme3Row("spNO.1", "b", "disgust", 9, 10, 11)]
+    root = more_trees.build_casme3_tree(str(tmp_path), rows, unannotated=())
+    color = os.path.join(root, "part_A_split", "part_A", "spNO.1", "b", "color")
+    for copy in ("10 (copy).jpg", "11.jpeg"):
+        with open(os.path.join(color, copy), "wb") as f:
+            f.write(b"")
+    result = casme3.read(root)
+    assert [c.name for c in result.clips] == ["casme3/spNO.1/a"]
+    assert result.skipped == [("casme3/spNO.1/b", f"{color}: 2 frame numbers are on more than "
+                               f"one file (frame 10: 10 (copy).jpg, 10.jpg): remove the copies")]
+    # The one listing every tool uses (predict, spot, the readers) refuses it the same way.
+    with pytest.raises(base.FrameListError, match=r"frame 10: 10 \(copy\).jpg, 10.jpg"):
+        base.list_images(color)
 
 
 def test_casme3_errors(tmp_path):

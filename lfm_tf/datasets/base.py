@@ -142,18 +142,34 @@ def numeric_sort(paths: Iterable[str]) -> list[str]:
     return sorted(paths, key=lambda p: (frame_number(p), p))
 
 
+class FrameListError(ValueError):
+    """A frame folder whose files do not make one frame sequence."""
+
+
 def list_images(folder: str) -> list[str]:
     """Image files directly in `folder`, in numeric frame order; [] if it does not exist.
 
     This is the one place frames are listed: hidden and operating-system files
     (`is_hidden`) are left out, and so is anything that is not a file.
+
+    Raises:
+      FrameListError: two files carry the same frame number (`12.jpg` and
+        `12 (copy).jpg`, or `13.jpg` and `13.jpeg`): which one is the frame
+        cannot be told, and taking both would put a frame in twice.
     """
     if not os.path.isdir(folder):
         return []
     names = [n for n in os.listdir(folder)
              if n.lower().endswith(IMAGE_EXTENSIONS) and _LAST_NUMBER.search(n)
              and not is_hidden(n) and os.path.isfile(os.path.join(folder, n))]
-    return numeric_sort(os.path.join(folder, n) for n in names)
+    paths = numeric_sort(os.path.join(folder, n) for n in names)
+    numbers = [frame_number(p) for p in paths]
+    twice = sorted({n for a, n in zip(numbers, numbers[1:]) if a == n})
+    if twice:
+        same = [os.path.basename(p) for p, n in zip(paths, numbers) if n == twice[0]]
+        raise FrameListError(f"{folder}: {len(twice)} frame numbers are on more than one file "
+                             f"(frame {twice[0]}: {', '.join(same)}): remove the copies")
+    return paths
 
 
 def find_header_row(rows: Sequence[Sequence[object]], marker: str = "Filename") -> int:
@@ -280,7 +296,10 @@ def annotated_clips(
         if label not in classes:
             skipped.append((name, f"class {note.label!r} is not one of {', '.join(classes)}"))
             continue
-        found = source(key, on_disk[key])
+        try:
+            found = source(key, on_disk[key])
+        except FrameListError as err:
+            found = str(err)
         if isinstance(found, str):
             skipped.append((name, found))
             continue
