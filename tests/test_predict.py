@@ -82,9 +82,12 @@ def test_single_face_video_gives_every_field(model, tmp_path):
         assert set(w) == WINDOW_FIELDS and w["num_maps"] == 24
         _check_probabilities(w, model.classes)
     assert text[0].startswith(f"model {model.folder}: clfm, classes negative, positive, surprise")
-    assert text[1].startswith(f"{video}: {record['class']} (negative ")
-    assert text[2] == "  video, 72 frames at 30 fps, T = 1; predicted on all frames"
-    assert text[3].startswith("  frames 0-24 (0.00-0.80 s): ")
+    # Which SFEM every number below is: predict's default, the scaled form.
+    assert text[1] == "SFEM: Eq. 3 on the face scaled to 17800 px^2 (CK+'s), all 68 landmarks"
+    assert (record["sfem_landmarks"], record["sfem_form"]) == ("lfm", "scaled")
+    assert text[2].startswith(f"{video}: {record['class']} (negative ")
+    assert text[3] == "  video, 72 frames at 30 fps, T = 1; predicted on all frames"
+    assert text[4].startswith("  frames 0-24 (0.00-0.80 s): ")
 
 
 def test_face_noface_video_reports_its_faceless_frames(model):

@@ -231,7 +231,8 @@ class Synthesis:
         lines = [f"{len(self.sequences)} FME sequences of {FME_FRAMES} frames synthesized "
                  f"({sum(s.onset_source == 'auto' for s in self.sequences)} automatic onsets); "
                  f"mean SFEM (Eq. 3): FGE {fge:.4f}, FME {fme:.4f}, FME/FGE {fme / fge:.1%} "
-                 f"(the paper's FME: {PAPER_FME_MEAN_SFEM}, {PAPER_FME_SFEM_RATIO:.1%} of its FGE); "
+                 f"(the paper's FME: {PAPER_FME_MEAN_SFEM}, "
+                 f"{PAPER_FME_SFEM_RATIO:.1%} of its FGE); "
                  f"SFEM: {features.describe_sfem()}"]
         if self.skipped:
             lines.append(f"{len(self.skipped)} sequences not used:")
