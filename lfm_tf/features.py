@@ -66,7 +66,9 @@ _SCALE = 128.0
 # them 0.27 and 0.027; the paper prints 1.83 and 0.20 for Fig. 1's macro- and
 # micro-expression and FGE / FME means of about 2.42 / 0.32 (Section V-B). Over
 # 21 landmarks every clip lies below tau = 0.35 and the adaptive framework never
-# routes. A variant name of `VARIANT_INDICES`; `sfem(indices=)` takes others.
+# routes. Against: the introduction calls the metric "based on CLFM"; we read it
+# as built on the landmark maps, since Eq. 3 and its scale both say 68. A variant
+# name of `VARIANT_INDICES`; `sfem(indices=CLFM_INDICES)` gives the other reading.
 SFEM_LANDMARKS = "lfm"
 SFEM_FORMS = ("printed", "scaled")
 # The "scaled" form's reference: CK+'s typical face, where the paper tuned tau.
@@ -284,14 +286,6 @@ def sfem(landmarks, frame_interval: int, indices: Sequence[int] | None = None, *
         size = reference
     total = np.abs(lfm(pts, frame_interval, indices).astype(np.float64)).sum()
     return float(total / size)
-
-
-def sfem_landmark_set(indices: Sequence[int] | None) -> str:
-    """The name records and reports give the landmarks SFEM summed over: "lfm"
-    (all 68), "clfm" (`CLFM_INDICES`) or "custom"."""
-    idx = tuple(_check_indices(indices).tolist())
-    names = [name for name, known in VARIANT_INDICES.items() if known == idx]
-    return names[0] if names else "custom"
 
 
 def describe_sfem(landmark_set: str = SFEM_LANDMARKS, form: str = "printed") -> str:

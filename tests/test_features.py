@@ -157,9 +157,6 @@ def test_sfem_sums_over_all_68_landmarks_by_hand():
     # p1, p17, p28: 3 movers * 18 still CLFM points at (50, 0) * 120 px, both orders.
     assert features.sfem(track, 1, features.CLFM_INDICES) == pytest.approx(
         2 * 3 * 18 * 120 / 5000)  # 2.592
-    assert features.sfem_landmark_set(None) == "lfm"
-    assert features.sfem_landmark_set(features.CLFM_INDICES) == "clfm"
-    assert features.sfem_landmark_set([0, 1]) == "custom"
 
 
 def test_sfem_as_printed_is_not_scale_invariant_and_the_scaled_form_is():
