@@ -81,6 +81,9 @@ class PredictOptions:
       time_settings: uneven frame times resampled or refused, and the tolerance.
       spot: also spot ME and MaE intervals and classify each (default thresholds,
         `spotter.DEFAULT_THRESHOLDS`; windows k of CAS(ME)^2 in seconds).
+      sfem_form: the form of SFEM (Eq. 3, all 68 landmarks) that each input and
+        window gets and is routed by: "scaled" (default, `PREDICT_SFEM_FORM`)
+        or "printed" (`features.sfem`).
     """
 
     fps: float | None = None
@@ -92,6 +95,7 @@ class PredictOptions:
     file_settings: landmark_files.FileSettings = landmark_files.FileSettings()
     time_settings: timebase.TimeSettings = timebase.TimeSettings()
     spot: bool = False
+    sfem_form: str = "scaled"
 
     def __post_init__(self):
         for name in ("fps", "frame_interval", "window", "stride"):
@@ -102,6 +106,9 @@ class PredictOptions:
             raise ValueError("--stride needs --window")
         if self.max_gap < 0:
             raise ValueError(f"--max_gap cannot be negative, got {self.max_gap}")
+        if self.sfem_form not in features.SFEM_FORMS:
+            raise ValueError(f"--sfem_form must be one of {features.SFEM_FORMS}, got "
+                             f"{self.sfem_form!r}")
 
 
 def window_ranges(num_frames: int, window: int, stride: int) -> list[tuple[int, int]]:
@@ -112,12 +119,12 @@ def window_ranges(num_frames: int, window: int, stride: int) -> list[tuple[int, 
     return [(s, s + window) for s in range(0, num_frames - window + 1, stride)]
 
 
-def _span(rec: Recording, start: int, end: int, frame_interval: int) -> dict:
+def _span(rec: Recording, start: int, end: int, frame_interval: int, sfem_form: str) -> dict:
     return {"start_frame": start, "end_frame": end - 1,
             "start_s": round(start / rec.fps, 3), "end_s": round((end - 1) / rec.fps, 3),
             "num_maps": end - start - frame_interval,
             "filled_frames": int(np.count_nonzero(~rec.face[start:end])),
-            "sfem": features.sfem(rec.landmarks[start:end], frame_interval)}
+            "sfem": features.sfem(rec.landmarks[start:end], frame_interval, form=sfem_form)}
 
 
 def predict_recording(model: ExportedModel, rec: Recording, options: PredictOptions,
@@ -130,7 +137,8 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
               "fps": rec.fps, "frame_interval": interval, "time_base": rec.time_base,
               "notes": list(rec.notes),
               "no_face_frames": int(np.count_nonzero(~rec.face)),
-              "no_face_ranges": [list(r) for r in runs(~rec.face)]}
+              "no_face_ranges": [list(r) for r in runs(~rec.face)],
+              "sfem_landmarks": features.SFEM_LANDMARKS, "sfem_form": options.sfem_form}
     ranges = usable_ranges(rec.face, options.max_gap)
     start, end = max(ranges, key=lambda r: r[1] - r[0], default=(0, 0))
     if end - start <= interval:
@@ -138,7 +146,7 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
         raise InputError(f"{rec.path}: too few frames in a row with a face ({end - start}; "
                          f"longest stretch: {longest}) to make a map at T = {interval}: "
                          f"need at least {interval + 1}")
-    record.update(_span(rec, start, end, interval))
+    record.update(_span(rec, start, end, interval, options.sfem_form))
     spans, inputs = [record], [(start, end)]
     if options.window:
         if options.window <= interval:
@@ -156,7 +164,7 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
                                 "skipped": f"no face in frames {where}" if blocked
                                 else f"{e - s} frames, too few at T = {interval}"})
                 continue
-            windows.append(_span(rec, s, e, interval))
+            windows.append(_span(rec, s, e, interval, options.sfem_form))
             spans.append(windows[-1])
             inputs.append((s, e))
         record["windows"] = windows
@@ -345,7 +353,8 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     0-based frames where no face was found), then for the frames predicted on
     (the longest stretch without an unbridgeable gap): start_frame, end_frame,
     start_s, end_s, num_maps, filled_frames (frames without a face there,
-    interpolated), sfem (Eq. 3), class and probabilities (one per class, summing
+    interpolated), sfem (Eq. 3; which one: sfem_landmarks and sfem_form, given
+    once per record), class and probabilities (one per class, summing
     to 1). With a window, `windows` lists the same per window, or `skipped` with
     the reason. An input that fails gives only input and error.
 
@@ -373,6 +382,8 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
         print(f"I-FER {image.folder}: {image.crop_frames} crops of {image.crop_size}x"
               f"{image.crop_size} a clip; SFEM below tau = {tau:g} -> LFM-FER, otherwise I-FER",
               file=out)
+    print(f"SFEM: {features.describe_sfem(features.SFEM_LANDMARKS, options.sfem_form)}",
+          file=out)
     records = []
     for record in predict_files(model, paths, options, image, tau):
         records.append(record)

@@ -100,6 +100,9 @@ class PreprocessConfig:
             if self.landmark_source == "dlib" else None,
             "reader_options": {k: str(v) for k, v in self.reader_options},
             "lfm_tf_version": lfm_tf.__version__,
+            # Part of the hash, so that subjects written when SFEM summed over the
+            # CLFM landmarks are redone, never mixed with these (issue 11).
+            "sfem": {"landmarks": RECORD_SFEM[0], "form": RECORD_SFEM[1]},
             # Only when asked for, so that outputs without crops keep their receipts.
             **({"crops": {"frames": self.crop_frames, "size": self.crop_size}}
                if self.crop_frames else {}),
@@ -107,6 +110,10 @@ class PreprocessConfig:
                if self.time_settings != timebase.TimeSettings() else {}),
         }
 
+
+# The SFEM (Eq. 3) every record stores, (landmarks, form): all 68 landmarks, as
+# printed, the form that Table 8 reproduces on CK+ (`features.SFEM_LANDMARKS`).
+RECORD_SFEM = (features.SFEM_LANDMARKS, "printed")
 
 # Reader options that select other recordings, labels or members of the same
 # dataset (SMIC's VIS camera, CASME II's 3-class cross-dataset labels, a composite
@@ -298,7 +305,9 @@ class ClipProcessor:
                 label=self.spec.label_index(clip.label), label_name=clip.label,
                 variant=self.config.variant, frame_interval=interval, fps=clip.fps,
                 num_filled=int(track.num_filled),
-                sfem=features.sfem(track.landmarks, interval),
+                sfem=features.sfem(track.landmarks, interval,
+                                   features.variant_indices(RECORD_SFEM[0]), form=RECORD_SFEM[1]),
+                sfem_landmarks=RECORD_SFEM[0], sfem_form=RECORD_SFEM[1],
                 maps=maps, landmarks=track.landmarks,
                 onset=_frame_or_unknown(clip.onset), apex=_frame_or_unknown(clip.apex),
                 offset=_frame_or_unknown(clip.offset), **crop_fields)

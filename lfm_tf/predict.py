@@ -39,8 +39,11 @@ _IFER_MODEL = flags.DEFINE_string("ifer_model", None, "Exported I-FER folder "
                                   "(<workdir>/ifer/export of `table8 --config.export_ifer=True`): "
                                   "route each input and window by SFEM to --model or to it.")
 _TAU = flags.DEFINE_float("tau", adaptive.TAU, "With --ifer_model: SFEM below this goes to "
-                          "--model (LFM-FER), otherwise to the I-FER. Eq. 3 is not "
-                          "scale-invariant: re-tune for faces unlike CK+'s.")
+                          "--model (LFM-FER), otherwise to the I-FER. SFEM sums over "
+                          "maps: compare windows of CK+'s clip length (README, Table 8).")
+_SFEM_FORM = flags.DEFINE_enum("sfem_form", "scaled", ["scaled", "printed"],
+                               "SFEM (Eq. 3, all 68 landmarks) on the face scaled to CK+'s "
+                               "size first (independent of resolution), or as printed.")
 _INPUT = flags.DEFINE_multi_string("input", [], "Video, folder of frames or landmark file "
                                    "(.npy, .csv); repeat for several, or list them as arguments.")
 _OUTPUT = flags.DEFINE_string("output", None, "Write every result to this JSON file.")
@@ -76,7 +79,7 @@ def main(argv):
         raise ValueError("--tau needs --ifer_model: without the I-FER nothing is routed")
     options = inference.PredictOptions(
         fps=_FPS.value, frame_interval=_FRAME_INTERVAL.value, window=_WINDOW.value,
-        stride=_STRIDE.value, max_gap=_MAX_GAP.value,
+        stride=_STRIDE.value, max_gap=_MAX_GAP.value, sfem_form=_SFEM_FORM.value,
         landmark_settings=landmarks.LandmarkSettings(
             model_path=_LANDMARK_MODEL.value, **input_flags.detection_settings(flags.FLAGS)),
         file_settings=landmark_files.FileSettings(_FACE.value, _MIN_CONFIDENCE.value),

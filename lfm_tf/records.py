@@ -18,7 +18,12 @@ Context (one value per clip):
   map_size        int64    M: 68 (LFM) or 21 (CLFM)
   num_frames      int64    N, frames with landmarks (the clip has N - T maps)
   num_filled      int64    frames whose landmarks were interpolated (no face)
-  sfem            float    Eq. 3 on the clip's CLFM landmarks
+  sfem            float    Eq. 3 on the clip (`features.sfem`), with which
+  sfem_landmarks  bytes    landmarks it summed over: "lfm" (all 68) or "clfm" (21)
+  sfem_form       bytes    "printed" (Eq. 3 as printed) or "scaled" (face scaled
+                           to CK+'s size first); records written before these two
+                           fields existed summed over the CLFM landmarks, printed,
+                           and read back as "clfm" / "printed"
   onset, apex, offset int64 annotated frame numbers, -1 where unknown
 
 Feature lists (one entry per time step):
@@ -48,6 +53,9 @@ _BYTES_CONTEXT = ("dataset", "subject", "clip", "label_name", "variant")
 _INT_CONTEXT = ("label", "frame_interval", "map_size", "num_frames", "num_filled",
                 "onset", "apex", "offset")
 _FLOAT_CONTEXT = ("fps", "sfem")
+# Which SFEM a record holds (issue 11). Records written before these fields existed
+# parse with the defaults: their SFEM was Eq. 3 as printed on the CLFM landmarks.
+_SFEM_CONTEXT = {"sfem_landmarks": "clfm", "sfem_form": "printed"}
 
 # The crop fields are optional: records written without crops parse with
 # crop_size 0 and empty lists.
@@ -55,6 +63,8 @@ CONTEXT_FEATURES = {
     **{k: tf.io.FixedLenFeature([], tf.string) for k in _BYTES_CONTEXT},
     **{k: tf.io.FixedLenFeature([], tf.int64) for k in _INT_CONTEXT},
     **{k: tf.io.FixedLenFeature([], tf.float32) for k in _FLOAT_CONTEXT},
+    **{k: tf.io.FixedLenFeature([], tf.string, default_value=v)
+       for k, v in _SFEM_CONTEXT.items()},
     "crop_size": tf.io.FixedLenFeature([], tf.int64, default_value=0),
 }
 SEQUENCE_FEATURES = {
@@ -86,6 +96,13 @@ class ClipRecord:
     offset: int = UNKNOWN_FRAME
     crops: np.ndarray | None = None        # (K, S, S) uint8, optional
     crop_frames: np.ndarray | None = None  # (K,) 0-based frame of each crop
+    sfem_landmarks: str = features.SFEM_LANDMARKS
+    sfem_form: str = "printed"
+
+    @property
+    def sfem_setting(self) -> tuple[str, str]:
+        """(landmarks, form) of the stored SFEM, e.g. ("lfm", "printed")."""
+        return self.sfem_landmarks, self.sfem_form
 
     @property
     def map_size(self) -> int:
@@ -105,9 +122,12 @@ def encode(record: ClipRecord) -> bytes:
         raise ValueError(
             f"{record.clip}: {record.num_frames} frames with T={record.frame_interval} "
             f"give {record.num_frames - record.frame_interval} maps, got {maps.shape[0]}")
-    values = {k: getattr(record, k) for k in _BYTES_CONTEXT + _INT_CONTEXT + _FLOAT_CONTEXT}
+    values = {k: getattr(record, k)
+              for k in _BYTES_CONTEXT + _INT_CONTEXT + _FLOAT_CONTEXT + tuple(_SFEM_CONTEXT)}
+    if record.sfem_form not in features.SFEM_FORMS:
+        raise ValueError(f"{record.clip}: unknown SFEM form {record.sfem_form!r}")
     context = {}
-    for key in _BYTES_CONTEXT:
+    for key in _BYTES_CONTEXT + tuple(_SFEM_CONTEXT):
         context[key] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[values[key].encode()]))
     for key in _INT_CONTEXT:
         context[key] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(values[key])]))
@@ -162,7 +182,7 @@ def decode(serialized: bytes) -> ClipRecord:
     """The NumPy inverse of `encode`."""
     parsed = parse_sequence_example(tf.constant(serialized))
     fields = {}
-    for key in _BYTES_CONTEXT:
+    for key in _BYTES_CONTEXT + tuple(_SFEM_CONTEXT):
         fields[key] = parsed[key].numpy().decode()
     for key in _INT_CONTEXT:
         if key not in ("map_size", "num_frames"):

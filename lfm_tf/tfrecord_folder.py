@@ -22,7 +22,7 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 
-from lfm_tf import records
+from lfm_tf import features, records
 from lfm_tf.datasets.base import Clip, ReadResult
 
 MANIFEST = "manifest.json"
@@ -145,7 +145,8 @@ def describe(manifest: dict) -> str:
     counts = manifest["counts"]
     per_class = ", ".join(f"{k} {v}" for k, v in counts["per_class"].items())
     lines = [f"{manifest['folder']}: {counts['clips']} clips from {counts['subjects']} "
-             f"subjects in {len(manifest['files'])} files ({per_class})"]
+             f"subjects in {len(manifest['files'])} files ({per_class})",
+             f"SFEM per clip: {features.describe_sfem(*sfem_setting(manifest))}"]
     if manifest["skipped"]:
         lines.append(f"{len(manifest['skipped'])} clips skipped:")
         lines.extend(f"  {s['clip']}: {s['reason']}" for s in manifest["skipped"])
@@ -153,6 +154,14 @@ def describe(manifest: dict) -> str:
         lines.append(f"{len(manifest['notes'])} clips kept despite:")
         lines.extend(f"  {n['clip']}: {n['note']}" for n in manifest["notes"])
     return "\n".join(lines)
+
+
+def sfem_setting(manifest: dict) -> tuple[str, str]:
+    """(landmarks, form) of the SFEM a folder's records hold. Manifests written
+    before the setting was recorded come from records summed over the CLFM
+    landmarks, as printed (issue 11)."""
+    sfem = manifest["settings"].get("sfem", {"landmarks": "clfm", "form": "printed"})
+    return sfem["landmarks"], sfem["form"]
 
 
 def load_manifest(folder: str) -> dict:

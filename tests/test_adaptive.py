@@ -4,6 +4,7 @@ with fake networks that record their calls and with real Keras models on records
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from lfm_tf import features, records
 from lfm_tf.table8 import adaptive, ifer
@@ -110,3 +111,20 @@ def test_records_route_by_their_stored_sfem_through_real_models():
                                classifier.model(windows).numpy(), rtol=1e-5)
     np.testing.assert_allclose(routed.probabilities[1],
                                ifer.predict(image.model, clips[1:2])[0], rtol=1e-5)
+
+
+def test_records_from_before_sfem_covered_68_landmarks_are_recognised_not_routed():
+    record = _record(0.2, 0)
+    assert record.sfem_setting == ("lfm", "printed")
+    example = tf.train.SequenceExample.FromString(records.encode(record))
+    for key in ("sfem_landmarks", "sfem_form"):
+        del example.context.feature[key]
+    old = records.decode(example.SerializeToString())
+    assert old.sfem_setting == ("clfm", "printed")
+    assert records.decode(records.encode(record)).sfem_setting == ("lfm", "printed")
+    adaptive.check_sfem_setting([record, record])
+    with pytest.raises(ValueError, match=(
+            r"records hold SFEM as Eq. 3 as printed, the 21 CLFM landmarks; Eq. 3 as printed, "
+            r"all 68 landmarks; the adaptive framework needs Eq. 3 as printed, all 68 "
+            r"landmarks: preprocess again with --overwrite")):
+        adaptive.classify_records([record, old], None, None)

@@ -131,6 +131,7 @@ def test_sfem_is_zero_for_a_still_face_and_grows_with_motion():
     face[0], face[16], face[27], face[33] = (150, 300), (450, 300), (300, 250), (300, 330)
     still = np.repeat(face[None], 10, axis=0)
     assert features.sfem(still, 2) == 0.0
+    assert features.sfem(still, 2, form="scaled") == 0.0
     values = []
     for amplitude in (1.0, 3.0, 15.0):
         moving = still.copy()
@@ -140,10 +141,45 @@ def test_sfem_is_zero_for_a_still_face_and_grows_with_motion():
     assert values[2] / values[0] == pytest.approx(15.0, rel=0.05)
 
 
-def test_sfem_as_printed_is_not_scale_invariant():
+def test_sfem_sums_over_all_68_landmarks_by_hand():
+    # p1 (0, 0), p17 (100, 0): width 100; p28 (50, -50), p34 (50, 0): nose 50; size
+    # 5000. The other 64 landmarks sit on p34. Three mouth landmarks (0-based 48,
+    # 51, 54) move 120 px down together. Each of them changes its distance by 120
+    # to the 62 points still at (50, 0) and to p28 (50 -> 170), by 130 - 50 = 80 to
+    # p1 and to p17 (sqrt(50^2 + 120^2) = 130), and by 0 to the other two movers:
+    # 63 * 120 + 2 * 80 = 7720 each, both orders of every pair: 2 * 3 * 7720.
+    face = np.tile(np.array([50.0, 0.0]), (68, 1))
+    face[0], face[16], face[27] = (0, 0), (100, 0), (50, -50)
+    track = np.stack([face, face])
+    track[1, [48, 51, 54]] = (50, 120)
+    assert features.sfem(track, 1) == pytest.approx(2 * 3 * 7720 / 5000)  # 9.264
+    # The 21 CLFM landmarks hold the three movers (1-based 49, 52, 55) but none of
+    # p1, p17, p28: 3 movers * 18 still CLFM points at (50, 0) * 120 px, both orders.
+    assert features.sfem(track, 1, features.CLFM_INDICES) == pytest.approx(
+        2 * 3 * 18 * 120 / 5000)  # 2.592
+
+
+def test_sfem_as_printed_is_not_scale_invariant_and_the_scaled_form_is():
     rng = np.random.default_rng(2)
     track = rng.uniform(100, 300, size=(5, 68, 2))
     assert features.sfem(2 * track, 1) == pytest.approx(features.sfem(track, 1) / 2)
+    # One expression (a smile: mouth corners out and up) on a 220-px and a 440-px
+    # face: the scaled form gives the same value, within 5%.
+    face = np.zeros((68, 2))
+    face[:17, 0] = np.linspace(-110, 110, 17)  # jaw, ear to ear
+    face[27:36] = (0, -40) + np.linspace(0, 1, 9)[:, None] * (0, 75)  # nose, 75 px
+    face[48:68] = np.stack([np.cos(np.linspace(0, 2 * np.pi, 20)) * 30,
+                            60 + np.sin(np.linspace(0, 2 * np.pi, 20)) * 10], axis=1)
+    smile = np.repeat(face[None], 8, axis=0)
+    smile[:, [48, 54]] += np.linspace(0, 1, 8)[:, None, None] * [[-4, -3], [4, -3]]
+    small, large = (features.sfem(k * smile + (320, 240), 1, form="scaled") for k in (1, 2))
+    assert small > 0 and large == pytest.approx(small, rel=0.05)
+    # On a face of the reference size the two forms agree.
+    size = features.face_size(smile).mean()
+    assert features.sfem(smile, 1, form="scaled", reference_face_size=size) == pytest.approx(
+        features.sfem(smile, 1))
+    with pytest.raises(ValueError, match="unknown SFEM form"):
+        features.sfem(smile, 1, form="per_frame")
 
 
 def test_select_window_long_exact_and_short():

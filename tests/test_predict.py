@@ -22,9 +22,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORD_FIELDS = {"input", "source", "num_frames", "fps", "frame_interval", "time_base",
                  "notes", "no_face_frames",
                  "no_face_ranges", "start_frame", "end_frame", "start_s", "end_s", "num_maps",
-                 "filled_frames", "sfem", "class", "probabilities"}
+                 "filled_frames", "sfem", "sfem_landmarks", "sfem_form", "class",
+                 "probabilities"}
 WINDOW_FIELDS = RECORD_FIELDS - {"input", "source", "num_frames", "fps", "frame_interval",
-                                 "time_base", "notes", "no_face_frames", "no_face_ranges"}
+                                 "time_base", "notes", "no_face_frames", "no_face_ranges",
+                                 "sfem_landmarks", "sfem_form"}
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +84,12 @@ def test_single_face_video_gives_every_field(model, tmp_path):
         assert set(w) == WINDOW_FIELDS and w["num_maps"] == 24
         _check_probabilities(w, model.classes)
     assert text[0].startswith(f"model {model.folder}: clfm, classes negative, positive, surprise")
-    assert text[1].startswith(f"{video}: {record['class']} (negative ")
-    assert text[2] == "  video, 72 frames at 30 fps (even frame times), T = 1; predicted on all frames"
-    assert text[3].startswith("  frames 0-24 (0.00-0.80 s): ")
+    # Which SFEM every number below is: predict's default, the scaled form.
+    assert text[1] == "SFEM: Eq. 3 on the face scaled to 17800 px^2 (CK+'s), all 68 landmarks"
+    assert (record["sfem_landmarks"], record["sfem_form"]) == ("lfm", "scaled")
+    assert text[2].startswith(f"{video}: {record['class']} (negative ")
+    assert text[3] == "  video, 72 frames at 30 fps (even frame times), T = 1; predicted on all frames"
+    assert text[4].startswith("  frames 0-24 (0.00-0.80 s): ")
 
 
 def test_face_noface_video_reports_its_faceless_frames(model):
@@ -136,8 +141,15 @@ def test_landmark_files_give_exactly_the_training_input(model, clips, tmp_path):
         # 100 fps -> T = 4, the T the records were made with.
         assert record["frame_interval"] == clip.frame_interval == 4
         assert record["num_frames"] == clip.num_frames and record["no_face_frames"] == 0
-        assert record["sfem"] == pytest.approx(clip.sfem, rel=1e-5)
+        assert record["sfem"] == pytest.approx(
+            features.sfem(clip.landmarks, 4, form="scaled"), rel=1e-5)
         np.testing.assert_allclose(list(record["probabilities"].values()), served, atol=1e-6)
+    # The printed form, all 68 landmarks, is the one preprocessing stores.
+    record = inference.predict_file(model, str(tmp_path / "track.npy"),
+                                    inference.PredictOptions(fps=clip.fps, sfem_form="printed"))
+    assert (record["sfem_landmarks"], record["sfem_form"]) == clip.sfem_setting == (
+        "lfm", "printed")
+    assert record["sfem"] == pytest.approx(clip.sfem, rel=1e-5)
 
 
 def test_faceless_rows_are_filled_or_split_the_track(model, clips, tmp_path):

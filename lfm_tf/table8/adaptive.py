@@ -13,10 +13,13 @@ that map a list of clips to class probabilities, and calls each callable once,
 with only the clips routed to it (not at all when none are). `lfm_fer` and
 `i_fer` make those callables from trained Keras models and records.
 
-SFEM as the paper prints it is not scale-invariant (see `features.sfem`), so
-tau = 0.35 keeps its meaning only for faces and landmarks like the paper's CK+
-ones. `scaled_tau` carries the threshold over to another set by the ratio of its
-FGE mean SFEM to the paper's (0.32 / 0.132 = 2.42), from training clips only.
+SFEM sums over all 68 landmarks (`features.SFEM_LANDMARKS`: the paper's M, which
+puts CK+-like clips on its scale). As printed it is not scale-invariant, so on
+preprocessed CK+ records (Table 8) tau = 0.35 applies to the printed form, and
+`predict` routes by the "scaled" form, which is the printed one carried to a
+CK+-sized face (`features.sfem`; README, Table 8, for the measurement).
+`scaled_tau` carries the threshold over to another set by the ratio of its FGE
+mean SFEM to the paper's (0.32 / 0.132 = 2.42), from training clips only.
 """
 
 from __future__ import annotations
@@ -102,9 +105,24 @@ def classify(clips: Sequence[Clip], sfem: Sequence[float], lfm_fer: Predictor,
     return Routed(probabilities, routes, np.asarray(sfem, np.float64), tau)
 
 
+def check_sfem_setting(records: Sequence[ClipRecord],
+                       expected: tuple[str, str] = (features.SFEM_LANDMARKS, "printed")) -> None:
+    """Raise ValueError unless every record's stored SFEM is of the `expected`
+    (landmarks, form): tau = 0.35 means nothing on another scale, and records
+    written before SFEM summed over 68 landmarks hold the 21-landmark one."""
+    found = sorted({r.sfem_setting for r in records})
+    if found and found != [expected]:
+        names = "; ".join(features.describe_sfem(*f) for f in found)
+        raise ValueError(f"records hold SFEM as {names}; the adaptive framework needs "
+                         f"{features.describe_sfem(*expected)}: preprocess again with "
+                         f"--overwrite")
+
+
 def classify_records(records: Sequence[ClipRecord], lfm: Predictor, image: Predictor,
                      tau: float = TAU) -> Routed:
-    """`classify` on preprocessed records, by the SFEM preprocessing stored."""
+    """`classify` on preprocessed records, by the SFEM preprocessing stored (Eq. 3
+    as printed over all 68 landmarks; `check_sfem_setting` raises on others)."""
+    check_sfem_setting(records)
     return classify(records, [r.sfem for r in records], lfm, image, tau)
 
 

@@ -195,7 +195,9 @@ class FmeSequence:
       onset_source: "csv" or "auto".
       source_frames: the three frame numbers interpolated.
       fge_frames: frames of the original sequence.
-      sfem_fge, sfem_fme: Eq. 3 on the original and on the synthesized landmarks.
+      sfem_fge, sfem_fme: Eq. 3 on the original and on the synthesized landmarks
+        (`features.sfem`'s default: as printed, all 68 landmarks, the form the
+        preprocessed records hold).
     """
 
     subject: str
@@ -229,7 +231,9 @@ class Synthesis:
         lines = [f"{len(self.sequences)} FME sequences of {FME_FRAMES} frames synthesized "
                  f"({sum(s.onset_source == 'auto' for s in self.sequences)} automatic onsets); "
                  f"mean SFEM (Eq. 3): FGE {fge:.4f}, FME {fme:.4f}, FME/FGE {fme / fge:.1%} "
-                 f"(the paper's FME: {PAPER_FME_MEAN_SFEM}, {PAPER_FME_SFEM_RATIO:.1%} of its FGE)"]
+                 f"(the paper's FME: {PAPER_FME_MEAN_SFEM}, "
+                 f"{PAPER_FME_SFEM_RATIO:.1%} of its FGE); "
+                 f"SFEM: {features.describe_sfem()}"]
         if self.skipped:
             lines.append(f"{len(self.skipped)} sequences not used:")
             lines.extend(f"  {name}: {reason}" for name, reason in self.skipped)

@@ -36,7 +36,8 @@ import numpy as np
 from absl import logging
 from ml_collections import ConfigDict
 
-from lfm_tf import experiment, features, input_pipeline, protocols, records, report, trainer
+from lfm_tf import (experiment, features, input_pipeline, protocols, records, report,
+                    tfrecord_folder, trainer)
 from lfm_tf.table8 import adaptive, ifer
 
 SETS = ("fge", "fme", "mixed")
@@ -233,9 +234,14 @@ def _write(config, names, classes, sets, read, rows, taus, folds) -> dict:
         result["routes"] = dict(collections.Counter(r["route"] for r in found if r["route"]))
         scores.setdefault(row, {})[name] = result
     sfem = {name: _mean_sfem(sets[name], read) for name in ("fge", "fme")}
+    setting = {tfrecord_folder.sfem_setting(f.manifest) for f in sets.values()}
+    if len(setting) != 1:
+        raise ValueError(f"the three sets hold different SFEM: {sorted(setting)}; preprocess "
+                         f"them again with --overwrite")
     table = {
         "variants": names, "classes": list(classes), "scores": scores,
         "mean_sfem": {**sfem, "fme_over_fge": sfem["fme"] / sfem["fge"]},
+        "sfem": features.describe_sfem(*setting.pop()),
         "tau": taus, "folds": [f.name for f in folds],
         "sets": {name: {"path": f.path, "clips": f.manifest["counts"]["clips"],
                         "subjects": len(f.subjects)} for name, f in sets.items()},
@@ -307,6 +313,7 @@ def markdown(table: dict) -> str:
               "authors' released code (with augmentation); our I-FER is a small model in its "
               "spirit (lfm_tf/ifer.py), so its rows compare designs, not that code.", ""]
     lines += ["## Expression strength (SFEM, Eq. 3)", "",
+              f"SFEM: {table['sfem']}. "
               f"Mean SFEM over each set's clips: FGE {sfem['fge']:.4f}, FME {sfem['fme']:.4f}; "
               f"FME / FGE = {100 * sfem['fme_over_fge']:.1f}%. The paper reports an FME mean "
               f"of 0.32, 13.2% of its FGE mean (so about 2.42 for FGE).", ""]
