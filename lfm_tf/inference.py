@@ -32,16 +32,14 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import json
 import math
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 import numpy as np
 
-from lfm_tf import features, landmarks
+from lfm_tf import features, files, landmarks
 from lfm_tf.model_folder import ExportedIFER, ExportedModel, check_same_classes
 from lfm_tf.recordings import (InputError, Recording, read_frames, read_recording, runs,
                                unbridged_extractor, unbridged_gaps, usable_ranges)
@@ -152,6 +150,10 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
     else:
         record["tau"] = tau
         probabilities = routed_probabilities(model, image, rec, spans, inputs, interval, tau)
+    if not np.isfinite(probabilities).all():
+        raise ValueError(f"{rec.path}: the model gave probabilities that are not numbers (its "
+                         f"weights are NaN or inf: trained with too high a learning rate?): "
+                         f"retrain and export it again")
     for span, probs in zip(spans, probabilities):
         span["class"] = model.classes[int(np.argmax(probs))]
         span["probabilities"] = {c: float(p) for c, p in zip(model.classes, probs)}
@@ -326,10 +328,7 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
         body = {"model": model.summary(),
                 **({"ifer_model": image.summary(), "tau": tau} if image else {}),
                 "options": _options_summary(options), "results": records}
-        tmp = f"{output}.tmp"
-        with open(tmp, "w") as f:
-            json.dump(body, f, indent=1)
-        os.replace(tmp, output)
+        files.write_json(output, body)
         print(f"wrote {output}", file=out)
     return records
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from lfm_tf import features, landmarks, video
+from lfm_tf import features, files, landmarks, video
 from lfm_tf.datasets.base import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, list_images
 
 LANDMARK_EXTENSIONS = (".npy", ".csv")
@@ -80,9 +80,9 @@ def read_landmark_file(path: str) -> np.ndarray:
     """
     if path.lower().endswith(".npy"):
         try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as err:
-            raise InputError(f"{path}: not a NumPy .npy file ({err})") from None
+            array = files.load_array(path)
+        except ValueError as err:
+            raise InputError(str(err)) from None
     else:
         array = _read_landmark_csv(path)
     array = np.asarray(array, dtype=np.float64)

@@ -72,7 +72,7 @@ def _parse(argv):
     # config_flags reads sys.argv itself to find the overrides.
     sys.argv = argv = experiment.argv_with_config(argv)
     try:
-        return app.parse_flags_with_usage(argv)
+        return flags.FLAGS(argv)
     except (AttributeError, KeyError) as err:
         # How config_flags reports a --config.<field> that the config does not have.
         text = " ".join(str(err).replace("\\n", " ").replace("\\'", "").strip("'").split())

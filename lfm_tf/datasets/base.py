@@ -13,11 +13,13 @@ import dataclasses
 import glob
 import os
 import re
+import zipfile
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from lfm_tf.datasets.specs import DatasetSpec
 
@@ -293,11 +295,16 @@ def read_annotation_sheet(path: str, subject: Callable[[object], Hashable]
                          "`soffice --headless --convert-to xlsx`) or pass --coding_file")
     if not os.path.isfile(path):
         raise ValueError(f"coding spreadsheet {path!r} does not exist")
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-    finally:
-        book.close()
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            rows = list(book.worksheets[0].iter_rows(values_only=True))
+        finally:
+            book.close()
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError) as err:
+        raise ValueError(f"{path} is not an Excel .xlsx workbook ({type(err).__name__}: "
+                         f"{err}): pass the dataset's coding spreadsheet with --coding_file"
+                         ) from None
     try:
         start = find_header_row(rows)
     except ValueError as error:

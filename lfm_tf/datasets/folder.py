@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from lfm_tf import files
 from lfm_tf.datasets import base
 from lfm_tf.datasets.base import VIDEO_EXTENSIONS, ReadResult
 from lfm_tf.datasets.specs import DatasetSpec
@@ -115,7 +116,7 @@ def _video_fps(path: str) -> float:
 
 
 def _load_track(path: str) -> np.ndarray:
-    track = np.load(path)
+    track = files.load_array(path)
     if track.ndim != 3 or track.shape[1:] != (68, 2):
         raise ValueError(f"{path}: expected an (N, 68, 2) landmark array, got shape {track.shape}")
     return track.astype(np.float32)
