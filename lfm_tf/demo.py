@@ -20,9 +20,9 @@ from lfm_tf import runtime
 # Before any module that imports TensorFlow: its start-up lines would bury ours.
 runtime.start()
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
-from lfm_tf import experiment, pipeline, tfrecord_folder, trainer  # noqa: E402
+from lfm_tf import cli, experiment, pipeline, tfrecord_folder, trainer  # noqa: E402
 
 _OUT = flags.DEFINE_string("out", os.path.join("runs", "demo"), "Where everything goes.")
 _SUBJECTS = flags.DEFINE_integer("num_subjects", 8, "Synthetic subjects (= LOSO folds).")
@@ -67,4 +67,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

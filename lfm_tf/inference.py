@@ -302,13 +302,17 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     folder of the one that ran). The JSON file then names both models and tau.
 
     Raises ModelFolderError (before reading any input) when a model folder is
-    missing or incomplete, or the two models' classes differ.
+    missing or incomplete, or the two models' classes differ, and ValueError
+    when a landmark model given is not one.
     """
     if not paths:
         raise InputError("no input: pass --input=<video, frames folder or landmark file>")
     if ifer_model and not math.isfinite(tau):
         raise ValueError(f"--tau must be a finite number, got {tau}")
     model = ExportedModel.load(model_path)
+    if options.landmark_settings.model_path is not None:
+        # A landmark model given but unusable fails once, not once per input.
+        landmarks.check_model(options.landmark_settings.model_path)
     image = None
     if ifer_model:
         image = ExportedIFER.load(ifer_model)

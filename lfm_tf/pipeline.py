@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -460,6 +461,18 @@ def _is_local(beam_args: Sequence[str]) -> bool:
     return runner in (None, "DirectRunner", "direct")
 
 
+class PipelineFailed(ValueError):
+    """The Beam pipeline failed in a worker; the message gives the worker's own
+    last line (a ValueError, so that the command line prints it in one line)."""
+
+
+def _worker_reason(err: Exception) -> str:
+    """The line of a relayed worker traceback that says what went wrong."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b", line)]
+    return (errors or lines or [type(err).__name__])[-1]
+
+
 def _run_beam(config, result, folder, settings_hash, todo, beam_args) -> None:
     local = _is_local(beam_args)
     cache_root = os.path.join(config.out_dir, config.dataset, "landmarks")
@@ -468,11 +481,19 @@ def _run_beam(config, result, folder, settings_hash, todo, beam_args) -> None:
             runtime.filtered_stderr() as stderr:
         markers = progress_dir if local else None
         with _Progress(progress_dir, len(todo), enabled=local and config.progress, stream=stderr):
-            with beam.Pipeline(options=_beam_options(beam_args, local)) as p:
-                _ = (p
-                     | "Clips" >> beam.Create(todo)
-                     # Spread clips over workers one by one, not in the Create's bundles.
-                     | "Spread" >> beam.Reshuffle()
-                     | "Maps" >> beam.ParDo(_ProcessClipFn(processor, markers))
-                     | "BySubject" >> beam.GroupByKey()
-                     | "Write" >> beam.ParDo(_WriteSubjectFn(folder, settings_hash)))
+            try:
+                with beam.Pipeline(options=_beam_options(beam_args, local)) as p:
+                    _ = (p
+                         | "Clips" >> beam.Create(todo)
+                         # Spread clips over workers one by one, not in the Create's bundles.
+                         | "Spread" >> beam.Reshuffle()
+                         | "Maps" >> beam.ParDo(_ProcessClipFn(processor, markers))
+                         | "BySubject" >> beam.GroupByKey()
+                         | "Write" >> beam.ParDo(_WriteSubjectFn(folder, settings_hash)))
+            except (OSError, ValueError):
+                raise
+            except Exception as err:  # noqa: BLE001 - a worker's error, relayed by Beam
+                raise PipelineFailed(
+                    f"preprocessing into {folder} failed in a Beam worker: "
+                    f"{_worker_reason(err)}; subjects already written are kept: fix the cause "
+                    f"and run again to resume") from err

@@ -79,7 +79,7 @@ def assemble_manifest(dataset: str, folder: str, result: ReadResult, settings: d
     record count and checksum, the counts per class, the settings, and every clip
     not used (the reader's and the pipeline's) with the reason.
 
-    Raises RuntimeError naming the subjects that have no complete receipt.
+    Raises ValueError naming the subjects that have no complete receipt.
     """
     written, skipped, missing = {}, [], []
     per_class = collections.Counter()
@@ -95,7 +95,8 @@ def assemble_manifest(dataset: str, folder: str, result: ReadResult, settings: d
         bad = {s["clip"] for s in receipt["skipped"]}
         per_class.update(c.label for c in clips if c.name not in bad)
     if missing:
-        raise RuntimeError(f"subjects not written (the pipeline failed for them): {missing}")
+        raise ValueError(f"{folder}: subjects not written (the pipeline failed for them): "
+                         f"{', '.join(missing)}; run again to resume")
     return {
         "dataset": dataset,
         "folder": folder,

@@ -156,6 +156,13 @@ def test_predict_output_is_atomic_and_named_on_failure(monkeypatch, tmp_path):
                       output=str(out))
     assert raised.value.filename == str(out)
     assert os.listdir(tmp_path) == []  # no r.json, no r.json.tmp
+    garbage = tmp_path / "garbage.dat"
+    garbage.write_bytes(b"\0garbage" * 64)
+    options = inference.PredictOptions(
+        landmark_settings=landmarks.LandmarkSettings(model_path=str(garbage)))
+    with pytest.raises(ValueError, match=rf"^landmark model {garbage} is not a dlib shape "
+                                         rf"predictor .*--landmark_model"):
+        inference.run("model", ["a.mp4", "b.mp4"], options, output=str(out))
 
 
 # ---------------------------------------------------------------- silent wrong results
