@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from lfm_tf import features, pipeline, records, tfrecord_folder
 from lfm_tf.datasets import specs
