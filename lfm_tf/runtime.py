@@ -14,6 +14,10 @@ error still shows. `device_summary` says in our words what was found.
 
 Entry points call `start()` before importing any module that imports
 TensorFlow; afterwards `import tensorflow` anywhere is the same module.
+
+Apache Beam's local worker processes import TensorFlow too, and Beam's own
+start-up lines with it; `filtered_stderr` passes the standard error of a Beam
+run (the workers inherit it) through the same kind of filter (`WORKER_NOISE`).
 """
 
 from __future__ import annotations

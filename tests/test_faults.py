@@ -18,7 +18,7 @@ import pytest
 from absl import flags
 
 from lfm_tf import (cli, experiment, files, inference, landmarks, model_folder, pipeline,
-                    records, recordings, report, tfrecord_folder, trainer)
+                    records, recordings, report, runtime, tfrecord_folder, trainer)
 from lfm_tf.datasets import base
 from lfm_tf.datasets.base import Clip
 from lfm_tf.table8 import fme
@@ -410,6 +410,19 @@ def test_bad_input_files_name_the_path(tmp_path):
 
 
 # ---------------------------------------------------------------- the last line is ours
+
+
+def test_worker_noise_is_filtered_and_real_lines_pass(capfd):
+    child = ("import os; os.write(2, b'INFO:__main__:Logging handler created.\\n"
+             "warning: from a worker\\n')")
+    with runtime.filtered_stderr() as stream:
+        os.write(2, b"I0000 00:00 1 cudart_stub.cc:31] Could not find cuda drivers\nours\n")
+        subprocess.run([sys.executable, "-c", child], check=True)
+        stream.write("progress\r")
+        stream.flush()
+    err = capfd.readouterr().err
+    assert "progress\r" in err  # straight through, not held until a line ends
+    assert err.replace("progress\r", "") == "ours\nwarning: from a worker\n"
 
 
 def _entry(module, *args, prelude=""):
