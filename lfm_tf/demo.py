@@ -22,9 +22,9 @@ from lfm_tf import runtime
 # Before any module that imports TensorFlow: its start-up lines would bury ours.
 runtime.start()
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
-from lfm_tf import experiment, pipeline, tfrecord_folder, trainer  # noqa: E402
+from lfm_tf import cli, experiment, pipeline, tfrecord_folder, trainer  # noqa: E402
 from lfm_tf.spotting import run as spotting_run  # noqa: E402
 
 _OUT = flags.DEFINE_string("out", os.path.join("runs", "demo"), "Where everything goes.")
@@ -79,4 +79,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import importlib
 import json
+import math
 import os
 import re
 import sys
@@ -27,7 +28,7 @@ import keras
 from ml_collections import ConfigDict
 
 import lfm_tf
-from lfm_tf import distribute, features, input_pipeline, protocols, report
+from lfm_tf import distribute, features, files, input_pipeline, protocols, report
 from lfm_tf.datasets import specs
 from lfm_tf.input_pipeline import RecordFolder
 
@@ -105,6 +106,15 @@ def argv_with_config(argv: list[str]) -> list[str]:
     """Insert --config=configs/<dataset>.py when only --dataset is given, so that
     --config.<field> overrides work with --dataset alone (config_flags reads them
     from sys.argv)."""
+    for k, arg in enumerate(argv[1:], start=1):
+        match = re.match(r"^--?config(?:=(.*))?$", arg)
+        if match:
+            value = match.group(1) if match.group(1) is not None else (argv[k + 1:] or [""])[0]
+            # config_flags' own message for a missing file runs to several lines.
+            path = value.split(":", 1)[0]
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"config file {path} does not exist: pass a config file "
+                                        f"(e.g. {config_file('smic')}) or --dataset=<name>")
     if any(re.match(r"^--?(config|help|helpfull)(=|$)", a) for a in argv[1:]):
         return list(argv)
     for k, arg in enumerate(argv[1:], start=1):
@@ -150,14 +160,39 @@ def check_config(config: ConfigDict) -> None:
                          f"got {config.jit_compile!r}")
     if config.cnn.maps not in CNN_MAPS:
         raise ValueError(f"unknown --config.cnn.maps={config.cnn.maps!r}; expected one of {CNN_MAPS}")
+    _check_numbers(config)
     for stage in ("cnn", "lstm"):
-        if config[stage].epochs < 1 or config[stage].batch_size < 1:
-            raise ValueError(f"--config.{stage}.epochs and batch_size must be at least 1")
         try:
             optimizer(config[stage])
         except (ValueError, TypeError) as err:
             raise ValueError(f"--config.{stage}.optimizer={config[stage].optimizer!r}: {err}; "
                              f"use a keras.optimizers name such as adam or sgd") from None
+
+
+def _check_numbers(config: ConfigDict) -> None:
+    """Numeric fields in range, before anything trains: a NaN, infinite or negative
+    learning rate would train to NaN weights and score them."""
+    def bad(field: str, value, ok: bool, allowed: str) -> None:
+        if not ok:
+            raise ValueError(f"--config.{field}={value!r} is out of range: it must be {allowed}")
+
+    def integer(value) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    for stage in ("cnn", "lstm"):
+        for name in ("epochs", "batch_size"):
+            value = config[stage][name]
+            bad(f"{stage}.{name}", value, integer(value) and value >= 1, "an integer of at least 1")
+        rate = config[stage].learning_rate
+        bad(f"{stage}.learning_rate", rate,
+            isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0,
+            "a finite number above 0")
+    dropout = config.cnn.dropout
+    bad("cnn.dropout", dropout, isinstance(dropout, (int, float)) and 0 <= dropout < 1,
+        "a number in [0, 1)")
+    for name in ("validation_subjects", "seed"):
+        bad(name, config[name], integer(config[name]) and config[name] >= 0,
+            "an integer of at least 0")
 
 
 def dataset_folder(dataset: str, protocol: str, override: str = "") -> str:
@@ -197,14 +232,15 @@ def claim_workdir(exp: Experiment, create: bool) -> None:
     path = os.path.join(exp.workdir, RUN_FILE)
     record = exp.record()
     if os.path.exists(path):
-        with open(path) as f:
-            previous = json.load(f)
+        previous = files.read_json(path, ("fingerprint", "config", "data"),
+                                   f"{exp.workdir} is not a run of this toolkit, or it was "
+                                   f"damaged: use another --workdir")
         if previous["fingerprint"] != record["fingerprint"]:
             raise ValueError(f"{exp.workdir} holds a run with other settings or data "
                              f"({_differences(previous, record)}): use another --workdir")
     elif create:
         os.makedirs(exp.workdir, exist_ok=True)
-        write_json(path, record)
+        files.write_json(path, record)
 
 
 def _differences(a: dict, b: dict) -> str:
@@ -215,20 +251,13 @@ def _differences(a: dict, b: dict) -> str:
     return ", ".join(keys) or "unknown"
 
 
-def write_json(path: str, value) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(value, f, indent=1)
-    os.replace(tmp, path)
-
-
 def finished(exp: Experiment, fold: protocols.Fold) -> dict | None:
     """The fold's result if it is on disk (from this experiment), else None."""
     path = os.path.join(exp.fold_dir(fold), RESULT_FILE)
     if not os.path.exists(path):
         return None
-    with open(path) as f:
-        result = json.load(f)
+    result = files.read_json(path, ("fingerprint", "fold", "test_clips"),
+                             f"delete {exp.fold_dir(fold)} and run again to retrain the fold")
     if result["fingerprint"] != exp.record()["fingerprint"]:
         raise ValueError(f"{path} comes from another run (other settings or data): "
                          f"use another --workdir")

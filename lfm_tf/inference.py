@@ -34,16 +34,14 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import json
 import math
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 import numpy as np
 
-from lfm_tf import features, landmark_files, landmarks, timebase
+from lfm_tf import features, files, landmark_files, landmarks, timebase
 from lfm_tf.datasets.long_videos import TYPE_TITLES, spotting_facts
 from lfm_tf.model_folder import ExportedIFER, ExportedModel, check_same_classes
 from lfm_tf.recordings import (InputError, Recording, read_frames, read_recording, runs,
@@ -179,6 +177,10 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
     else:
         record["tau"] = tau
         probabilities = routed_probabilities(model, image, rec, spans, inputs, interval, tau)
+    if not np.isfinite(probabilities).all():
+        raise ValueError(f"{rec.path}: the model gave probabilities that are not numbers (its "
+                         f"weights are NaN or inf: trained with too high a learning rate?): "
+                         f"retrain and export it again")
     for span, probs in zip(spans, probabilities):
         span["class"] = model.classes[int(np.argmax(probs))]
         span["probabilities"] = {c: float(p) for c, p in zip(model.classes, probs)}
@@ -364,13 +366,17 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     folder of the one that ran). The JSON file then names both models and tau.
 
     Raises ModelFolderError (before reading any input) when a model folder is
-    missing or incomplete, or the two models' classes differ.
+    missing or incomplete, or the two models' classes differ, and ValueError
+    when a landmark model given is not one.
     """
     if not paths:
         raise InputError("no input: pass --input=<video, frames folder or landmark file>")
     if ifer_model and not math.isfinite(tau):
         raise ValueError(f"--tau must be a finite number, got {tau}")
     model = ExportedModel.load(model_path)
+    if options.landmark_settings.model_path is not None:
+        # A landmark model given but unusable fails once, not once per input.
+        landmarks.check_model(options.landmark_settings.model_path)
     image = None
     if ifer_model:
         image = ExportedIFER.load(ifer_model)
@@ -392,10 +398,7 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
         body = {"model": model.summary(),
                 **({"ifer_model": image.summary(), "tau": tau} if image else {}),
                 "options": _options_summary(options), "results": records}
-        tmp = f"{output}.tmp"
-        with open(tmp, "w") as f:
-            json.dump(body, f, indent=1)
-        os.replace(tmp, output)
+        files.write_json(output, body)
         print(f"wrote {output}", file=out)
     return records
 

@@ -128,7 +128,7 @@ def read(path: str, settings: FileSettings = FileSettings()) -> LandmarkFile:
 def _read_numpy(path: str) -> LandmarkFile:
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, EOFError) as err:
         raise LandmarkFileError(f"{path}: not a NumPy .npy / .npz file ({err})") from None
     frames = times = None
     if isinstance(loaded, np.lib.npyio.NpzFile):

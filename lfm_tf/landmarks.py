@@ -95,8 +95,21 @@ def resolve_model_path(model_path: str | None) -> str:
 def _load_predictor(path: str) -> dlib.shape_predictor:
     """One copy per process and model: the 68-point model is 100 MB and takes
     about a second to load, and dlib documents its shape predictor as safe to
-    share between threads (unlike its detector, which each extractor owns)."""
-    return dlib.shape_predictor(path)
+    share between threads (unlike its detector, which each extractor owns).
+
+    Raises ValueError naming the file when dlib cannot read it as a model."""
+    try:
+        return dlib.shape_predictor(path)
+    except RuntimeError as err:
+        raise ValueError(f"landmark model {path} is not a dlib shape predictor ({err}): pass a "
+                         f"dlib 68-point .dat file with --landmark_model") from None
+
+
+def check_model(model_path: str | None) -> None:
+    """Load the shape predictor `model_path` (None: the packaged one), so that a
+    missing or unreadable model fails once, before any clip, not once per clip.
+    Raises FileNotFoundError or ValueError naming the file."""
+    _load_predictor(resolve_model_path(model_path))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,8 +6,11 @@ A folder holds `MODEL_INFO` (model.json) and the parts it lists under "files"
 that chains them, and its SavedModel with a serving signature. model.json holds
 at least `MODEL_INFO_KEYS`: the class names, variant, map size, landmark
 indices, window length, the T it was trained with, the versions that trained it.
-`write` puts model.json down last, so an interrupted export is refused; a folder
-lacking any part is refused, naming what is missing.
+`write` puts model.json down last, with each part's sha256 and a fingerprint of
+model.json itself (`files.seal`), so an interrupted export is refused; reading
+refuses, in one line naming the file, a folder lacking any part, a part listed
+outside the folder, a part swapped for another's and a model.json edited after
+export (its class list reordered, say). Keras models load with `safe_mode` on.
 
 The image-based FER of the adaptive framework (Fig. 4) has a folder of its own,
 whose format `lfm_tf.table8.ifer` defines (`EXPORT_INFO`, `EXPORT_PARTS`) and
@@ -17,23 +20,23 @@ writes; `ExportedIFER` reads it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
+import shutil
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from lfm_tf import features
+from lfm_tf import features, files
 from lfm_tf.table8 import ifer
 
 MODEL_INFO = "model.json"
 MODEL_PARTS = {"cnn": "cnn.keras", "lstm": "lstm.keras", "classifier": "classifier.keras",
                "saved_model": "saved_model"}
-# What inference reads from model.json.
+# What inference reads from model.json; `write` adds the last three.
 MODEL_INFO_KEYS = ("classes", "variant", "map_size", "landmark_indices", "window_length",
-                   "frame_interval", "versions", "files")
+                   "frame_interval", "versions", "files", "sha256", "fingerprint")
 _EXPORT_ADVICE = ("export one with `python -m lfm_tf.train --dataset=... --protocol=full` "
                   "and pass its <workdir>/export folder")
 _IFER_ADVICE = ("export one with `python -m lfm_tf.table8 --config.export_ifer=True` and pass "
@@ -49,38 +52,42 @@ class ModelFolderError(ValueError):
 
 def write(folder: str, cnn: keras.Model, lstm: keras.Model, classifier: keras.Model,
           info: dict) -> str:
-    """Write an exported model folder: the `MODEL_PARTS` and model.json (`info`
-    with "files" added; it must hold the other `MODEL_INFO_KEYS`), model.json last.
+    """Write an exported model folder: the `MODEL_PARTS`, each atomically, and
+    model.json last: `info` with "files", each part's "sha256" and the
+    "fingerprint" of the whole added (`files.seal`), which `check_model_folder`
+    verifies.
 
-    Raises ValueError if `info` lacks one of `MODEL_INFO_KEYS`.
+    Raises ValueError if `info` lacks one of the other `MODEL_INFO_KEYS`.
     """
-    info = {**info, "files": MODEL_PARTS}
-    lacking = [key for key in MODEL_INFO_KEYS if key not in info]
+    lacking = [key for key in MODEL_INFO_KEYS[:-3] if key not in info]
     if lacking:
         raise ValueError(f"model.json would lack {', '.join(lacking)}")
     os.makedirs(folder, exist_ok=True)
     info_path = os.path.join(folder, MODEL_INFO)
     if os.path.exists(info_path):
         os.remove(info_path)  # until the new parts are in place
-    cnn.save(os.path.join(folder, MODEL_PARTS["cnn"]))
-    lstm.save(os.path.join(folder, MODEL_PARTS["lstm"]))
-    classifier.save(os.path.join(folder, MODEL_PARTS["classifier"]))
-    classifier.export(os.path.join(folder, MODEL_PARTS["saved_model"]), verbose=False)
-    tmp = f"{info_path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(info, f, indent=1)
-    os.replace(tmp, info_path)
+    for model, part in ((cnn, "cnn"), (lstm, "lstm"), (classifier, "classifier")):
+        with files.atomic_path(os.path.join(folder, MODEL_PARTS[part])) as tmp:
+            model.save(tmp)
+    saved_model = os.path.join(folder, MODEL_PARTS["saved_model"])
+    if os.path.isdir(saved_model):
+        shutil.rmtree(saved_model)  # a folder cannot be renamed over another
+    with files.atomic_path(saved_model) as tmp:
+        classifier.export(tmp, verbose=False)
+    files.write_json(info_path, files.seal(folder, {**info, "files": MODEL_PARTS}))
     return folder
 
 
 def check_folder(path: str, info_name: str, keys: Sequence[str], parts: dict[str, str],
                  advice: str, kind: str = "model") -> dict:
     """The JSON file `info_name` of an exported folder, once every part it names
-    under "files" is there.
+    under "files" is there, inside the folder, as the export wrote it.
 
     Raises ModelFolderError naming each missing piece: the folder, the JSON file,
     a key of it (`keys`), one of `parts` it does not list, or a listed file (a
-    folder listed must hold a SavedModel). `kind` names the folder in messages.
+    folder listed must hold a SavedModel); a listed name that leads outside the
+    folder; a part whose sha256 differs from the recorded one, or a JSON file
+    edited after export (`files.check_seal`). `kind` names the folder in messages.
     """
     if not os.path.isdir(path):
         raise ModelFolderError(f"{kind} folder {path} does not exist: {advice}")
@@ -89,18 +96,22 @@ def check_folder(path: str, info_name: str, keys: Sequence[str], parts: dict[str
         raise ModelFolderError(f"{path} is not an exported {kind}: it has no {info_name}; "
                                f"{advice}")
     try:
-        with open(info_path) as f:
-            info = json.load(f)
-    except json.JSONDecodeError as err:
-        raise ModelFolderError(f"{info_path} is not valid JSON ({err}); {advice}") from None
+        info = files.read_json(info_path, advice=advice)
+    except ValueError as err:
+        raise ModelFolderError(str(err)) from None
     lacking = [key for key in keys if key not in info]
     listed = info.get("files", parts)
+    if not isinstance(listed, dict):
+        raise ModelFolderError(f"{info_path}: its \"files\" is not an object; {advice}")
     lacking += [f"files.{part}" for part in parts if part not in listed]
     if lacking:
         raise ModelFolderError(f"{info_path} lacks {', '.join(lacking)}; {advice}")
     missing = []
     for part, name in info["files"].items():
-        target = os.path.join(path, name)
+        try:
+            target = files.inside(path, name, info_path)
+        except ValueError as err:
+            raise ModelFolderError(str(err)) from None
         if os.path.isdir(target):
             if not tf.saved_model.contains_saved_model(target):
                 missing.append(f"{name}/saved_model.pb (the {part})")
@@ -109,6 +120,10 @@ def check_folder(path: str, info_name: str, keys: Sequence[str], parts: dict[str
     if missing:
         raise ModelFolderError(f"{kind} folder {path} is incomplete: missing "
                                f"{', '.join(missing)}; {advice}")
+    try:
+        files.check_seal(path, info, info_path, advice)
+    except ValueError as err:
+        raise ModelFolderError(str(err)) from None
     return info
 
 
@@ -137,7 +152,9 @@ def check_ifer_folder(path: str) -> dict:
 
 def _load_keras(file: str, advice: str) -> keras.Model:
     try:
-        return keras.saving.load_model(file)
+        # safe_mode: a .keras file may hold pickled Python (Lambda layers) that
+        # would run on loading; ours never does, so such a file is refused.
+        return keras.saving.load_model(file, safe_mode=True)
     except (ValueError, OSError, TypeError) as err:
         raise ModelFolderError(f"cannot load {file}: {err}; {advice}") from None
 

@@ -16,24 +16,31 @@ resumes where it stopped and never takes a half-written file for a finished one.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import difflib
 import hashlib
 import inspect
 import json
 import logging
 import os
+import re
+import sys
 import tempfile
 import threading
 import time
 import uuid
+import zipfile
+import zlib
 from collections.abc import Sequence
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
 import lfm_tf
-from lfm_tf import datasets, features, landmarks, records, tfrecord_folder, timebase, video
+from lfm_tf import (datasets, features, files, landmarks, records, runtime, tfrecord_folder,
+                    timebase, video)
 from lfm_tf.table8 import crops
 from lfm_tf.datasets.base import Clip, ReadResult
 
@@ -176,32 +183,62 @@ class LandmarkCache:
         return os.path.join(self.root, clip.dataset, clip.subject, f"{clip.clip_id}-{key}.npz")
 
     def load(self, clip: Clip) -> landmarks.LandmarkTrack | str | None:
-        """The cached track, the cached no-face reason, or None if not cached."""
+        """The cached track, the cached no-face reason, or None if not cached.
+
+        An entry that does not load (truncated, garbage: the zip's CRCs catch a
+        flipped bit) or does not hold a track of this clip's shape is removed
+        with a warning naming the clip, and None returned: it is recomputed.
+        """
         path = self.path(clip)
         if not os.path.exists(path):
             return None
-        with np.load(path) as data:
-            if "error" in data:
-                return str(data["error"])
-            unreadable = tuple(zip(data["unreadable_frames"].tolist(),
-                                   data["unreadable_reasons"].tolist()))
-            return landmarks.LandmarkTrack(landmarks=data["landmarks"], filled=data["filled"],
-                                           detections=int(data["detections"]),
-                                           unreadable=unreadable)
+        try:
+            # allow_pickle=False: an entry is arrays only, never code.
+            with np.load(path, allow_pickle=False) as data:
+                if "error" in data:
+                    return str(data["error"])
+                unreadable = tuple(zip(data["unreadable_frames"].tolist(),
+                                       data["unreadable_reasons"].tolist()))
+                track = landmarks.LandmarkTrack(landmarks=data["landmarks"],
+                                                filled=data["filled"],
+                                                detections=int(data["detections"]),
+                                                unreadable=unreadable)
+            _check_track(clip, track)
+            return track
+        except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile,
+                zlib.error) as err:
+            # Written from Beam's worker processes too, whose logging Beam keeps.
+            print(f"warning: landmark cache entry {path} of clip {clip.name} is damaged "
+                  f"({type(err).__name__}: {err}); recomputing its landmarks",
+                  file=sys.stderr, flush=True)
+            with contextlib.suppress(OSError):
+                os.remove(path)
+            return None
 
     def save(self, clip: Clip, outcome: landmarks.LandmarkTrack | str) -> None:
         path = self.path(clip)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}.npz"
-        if isinstance(outcome, str):
-            np.savez(tmp, error=np.array(outcome))
-        else:
-            frames, reasons = zip(*outcome.unreadable) if outcome.unreadable else ((), ())
-            np.savez(tmp, landmarks=outcome.landmarks, filled=outcome.filled,
-                     detections=np.array(outcome.detections),
-                     unreadable_frames=np.array(frames, dtype=np.int64),
-                     unreadable_reasons=np.array(reasons, dtype=str))
-        os.replace(tmp, path)
+        with files.atomic_path(path) as tmp:
+            if isinstance(outcome, str):
+                np.savez(tmp, error=np.array(outcome))
+            else:
+                frames, reasons = zip(*outcome.unreadable) if outcome.unreadable else ((), ())
+                np.savez(tmp, landmarks=outcome.landmarks, filled=outcome.filled,
+                         detections=np.array(outcome.detections),
+                         unreadable_frames=np.array(frames, dtype=np.int64),
+                         unreadable_reasons=np.array(reasons, dtype=str))
+
+
+
+def _check_track(clip: Clip, track: landmarks.LandmarkTrack) -> None:
+    """Raise ValueError unless `track` has the shape of a track of `clip`."""
+    points, filled = np.asarray(track.landmarks), np.asarray(track.filled)
+    frames = len(clip.frames) if clip.frames else len(points)
+    if (points.shape != (frames, features.NUM_LANDMARKS, 2) or filled.shape != (frames,)
+            or points.dtype.kind != "f" or filled.dtype != bool):
+        raise ValueError(f"landmarks {points.shape} {points.dtype} and filled {filled.shape} "
+                         f"{filled.dtype}, expected ({frames}, {features.NUM_LANDMARKS}, 2) "
+                         f"floats and ({frames},) bools")
 
 
 def provided_landmarks(clip: Clip, max_gap: int = landmarks.LandmarkSettings.max_gap
@@ -358,8 +395,8 @@ class _Progress:
     """A progress bar in the driver that counts the workers' per-clip markers
     (workers may be other processes, so a shared folder is the simplest channel)."""
 
-    def __init__(self, folder: str, total: int, enabled: bool):
-        self.folder, self.total, self.enabled = folder, total, enabled
+    def __init__(self, folder: str, total: int, enabled: bool, stream=None):
+        self.folder, self.total, self.enabled, self.stream = folder, total, enabled, stream
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -377,7 +414,8 @@ class _Progress:
         from tqdm import tqdm
         start = last = time.monotonic()
         done = 0
-        with tqdm(total=self.total, unit="clip", desc="preprocess", dynamic_ncols=True) as bar:
+        with tqdm(total=self.total, unit="clip", desc="preprocess", dynamic_ncols=True,
+                  file=self.stream) as bar:
             while True:
                 stopping = self._stop.wait(0.5)
                 names = os.listdir(self.folder) if os.path.isdir(self.folder) else []
@@ -414,6 +452,8 @@ def run(config: PreprocessConfig, beam_args: Sequence[str] = (),
         raise ValueError(f"crops need frames, and {len(pixelless)} clips carry landmarks only "
                          f"(e.g. {pixelless[0]}): drop --crops, or read a dataset with its "
                          f"frames (CK+ with provided landmarks: --dataset=ckplus_fge)")
+    if config.landmark_source == "dlib" and any(c.landmarks is None for c in result.clips):
+        landmarks.check_model(config.landmark_settings.model_path)
     folder = output_dir(config, result)
     os.makedirs(folder, exist_ok=True)
     settings = config.settings()
@@ -434,9 +474,39 @@ def run(config: PreprocessConfig, beam_args: Sequence[str] = (),
         _run_beam(config, result, folder, settings_hash, todo, beam_args)
     manifest = tfrecord_folder.assemble_manifest(
         config.dataset, folder, result, settings, settings_hash, by_subject)
-    tfrecord_folder.atomic_write(os.path.join(folder, tfrecord_folder.MANIFEST),
-                                 json.dumps(manifest, indent=1).encode())
+    tfrecord_folder.write_manifest(folder, manifest)
     return manifest
+
+
+def _beam_parser() -> _BeamArgumentParser:
+    """Apache Beam's own parser of pipeline options: every `PipelineOptions`
+    subclass registers its flags, as `PipelineOptions.get_all_options` collects them."""
+    parser = _BeamArgumentParser(allow_abbrev=False)
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)  # noqa: SLF001 - how Beam collects its own options
+    return parser
+
+
+def check_beam_args(args: Sequence[str], own_flags: Sequence[str]) -> None:
+    """Refuse flags that are neither this program's (`own_flags`, names without
+    dashes) nor Beam pipeline options.
+
+    Beam itself drops what it cannot parse with a warning and runs on, so a
+    misspelt flag of ours (`--frame_intervall=8`) would silently take its
+    default. Raises ValueError naming each such flag, with a did-you-mean.
+    """
+    parser = _beam_parser()
+    _, unknown = parser.parse_known_args(list(args))
+    if not unknown:
+        return
+    beam = [o[2:] for o in parser._option_string_actions if o.startswith("--")]  # noqa: SLF001
+    problems = []
+    for arg in unknown:
+        name = arg.lstrip("-").split("=", 1)[0]
+        close = difflib.get_close_matches(name, [*own_flags, *beam], n=1, cutoff=0.75)
+        problems.append(arg + (f" (did you mean --{close[0]}?)" if close else ""))
+    raise ValueError(f"unknown flag {', '.join(problems)}: neither this program's flag nor an "
+                     f"Apache Beam pipeline option; see --helpfull for ours")
 
 
 def _beam_options(beam_args: Sequence[str], local: bool) -> PipelineOptions:
@@ -457,18 +527,39 @@ def _is_local(beam_args: Sequence[str]) -> bool:
     return runner in (None, "DirectRunner", "direct")
 
 
+class PipelineFailed(ValueError):
+    """The Beam pipeline failed in a worker; the message gives the worker's own
+    last line (a ValueError, so that the command line prints it in one line)."""
+
+
+def _worker_reason(err: Exception) -> str:
+    """The line of a relayed worker traceback that says what went wrong."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b", line)]
+    return (errors or lines or [type(err).__name__])[-1]
+
+
 def _run_beam(config, result, folder, settings_hash, todo, beam_args) -> None:
     local = _is_local(beam_args)
     cache_root = os.path.join(config.out_dir, config.dataset, "landmarks")
     processor = ClipProcessor(config, result.spec, cache_root)
-    with tempfile.TemporaryDirectory(dir=folder, prefix=PROGRESS) as progress_dir:
+    with tempfile.TemporaryDirectory(dir=folder, prefix=PROGRESS) as progress_dir, \
+            runtime.filtered_stderr() as stderr:
         markers = progress_dir if local else None
-        with _Progress(progress_dir, len(todo), enabled=local and config.progress):
-            with beam.Pipeline(options=_beam_options(beam_args, local)) as p:
-                _ = (p
-                     | "Clips" >> beam.Create(todo)
-                     # Spread clips over workers one by one, not in the Create's bundles.
-                     | "Spread" >> beam.Reshuffle()
-                     | "Maps" >> beam.ParDo(_ProcessClipFn(processor, markers))
-                     | "BySubject" >> beam.GroupByKey()
-                     | "Write" >> beam.ParDo(_WriteSubjectFn(folder, settings_hash)))
+        with _Progress(progress_dir, len(todo), enabled=local and config.progress, stream=stderr):
+            try:
+                with beam.Pipeline(options=_beam_options(beam_args, local)) as p:
+                    _ = (p
+                         | "Clips" >> beam.Create(todo)
+                         # Spread clips over workers one by one, not in the Create's bundles.
+                         | "Spread" >> beam.Reshuffle()
+                         | "Maps" >> beam.ParDo(_ProcessClipFn(processor, markers))
+                         | "BySubject" >> beam.GroupByKey()
+                         | "Write" >> beam.ParDo(_WriteSubjectFn(folder, settings_hash)))
+            except (OSError, ValueError):
+                raise
+            except Exception as err:  # noqa: BLE001 - a worker's error, relayed by Beam
+                raise PipelineFailed(
+                    f"preprocessing into {folder} failed in a Beam worker: "
+                    f"{_worker_reason(err)}; subjects already written are kept: fix the cause "
+                    f"and run again to resume") from err

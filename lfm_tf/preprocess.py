@@ -22,7 +22,7 @@ from lfm_tf import runtime  # noqa: E402
 # Before any module that imports TensorFlow: its start-up lines would bury ours.
 runtime.start()
 
-from absl import app, flags, logging  # noqa: E402
+from absl import flags, logging  # noqa: E402
 
 from lfm_tf import cli, datasets, input_flags, landmarks, pipeline, tfrecord_folder  # noqa: E402
 from lfm_tf.table8 import crops  # noqa: E402
@@ -105,7 +105,7 @@ def reader_options(dataset: str) -> tuple[tuple[str, object], ...]:
         if value is None:
             continue
         if name not in accepted:
-            raise app.UsageError(f"--{name} does not apply to --dataset={dataset}")
+            raise ValueError(f"--{name} does not apply to --dataset={dataset}")
         options.append((name, value))
     return tuple(options)
 
@@ -137,8 +137,11 @@ def main(argv):
 
 
 def _parse(argv):
-    # Unknown flags are Beam's pipeline options: keep them for main().
-    return flags.FLAGS(argv, known_only=True)
+    # Unknown flags are Beam's pipeline options: keep them for main(), once Beam
+    # knows them all (it would drop a misspelt one of ours and run on).
+    argv = flags.FLAGS(argv, known_only=True)
+    pipeline.check_beam_args(argv[1:], list(flags.FLAGS))
+    return argv
 
 
 def run():

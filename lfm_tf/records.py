@@ -197,9 +197,19 @@ def decode(serialized: bytes) -> ClipRecord:
 
 
 def read_file(path: str | os.PathLike) -> list[ClipRecord]:
-    """All clips of one TFRecord file. A truncated or corrupt file raises
-    `tf.errors.DataLossError` (TFRecord frames carry CRCs)."""
-    return [decode(raw.numpy()) for raw in tf.data.TFRecordDataset(os.fspath(path))]
+    """All clips of one TFRecord file.
+
+    Raises FileNotFoundError for a missing file and ValueError, naming it, for a
+    truncated or corrupt one (TFRecord frames carry CRCs).
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"TFRecord file {path} does not exist: check the path")
+    try:
+        return [decode(raw.numpy()) for raw in tf.data.TFRecordDataset(path)]
+    except tf.errors.OpError as err:
+        raise ValueError(f"{path} is truncated or corrupt ({err.message.splitlines()[0]}): "
+                         f"preprocess it again (`python -m lfm_tf.preprocess`)") from None
 
 
 def write_file(path: str | os.PathLike, serialized: Iterable[bytes]) -> int:

@@ -16,6 +16,7 @@ as the paper's, never as this run's.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -25,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
-from lfm_tf import metrics
+from lfm_tf import files, metrics
 from lfm_tf.datasets import specs
 from lfm_tf.plots import confusion_png, maps_to_rgb, tile
 
@@ -161,20 +162,38 @@ def prediction_fields(classes: Sequence[str]) -> list[str]:
 
 def write_predictions(path: str, rows: Sequence[Mapping], classes: Sequence[str]) -> None:
     """Write prediction rows (dicts with `prediction_fields` keys) atomically."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=prediction_fields(classes))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})
-    os.replace(tmp, path)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=prediction_fields(classes))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})
+    files.atomic_write(path, text.getvalue())
 
 
-def read_predictions(path: str) -> list[dict]:
+def read_predictions(path: str, classes: Sequence[str] | None = None,
+                     advice: str = "retrain the fold") -> list[dict]:
+    """The rows of a predictions.csv, `true` and `predicted` as ints.
+
+    With `classes`, every row must have a label index below their number and a
+    finite probability per class: a NaN probability is never scored (argmax would
+    make it class 0). Raises FileNotFoundError or ValueError naming the file and
+    ending in `advice`.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} does not exist: {advice}")
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    for row in rows:
-        row["true"], row["predicted"] = int(row["true"]), int(row["predicted"])
+    for line, row in enumerate(rows, start=2):
+        try:
+            row["true"], row["predicted"] = int(row["true"]), int(row["predicted"])
+            probs = [float(row[f"prob_{name}"]) for name in classes or ()]
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{path}, line {line}: not a prediction row of classes "
+                             f"{', '.join(classes or ())}: {advice}") from None
+        labels_ok = all(0 <= row[k] < len(classes or ()) for k in ("true", "predicted"))
+        if classes is not None and not (labels_ok and all(math.isfinite(p) for p in probs)):
+            raise ValueError(f"{path}, line {line}: clip {row.get('clip')} has probabilities "
+                             f"that are not numbers or a label out of range: {advice}")
     return rows
 
 
@@ -387,8 +406,8 @@ def confusion_picture(workdir: str) -> tuple[bytes, str]:
     if not os.path.exists(path):
         raise FileNotFoundError(f"no {METRICS} in {workdir}: not a finished run (train it, or "
                                 f"pool its folds with --pool_only)")
-    with open(path) as f:
-        result = json.load(f)
+    result = files.read_json(path, ("confusion_percent", "classes", "setting", "folds"),
+                             "pool the run again with --pool_only")
     png = confusion_png(result["confusion_percent"], result["classes"], _confusion_title(result))
     return png, f"confusion_{os.path.basename(os.path.normpath(workdir))}.png"
 
@@ -472,17 +491,10 @@ def write(workdir: str, rows: Sequence[Mapping], setting: Mapping) -> dict:
     paper = paper_result(setting["dataset"], setting["protocol"], setting["variant"], classes,
                          setting.get("target", ""), result["sources"])
     write_predictions(os.path.join(workdir, PREDICTIONS), rows, classes)
-    _write_text(os.path.join(workdir, METRICS), json.dumps(result, indent=1))
-    _write_text(os.path.join(workdir, REPORT), markdown(result, setting, paper))
+    files.write_json(os.path.join(workdir, METRICS), result)
+    files.atomic_write(os.path.join(workdir, REPORT), markdown(result, setting, paper))
     png = confusion_png(result["confusion_percent"], classes, _confusion_title(result))
-    with open(os.path.join(workdir, CONFUSION_PNG), "wb") as f:
-        f.write(png)
+    files.atomic_write(os.path.join(workdir, CONFUSION_PNG), png)
     write_tensorboard(os.path.join(workdir, "tensorboard", "run"), result, setting["config"], png)
     return result
 
-
-def _write_text(path: str, text: str) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)

@@ -14,15 +14,23 @@ error still shows. `device_summary` says in our words what was found.
 
 Entry points call `start()` before importing any module that imports
 TensorFlow; afterwards `import tensorflow` anywhere is the same module.
+
+Apache Beam's local worker processes import TensorFlow too, and Beam's own
+start-up lines with it; `filtered_stderr` passes the standard error of a Beam
+run (the workers inherit it) through the same kind of filter (`WORKER_NOISE`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from types import ModuleType
+from typing import TextIO
 
 # Start-up lines of TensorFlow 2.21's C++ runtime that say nothing to act on: the
 # CUDA stubs and cuInit on a machine without a GPU, the CPU-feature notice, the
@@ -33,6 +41,14 @@ NOISE = re.compile(
     r"To enable the following instructions|rebuild TensorFlow with the appropriate compiler|"
     r"Unable to register cu(DNN|FFT|BLAS) factory|computation_placer\.cc|TF-TRT Warning|"
     r"oneDNN custom operations are on|port\.cc:\d+\] oneDNN")
+
+# What Apache Beam's local worker processes print on their way up and down (each
+# imports TensorFlow, so `NOISE` too): logging set-up, options they were not
+# meant to parse, the optional Google Cloud libraries they look for.
+WORKER_NOISE = re.compile(
+    NOISE.pattern + r"|apitools not found|Logging handler created|semi_persistent_directory|"
+    r"Discarding unparseable args|Missing pipeline option \(runner\)|"
+    r"^WARNING: All log messages before absl")
 
 _GPUS: list | None = None
 
@@ -84,3 +100,39 @@ def device_summary() -> str:
     names = [tf.config.experimental.get_device_details(g).get("device_name", g.name)
              for g in _GPUS]
     return f"TensorFlow {tf.__version__} on {len(names)} GPU(s): {', '.join(names)}"
+
+
+@contextlib.contextmanager
+def filtered_stderr(noise: re.Pattern = WORKER_NOISE) -> Iterator[TextIO]:
+    """Standard error of this process and of every process started inside the
+    block (Beam's workers inherit it), passed on line by line without the lines
+    `noise` matches, so that an error of ours stays the last line.
+
+    Yields a text stream on the real standard error, for output that must not
+    wait for a line's end (a progress bar redrawn with carriage returns).
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    reader, writer = os.pipe()
+    os.dup2(writer, 2)
+    os.close(writer)
+    real = open(os.dup(saved), "w", buffering=1, closefd=True)
+
+    def relay():
+        with open(reader, "rb", closefd=True) as lines:
+            for line in lines:
+                if not noise.search(line.decode(errors="replace")):
+                    os.write(saved, line)
+
+    thread = threading.Thread(target=relay, daemon=True)
+    thread.start()
+    try:
+        yield real
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # our end of the pipe closes; the relay ends when the workers' do
+        # A worker that outlives the block keeps the pipe open: give up waiting then.
+        thread.join(timeout=10)
+        real.close()
+        if not thread.is_alive():
+            os.close(saved)

@@ -22,13 +22,14 @@ from lfm_tf import cli, landmarks  # noqa: E402
 from lfm_tf.table8 import fme  # noqa: E402
 
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "CK+ as unpacked.", required=True)
-_OUT_DIR = flags.DEFINE_string("out_dir", None, "Where the FME tree goes.", required=True)
+_OUT_DIR = flags.DEFINE_string("out_dir", None, "Where the FME tree goes: outside --data_dir "
+                               "(the source dataset is never written to).", required=True)
 _ONSETS = flags.DEFINE_string("onsets", None, "CSV subject,sequence,onset of hand-picked "
                               "onsets (frame numbers); default: automatic onsets.")
 _LANDMARKS = flags.DEFINE_enum("landmarks", "provided", ["provided", "dlib"],
                                "CK+'s Landmarks/, or dlib on the frames.")
 _THRESHOLD = flags.DEFINE_float("onset_threshold", fme.ONSET_THRESHOLD,
-                                "Automatic onsets: fraction of the peak displacement.")
+                                "Automatic onsets: fraction of the peak displacement, in (0, 1).")
 
 
 def main(argv):

@@ -16,36 +16,17 @@ checksum.
 from __future__ import annotations
 
 import collections
-import hashlib
-import json
 import os
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 
-from lfm_tf import features, records
+from lfm_tf import features, files, records
 from lfm_tf.datasets.base import Clip, ReadResult
 
 MANIFEST = "manifest.json"
 PARTS = ".parts"
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Write to a temporary name in the same folder, then rename: a reader sees
-    either nothing or the whole file."""
-    tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+# What every manifest holds, and every entry of its "files".
+MANIFEST_KEYS = ("dataset", "folder", "classes", "settings", "files", "counts", "skipped")
+FILE_KEYS = ("subject", "records", "sha256")
 
 
 def write_subject(folder: str, subject: str, results: Sequence[tuple], settings_hash: str) -> dict:
@@ -72,13 +53,12 @@ def write_subject(folder: str, subject: str, results: Sequence[tuple], settings_
     if good:
         name = f"{subject}.tfrecord"
         path = os.path.join(folder, name)
-        tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
-        records.write_file(tmp, (encoded for _, encoded in good))
-        os.replace(tmp, path)
-        receipt.update(file=name, sha256=file_sha256(path), bytes=os.path.getsize(path))
+        with files.atomic_path(path) as tmp:
+            records.write_file(tmp, (encoded for _, encoded in good))
+        receipt.update(file=name, sha256=files.sha256(path), bytes=os.path.getsize(path))
     parts = os.path.join(folder, PARTS)
     os.makedirs(parts, exist_ok=True)
-    atomic_write(os.path.join(parts, f"{subject}.json"), json.dumps(receipt, indent=1).encode())
+    files.write_json(os.path.join(parts, f"{subject}.json"), receipt)
     return receipt
 
 
@@ -87,15 +67,16 @@ def complete_receipt(folder: str, subject: str, clip_ids: list[str],
     """The subject's receipt if its output is complete and valid, else None."""
     path = os.path.join(folder, PARTS, f"{subject}.json")
     try:
-        with open(path) as f:
-            receipt = json.load(f)
-    except (OSError, json.JSONDecodeError):
-        return None
+        receipt = files.read_json(path, ("settings", "clips", "file", "sha256", "skipped"))
+        if receipt["file"] is not None:
+            files.inside(folder, receipt["file"], path)
+    except (OSError, ValueError):
+        return None  # absent or damaged: the subject is done again
     if receipt.get("settings") != settings_hash or receipt.get("clips") != sorted(clip_ids):
         return None
-    if receipt["file"] is not None:
+    if receipt.get("file") is not None:
         file = os.path.join(folder, receipt["file"])
-        if not os.path.exists(file) or file_sha256(file) != receipt["sha256"]:
+        if not os.path.isfile(file) or files.sha256(file) != receipt.get("sha256"):
             return None
     return receipt
 
@@ -107,9 +88,9 @@ def assemble_manifest(dataset: str, folder: str, result: ReadResult, settings: d
     not used (the reader's and the pipeline's) with the reason, and `notes` on clips
     kept despite frames that could not be read.
 
-    Raises RuntimeError naming the subjects that have no complete receipt.
+    Raises ValueError naming the subjects that have no complete receipt.
     """
-    files, skipped, notes, missing = {}, [], [], []
+    written, skipped, notes, missing = {}, [], [], []
     per_class = collections.Counter()
     for subject, clips in sorted(by_subject.items()):
         receipt = complete_receipt(folder, subject, [c.clip_id for c in clips], settings_hash)
@@ -119,20 +100,22 @@ def assemble_manifest(dataset: str, folder: str, result: ReadResult, settings: d
         skipped.extend(receipt["skipped"])
         notes.extend(receipt.get("notes", ()))
         if receipt["file"]:
-            files[receipt["file"]] = {k: receipt[k] for k in ("subject", "records", "sha256", "bytes")}
+            written[receipt["file"]] = {k: receipt[k]
+                                        for k in ("subject", "records", "sha256", "bytes")}
         bad = {s["clip"] for s in receipt["skipped"]}
         per_class.update(c.label for c in clips if c.name not in bad)
     if missing:
-        raise RuntimeError(f"subjects not written (the pipeline failed for them): {missing}")
+        raise ValueError(f"{folder}: subjects not written (the pipeline failed for them): "
+                         f"{', '.join(missing)}; run again to resume")
     return {
         "dataset": dataset,
         "folder": folder,
         "classes": list(result.spec.classes),
         "settings": settings,
-        "files": files,
+        "files": written,
         "counts": {
-            "clips": sum(f["records"] for f in files.values()),
-            "subjects": len(files),
+            "clips": sum(f["records"] for f in written.values()),
+            "subjects": len(written),
             "per_class": {name: per_class.get(name, 0) for name in result.spec.classes},
         },
         "skipped": [{"clip": name, "reason": reason} for name, reason in result.skipped] + skipped,
@@ -164,13 +147,30 @@ def sfem_setting(manifest: dict) -> tuple[str, str]:
     return sfem["landmarks"], sfem["form"]
 
 
+def write_manifest(folder: str, manifest: dict) -> None:
+    files.write_json(os.path.join(folder, MANIFEST), manifest)
+
+
 def load_manifest(folder: str) -> dict:
-    """The manifest of an output folder, with a message that says what to do if absent."""
+    """The manifest of an output folder, checked: `MANIFEST_KEYS` there, every file
+    entry complete, every file name inside `folder` (`files.inside`).
+
+    Raises FileNotFoundError when it is absent and ValueError when it is not
+    JSON, lacks a key or names a file outside the folder, each saying what to do.
+    """
     path = os.path.join(folder, MANIFEST)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no {MANIFEST} in {folder}: run `python -m lfm_tf.preprocess` first")
-    with open(path) as f:
-        return json.load(f)
+    redo = "run `python -m lfm_tf.preprocess` again to rewrite it"
+    manifest = files.read_json(path, MANIFEST_KEYS, redo)
+    if not isinstance(manifest["files"], dict):
+        raise ValueError(f"{path}: its \"files\" is not an object: {redo}")
+    for name, entry in manifest["files"].items():
+        files.inside(folder, name, path)
+        if not isinstance(entry, dict) or any(k not in entry for k in FILE_KEYS):
+            raise ValueError(f"{path}: the entry of {name} lacks one of {', '.join(FILE_KEYS)}: "
+                             f"{redo}")
+    return manifest
 
 
 def verify(folder: str) -> list[str]:
@@ -182,7 +182,7 @@ def verify(folder: str) -> list[str]:
         path = os.path.join(folder, name)
         if not os.path.exists(path):
             problems.append(f"{name}: missing")
-        elif file_sha256(path) != entry["sha256"]:
+        elif files.sha256(path) != entry["sha256"]:
             problems.append(f"{name}: checksum differs from the manifest (altered or truncated)")
     return problems
 

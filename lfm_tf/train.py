@@ -22,7 +22,7 @@ from lfm_tf import runtime
 # Before any module that imports TensorFlow: its start-up lines would bury ours.
 runtime.start()
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
 from lfm_tf import cli, distribute, experiment, protocols, trainer  # noqa: E402
@@ -72,7 +72,7 @@ def _parse(argv):
     # config_flags reads sys.argv itself to find the overrides.
     sys.argv = argv = experiment.argv_with_config(argv)
     try:
-        return app.parse_flags_with_usage(argv)
+        return flags.FLAGS(argv)
     except (AttributeError, KeyError) as err:
         # How config_flags reports a --config.<field> that the config does not have.
         text = " ".join(str(err).replace("\\n", " ").replace("\\'", "").strip("'").split())

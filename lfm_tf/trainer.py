@@ -20,6 +20,7 @@ folds can be spread over machines (`folds`) and pooled at the end (`pool_only`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 
@@ -30,8 +31,8 @@ from absl import logging
 from ml_collections import ConfigDict
 
 import lfm_tf
-from lfm_tf import (distribute, experiment, features, input_pipeline, model_folder, models,
-                    protocols, report)
+from lfm_tf import (distribute, experiment, features, files, input_pipeline, model_folder,
+                    models, protocols, report)
 
 
 # ---------------------------------------------------------------- one fold
@@ -76,8 +77,38 @@ def _whole_batches(fold: str, count: int, batch_size: int, replicas: int, what: 
     return True
 
 
-def _callbacks(logdir: str) -> list:
-    return [keras.callbacks.TensorBoard(logdir, write_graph=False, profile_batch=0)]
+class TrainingDiverged(ValueError):
+    """A loss that is no longer finite: the weights are NaN or inf from then on."""
+
+
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Raise `TrainingDiverged` at the first batch whose loss is NaN or inf.
+
+    Keras' TerminateOnNaN only stops the fit, which then returns normally: the
+    fold would go on to embed, test and score with NaN weights.
+    """
+
+    def __init__(self, fold: str, stage: str, learning_rate: float):
+        super().__init__()
+        self.fold, self.stage, self.learning_rate = fold, stage, learning_rate
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrainingDiverged(
+                f"fold {self.fold}: the {self.stage.upper()} loss became {float(loss)} at epoch "
+                f"{self.epoch + 1}, batch {batch + 1}, so the weights are no longer numbers: lower "
+                f"--config.{self.stage}.learning_rate (now {self.learning_rate:g}) and run again "
+                f"(finished folds are kept)")
+
+
+def _callbacks(logdir: str, fold: str, stage: str, learning_rate: float) -> list:
+    return [_StopOnNonFiniteLoss(fold, stage, learning_rate),
+            keras.callbacks.TensorBoard(logdir, write_graph=False, profile_batch=0)]
 
 
 def _map_samples(clips: tf.data.Dataset, classes) -> dict[str, np.ndarray]:
@@ -144,7 +175,8 @@ def _train_cnn(exp: experiment.Experiment, fold, train: _Clips, validation: _Cli
                        stage, config)
     # shuffle=False: the tf.data pipeline shuffles (Keras cannot shuffle a dataset).
     history = cnn.fit(maps, epochs=stage.epochs, validation_data=val_maps, shuffle=False,
-                      callbacks=_callbacks(os.path.join(logdir, "cnn")), verbose=config.verbose)
+                      callbacks=_callbacks(os.path.join(logdir, "cnn"), fold.name, "cnn",
+                                          stage.learning_rate), verbose=config.verbose)
     return cnn, history
 
 
@@ -165,7 +197,8 @@ def _train_lstm(exp: experiment.Experiment, fold, train: tuple[np.ndarray, np.nd
     with strategy.scope():
         lstm = _compile(models.build_lstm(config.variant, len(exp.classes)), stage, config)
     history = lstm.fit(sequences, epochs=stage.epochs, validation_data=val_sequences,
-                       shuffle=False, callbacks=_callbacks(os.path.join(logdir, "lstm")),
+                       shuffle=False, callbacks=_callbacks(os.path.join(logdir, "lstm"), fold.name,
+                                                          "lstm", stage.learning_rate),
                        verbose=config.verbose)
     return lstm, history
 
@@ -189,7 +222,8 @@ def train_fold(exp: experiment.Experiment, fold: protocols.Fold,
         logging.warning("fold %s: no training clips of %s", fold.name, ", ".join(lacking))
 
     cnn, cnn_history = _train_cnn(exp, fold, train, validation, strategy, logdir)
-    cnn.save(os.path.join(fold_dir, "cnn.keras"))
+    with files.atomic_path(os.path.join(fold_dir, "cnn.keras")) as tmp:
+        cnn.save(tmp)
     report.write_map_samples(os.path.join(logdir, "inputs"), _map_samples(train.data, classes))
 
     # Stage 2 reads each clip's window through the frozen CNN once, here.
@@ -203,7 +237,8 @@ def train_fold(exp: experiment.Experiment, fold: protocols.Fold,
 
     lstm, lstm_history = _train_lstm(exp, fold, embed(train),
                                      embed(validation) if validation else None, strategy, logdir)
-    lstm.save(os.path.join(fold_dir, "lstm.keras"))
+    with files.atomic_path(os.path.join(fold_dir, "lstm.keras")) as tmp:
+        lstm.save(tmp)
 
     # Test: the test subjects' files are opened only now.
     rows = []
@@ -227,6 +262,8 @@ def train_fold(exp: experiment.Experiment, fold: protocols.Fold,
         "train_clips_per_class": dict(zip(classes, clips_per_class.tolist())),
         "lacking_classes": lacking,
         "test_clips": len(rows),
+        # What pooling checks the fold's predictions.csv against.
+        "test_clip_ids": [f"{r['subject']}/{r['clip']}" for r in rows],
         "test_accuracy": (float(np.mean([r["true"] == r["predicted"] for r in rows]))
                           if rows else None),
         "final": {"cnn": _last(cnn_history), "lstm": _last(lstm_history)},
@@ -234,7 +271,7 @@ def train_fold(exp: experiment.Experiment, fold: protocols.Fold,
         "replicas": strategy.num_replicas_in_sync,
     }
     # Written last: its presence marks the fold finished.
-    experiment.write_json(os.path.join(fold_dir, experiment.RESULT_FILE), result)
+    files.write_json(os.path.join(fold_dir, experiment.RESULT_FILE), result)
     return result
 
 
@@ -243,6 +280,11 @@ def _last(history) -> dict:
 
 
 def _prediction_rows(fold: str, table: dict, probs: np.ndarray, classes) -> list[dict]:
+    if not np.isfinite(probs).all():
+        bad = [str(table["clip"][k]) for k in np.flatnonzero(~np.isfinite(probs).all(axis=1))]
+        raise TrainingDiverged(f"fold {fold}: the LSTM gave probabilities that are not numbers "
+                               f"for {len(bad)} test clips ({', '.join(bad[:3])}): training "
+                               f"diverged; lower the learning rates and run again")
     predicted = np.argmax(probs, axis=1)
     rows = []
     for k in range(len(predicted)):
@@ -309,6 +351,35 @@ def setting(exp: experiment.Experiment, results: dict[str, dict]) -> dict:
     }
 
 
+def checked_predictions(exp: experiment.Experiment, fold: protocols.Fold,
+                        result: dict) -> list[dict]:
+    """A finished fold's predictions.csv rows, once they are the fold's test clips:
+    as many as the manifest gives its test subjects, the same clips its
+    result.json lists, each with finite probabilities (`report.read_predictions`).
+
+    Raises ValueError naming the file and what to do: a fold whose rows are
+    missing or foreign must be retrained, never pooled as it is.
+    """
+    path = os.path.join(exp.fold_dir(fold), report.PREDICTIONS)
+    redo = (f"delete {exp.fold_dir(fold)} and run again without --pool_only to retrain "
+            f"fold {fold.name}")
+    rows = report.read_predictions(path, exp.classes, redo)
+    folder = exp.target or exp.source
+    expected = sum(folder.clip_counts[s] for s in fold.test_subjects)
+    ids = [f"{r['subject']}/{r['clip']}" for r in rows]
+    listed = result.get("test_clip_ids", ids)
+    if len(rows) != expected:
+        missing = sorted(set(listed) - set(ids))
+        named = f" (missing {', '.join(missing[:3])})" if missing else ""
+        raise ValueError(f"{path} holds {len(rows)} predictions but fold {fold.name} has "
+                         f"{expected} test clips{named}: {redo}")
+    if sorted(ids) != sorted(listed):
+        foreign = sorted(set(ids) - set(listed)) or sorted(set(listed) - set(ids))
+        raise ValueError(f"{path} does not predict the clips fold {fold.name} tested (e.g. "
+                         f"{foreign[0]}): {redo}")
+    return rows
+
+
 def pool(exp: experiment.Experiment) -> dict:
     """Score every finished fold on disk and write the run's report files."""
     results, rows = {}, []
@@ -317,7 +388,7 @@ def pool(exp: experiment.Experiment) -> dict:
         if result is None:
             continue
         results[fold.name] = result
-        rows += report.read_predictions(os.path.join(exp.fold_dir(fold), report.PREDICTIONS))
+        rows += checked_predictions(exp, fold, result)
     if not results:
         raise ValueError(f"no finished folds in {exp.workdir}: train first (without --pool_only)")
     return report.write(exp.workdir, rows, setting(exp, results))

@@ -22,9 +22,9 @@ from lfm_tf import runtime
 # Before any module that imports TensorFlow: its start-up lines would bury ours.
 runtime.start()
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
-from lfm_tf import cli, features, figures, report  # noqa: E402
+from lfm_tf import cli, features, figures, files, report  # noqa: E402
 
 COMMANDS = ("clip", "classes", "tsne", "confusion")
 
@@ -54,7 +54,7 @@ _LOGDIR = flags.DEFINE_string("logdir", None, "Also write the picture to this Te
 
 def _required(holder: flags.FlagHolder, command: str) -> str:
     if holder.value is None:
-        raise app.UsageError(f"{command} needs --{holder.name}")
+        raise ValueError(f"{command} needs --{holder.name}")
     return holder.value
 
 
@@ -72,13 +72,12 @@ def _draw(command: str) -> tuple[bytes, str]:
 
 def main(argv):
     if len(argv) != 2 or argv[1] not in COMMANDS:
-        raise app.UsageError(f"say what to draw: python -m lfm_tf.visualize "
-                             f"{{{'|'.join(COMMANDS)}}} --flags")
+        raise ValueError(f"say what to draw: python -m lfm_tf.visualize "
+                         f"{{{'|'.join(COMMANDS)}}} --flags")
     png, name = _draw(argv[1])
     path = _OUT.value or os.path.join(_OUT_DIR.value, name)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(png)
+    files.atomic_write(path, png)
     print(f"wrote {path}")
     if _LOGDIR.value:
         report.write_images(_LOGDIR.value, {os.path.splitext(name)[0]: png})

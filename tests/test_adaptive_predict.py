@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from lfm_tf import inference, model_folder, recordings
+from lfm_tf import files, inference, model_folder, recordings
 from lfm_tf.table8 import crops, ifer
 from tests import assets
 
@@ -149,7 +149,9 @@ def test_mismatched_or_incomplete_ifer_folders_are_refused_at_start(model, tiny_
     other = tmp_path / "other"
     shutil.copytree(tiny_ifer.export, other)
     info = json.loads((other / ifer.EXPORT_INFO).read_text())
+    # An I-FER exported with other classes (resealed: an edited ifer.json is refused).
     info["classes"] = ["anger", "happiness", "surprise"]
+    info = files.seal(other, {k: v for k, v in info.items() if k not in ("sha256", "fingerprint")})
     (other / ifer.EXPORT_INFO).write_text(json.dumps(info))
     # Refused before any input is read (this one does not exist).
     with pytest.raises(model_folder.ModelFolderError, match=(

@@ -319,8 +319,8 @@ def test_dataset_flag_picks_its_config_file():
     argv = experiment.argv_with_config(["train", "--dataset=smic", "--config.cnn.epochs=3"])
     assert argv == ["train", f"--config={experiment.CONFIG_DIR}/smic.py", "--dataset=smic",
                     "--config.cnn.epochs=3"]
-    assert experiment.argv_with_config(["t", "--config=my.py", "--dataset=x"]) == \
-        ["t", "--config=my.py", "--dataset=x"]
+    mine = f"--config={experiment.CONFIG_DIR}/smic.py:runlocal"
+    assert experiment.argv_with_config(["t", mine, "--dataset=x"]) == ["t", mine, "--dataset=x"]
     with pytest.raises(ValueError, match=r"unknown dataset 'nope': no config .*nope.py; use "
                                          r"--dataset with one of \['casme2', 'casme3', "
                                          r"'casme3_c', 'ckplus'"):

@@ -13,11 +13,13 @@ import dataclasses
 import glob
 import os
 import re
+import zipfile
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from lfm_tf.datasets.specs import DatasetSpec
 
@@ -358,14 +360,19 @@ def read_table(path: str, columns: Sequence[str], marker: str = "Filename",
                          "`soffice --headless --convert-to xlsx`) or pass --coding_file")
     if not os.path.isfile(path):
         raise ValueError(f"coding spreadsheet {path!r} does not exist")
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise ValueError(f"{path}: no sheet {sheet!r}; it has {book.sheetnames}")
-        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
-        rows = list(worksheet.iter_rows(values_only=True))
-    finally:
-        book.close()
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            if sheet is not None and sheet not in book.sheetnames:
+                raise ValueError(f"{path}: no sheet {sheet!r}; it has {book.sheetnames}")
+            worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+            rows = list(worksheet.iter_rows(values_only=True))
+        finally:
+            book.close()
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError) as err:
+        raise ValueError(f"{path} is not an Excel .xlsx workbook ({type(err).__name__}: "
+                         f"{err}): pass the dataset's coding spreadsheet with --coding_file"
+                         ) from None
     try:
         start = find_header_row(rows, marker)
     except ValueError as error:

@@ -44,13 +44,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import os
 from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
-from lfm_tf import features, landmarks, video
+from lfm_tf import features, files, landmarks, video
 from lfm_tf.datasets import ckplus
 from lfm_tf.datasets.base import Clip, frame_number
 from lfm_tf.datasets.specs import CKPLUS_CLASSES
@@ -267,13 +268,15 @@ def _write_sequence(out_dir: str, clip: Clip, images: Sequence[np.ndarray],
         os.makedirs(folder, exist_ok=True)
     for stem, image, points in zip(stems, images, track):
         path = os.path.join(folders[ckplus.IMAGES], f"{stem}.png")
-        if not cv2.imwrite(path, image):
-            raise OSError(f"could not write {path}")
-        with open(os.path.join(folders[ckplus.LANDMARKS], f"{stem}_landmarks.txt"), "w") as f:
-            f.writelines(f"   {x:.7e}   {y:.7e}\n" for x, y in points)
+        encoded, png = cv2.imencode(".png", image)
+        if not encoded:
+            raise ValueError(f"could not encode {path} as PNG")
+        files.atomic_write(path, png.tobytes())
+        files.atomic_write(os.path.join(folders[ckplus.LANDMARKS], f"{stem}_landmarks.txt"),
+                           "".join(f"   {x:.7e}   {y:.7e}\n" for x, y in points))
     code = CKPLUS_CLASSES.index(clip.label) + 1
-    with open(os.path.join(folders[ckplus.EMOTION_DIRS[0]], f"{stems[-1]}_emotion.txt"), "w") as f:
-        f.write(f"   {code:.7e}\n")
+    files.atomic_write(os.path.join(folders[ckplus.EMOTION_DIRS[0]], f"{stems[-1]}_emotion.txt"),
+                       f"   {code:.7e}\n")
 
 
 def synthesize(data_dir: str, out_dir: str, onsets_csv: str | None = None,
@@ -283,18 +286,27 @@ def synthesize(data_dir: str, out_dir: str, onsets_csv: str | None = None,
 
     Args:
       data_dir: CK+ as unpacked (see `ckplus.read`).
-      out_dir: where the FME tree goes (not inside `data_dir`); `fme.csv`, written
-        last, records every sequence (`RECORD_COLUMNS`).
+      out_dir: where the FME tree goes: neither `data_dir`, nor inside it, nor
+        holding it, once symbolic links are resolved; `fme.csv`, written last,
+        records every sequence (`RECORD_COLUMNS`).
       onsets_csv: hand-picked onsets (`read_onsets`); a labelled sequence without
         a row, or a row naming no labelled sequence, is skipped by name. None
         picks every onset automatically (`auto_onset`).
       landmark_source: "provided" (CK+'s Landmarks/) or "dlib".
-      threshold: `auto_onset`'s fraction of the peak displacement.
+      threshold: `auto_onset`'s fraction of the peak displacement, in (0, 1).
       landmark_settings: dlib settings for landmark_source="dlib".
+
+    Raises ValueError, before anything is written, for an `out_dir` that would
+    write into the source dataset or a threshold outside (0, 1).
     """
-    if os.path.abspath(out_dir).startswith(os.path.abspath(data_dir) + os.sep):
-        raise ValueError(f"out_dir {out_dir!r} lies inside the CK+ folder: write the FME set "
-                         f"elsewhere")
+    if files.is_within(out_dir, data_dir) or files.is_within(data_dir, out_dir):
+        where = "is" if os.path.realpath(out_dir) == os.path.realpath(data_dir) else "overlaps"
+        raise ValueError(f"--out_dir {out_dir} {where} the CK+ folder {data_dir} (resolved: "
+                         f"{os.path.realpath(out_dir)} and {os.path.realpath(data_dir)}): the "
+                         f"source dataset is never written to; choose an --out_dir outside it")
+    if not (isinstance(threshold, (int, float)) and 0 < threshold < 1):
+        raise ValueError(f"--onset_threshold={threshold} is out of range: it must be a number "
+                         f"between 0 and 1 (a fraction of the peak displacement)")
     found = ckplus_fge.read(data_dir, landmarks=landmark_source)
     skipped = list(found.skipped)
     onsets = read_onsets(onsets_csv) if onsets_csv else None
@@ -339,13 +351,12 @@ def synthesize(data_dir: str, out_dir: str, onsets_csv: str | None = None,
 
 
 def _write_record(path: str, sequences: Sequence[FmeSequence]) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(RECORD_COLUMNS)
-        for s in sequences:
-            writer.writerow([s.subject, s.sequence, s.label, s.onset, s.onset_source,
-                             " ".join(map(str, s.source_frames)), s.fge_frames,
-                             f"{s.sfem_fge:.6f}", f"{s.sfem_fme:.6f}"])
-    os.replace(tmp, path)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(RECORD_COLUMNS)
+    for s in sequences:
+        writer.writerow([s.subject, s.sequence, s.label, s.onset, s.onset_source,
+                         " ".join(map(str, s.source_frames)), s.fge_frames,
+                         f"{s.sfem_fge:.6f}", f"{s.sfem_fme:.6f}"])
+    files.atomic_write(path, text.getvalue())
 

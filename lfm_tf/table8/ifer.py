@@ -28,7 +28,6 @@ so that the motion is not drowned by the differences between faces.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 
@@ -39,7 +38,7 @@ from keras import layers
 from ml_collections import ConfigDict
 
 import lfm_tf
-from lfm_tf import features, input_pipeline
+from lfm_tf import features, files, input_pipeline
 from lfm_tf.table8 import crops
 from lfm_tf.records import ClipRecord
 
@@ -51,7 +50,8 @@ _SHIFT = 4
 # parts it lists under "files". Written by `export`, read by `model_folder.ExportedIFER`.
 EXPORT_INFO = "ifer.json"
 EXPORT_PARTS = {"model": "ifer.keras"}
-EXPORT_INFO_KEYS = ("classes", "crops", "trajectory", "versions", "files")
+EXPORT_INFO_KEYS = ("classes", "crops", "trajectory", "versions", "files", "sha256",
+                    "fingerprint")
 
 
 def _check(records: Sequence[ClipRecord]) -> tuple[int, int]:
@@ -212,7 +212,8 @@ def export(model: keras.Model, folder: str, classes: Sequence[str], **about) -> 
     os.makedirs(folder, exist_ok=True)
     if os.path.exists(os.path.join(folder, EXPORT_INFO)):
         os.remove(os.path.join(folder, EXPORT_INFO))  # until the new model is in place
-    model.save(os.path.join(folder, EXPORT_PARTS["model"]))
+    with files.atomic_path(os.path.join(folder, EXPORT_PARTS["model"])) as tmp:
+        model.save(tmp)
     info = {
         "classes": list(classes),
         "crops": {"frames": int(frames), "size": int(size), "grey": True,
@@ -231,8 +232,7 @@ def export(model: keras.Model, folder: str, classes: Sequence[str], **about) -> 
                      "keras": keras.__version__},
         "files": EXPORT_PARTS,
     }
-    with open(os.path.join(folder, EXPORT_INFO), "w") as f:
-        json.dump(info, f, indent=1, default=str)
+    files.write_json(os.path.join(folder, EXPORT_INFO), files.seal(folder, info))
     return folder
 
 

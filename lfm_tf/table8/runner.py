@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import io
 import json
 import os
 
@@ -36,7 +37,7 @@ import numpy as np
 from absl import logging
 from ml_collections import ConfigDict
 
-from lfm_tf import (experiment, features, input_pipeline, protocols, records, report,
+from lfm_tf import (experiment, features, files, input_pipeline, protocols, records, report,
                     tfrecord_folder, trainer)
 from lfm_tf.table8 import adaptive, ifer
 
@@ -85,11 +86,12 @@ def rows_for(fold: str, clips, probabilities: np.ndarray, classes, routed=None) 
 def _write_rows(path: str, rows: list[dict], classes) -> None:
     fields = report.prediction_fields(classes)
     fields = fields[:8] + ["sfem", "route"] + fields[8:]
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()}
-                         for r in rows)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()}
+                     for r in rows)
+    files.atomic_write(path, text.getvalue())
 
 
 class _Records:
@@ -111,8 +113,10 @@ def _fold_classifier(exp: experiment.Experiment, fold: protocols.Fold) -> keras.
     """The fold's CNN and LSTM, as the trainer saved them, joined into one window
     classifier (uint8 (batch, 24, M, M) -> probabilities)."""
     folder = exp.fold_dir(fold)
-    cnn = keras.models.load_model(os.path.join(folder, "cnn.keras"), compile=False)
-    lstm = keras.models.load_model(os.path.join(folder, "lstm.keras"), compile=False)
+    cnn = keras.models.load_model(os.path.join(folder, "cnn.keras"), compile=False,
+                                  safe_mode=True)
+    lstm = keras.models.load_model(os.path.join(folder, "lstm.keras"), compile=False,
+                                   safe_mode=True)
     window = keras.Input((features.WINDOW_LENGTH, exp.map_size, exp.map_size), dtype="uint8")
     return keras.Model(window, lstm(trainer.window_embedder(cnn)(window)))
 
@@ -123,11 +127,12 @@ def _ifer_model(config: ConfigDict, fold: protocols.Fold, train: list[records.Cl
     run trained it before (the run's settings are checked once, in `_claim`)."""
     path = os.path.join(config.workdir, IFER_DIR, "folds", fold.name, IFER_MODEL)
     if os.path.exists(path):
-        return keras.models.load_model(path)
+        return keras.models.load_model(path, safe_mode=True)
     logging.info("fold %s: training the I-FER on %d FGE clips", fold.name, len(train))
     model = ifer.train(train, len(classes), config.ifer, seed=config.lfm.seed)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    model.save(path)
+    with files.atomic_path(path) as tmp:
+        model.save(tmp)
     return model
 
 
@@ -150,14 +155,12 @@ def _claim(config: ConfigDict, fge: input_pipeline.RecordFolder) -> None:
     record = {"ifer": config.ifer.to_dict(), "seed": config.lfm.seed,
               "num_folds": config.lfm.num_folds, "data": fge.fingerprint()}
     if os.path.exists(path):
-        with open(path) as f:
-            if json.load(f) != json.loads(json.dumps(record)):
-                raise ValueError(f"{path}: the I-FER models there come from other settings "
-                                 f"or data: use another --workdir")
+        if files.read_json(path, advice="use another --workdir") != json.loads(json.dumps(record)):
+            raise ValueError(f"{path}: the I-FER models there come from other settings "
+                             f"or data: use another --workdir")
         return
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(record, f, indent=1)
+    files.write_json(path, record)
 
 
 def _open_sets(config: ConfigDict, variant: str) -> dict[str, input_pipeline.RecordFolder]:
@@ -247,10 +250,8 @@ def _write(config, names, classes, sets, read, rows, taus, folds) -> dict:
                         "subjects": len(f.subjects)} for name, f in sets.items()},
         "config": config.to_dict(),
     }
-    with open(os.path.join(config.workdir, TABLE), "w") as f:
-        json.dump(table, f, indent=1, default=str)
-    with open(os.path.join(config.workdir, report.REPORT), "w") as f:
-        f.write(markdown(table))
+    files.atomic_write(os.path.join(config.workdir, TABLE), json.dumps(table, indent=1, default=str))
+    files.atomic_write(os.path.join(config.workdir, report.REPORT), markdown(table))
     return table
 
 
