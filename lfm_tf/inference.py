@@ -41,7 +41,7 @@ from typing import TextIO
 
 import numpy as np
 
-from lfm_tf import features, landmarks
+from lfm_tf import features, landmarks, temporal_filter
 from lfm_tf.model_folder import ExportedIFER, ExportedModel, check_same_classes
 from lfm_tf.recordings import (InputError, Recording, read_frames, read_recording, runs,
                                unbridged_extractor, unbridged_gaps, usable_ranges)
@@ -71,7 +71,9 @@ class PredictOptions:
       window: frames per sliding window; None predicts on the whole input only.
       stride: frames from one window's start to the next; None = `window`.
       max_gap: the longest run of frames without a face that is interpolated.
-      landmark_settings: dlib model and tracking (its own max_gap is not used).
+      landmark_settings: dlib model, tracking and refinement (its own max_gap
+        is not used).
+      temporal_filter: `lfm_tf.temporal_filter` denoiser run on every track.
     """
 
     fps: float | None = None
@@ -80,6 +82,7 @@ class PredictOptions:
     stride: int | None = None
     max_gap: int = landmarks.LandmarkSettings.max_gap
     landmark_settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings()
+    temporal_filter: str = temporal_filter.DEFAULT_TEMPORAL_FILTER
 
     def __post_init__(self):
         for name in ("fps", "frame_interval", "window", "stride"):
@@ -105,6 +108,7 @@ def _span(rec: Recording, start: int, end: int, frame_interval: int) -> dict:
             "start_s": round(start / rec.fps, 3), "end_s": round((end - 1) / rec.fps, 3),
             "num_maps": end - start - frame_interval,
             "filled_frames": int(np.count_nonzero(~rec.face[start:end])),
+            "landmark_reliability": round(float(rec.reliability[start:end].mean()), 4),
             "sfem": features.sfem(rec.landmarks[start:end], frame_interval)}
 
 
@@ -117,7 +121,8 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
     record = {"input": rec.path, "source": rec.source, "num_frames": rec.num_frames,
               "fps": rec.fps, "frame_interval": interval,
               "no_face_frames": int(np.count_nonzero(~rec.face)),
-              "no_face_ranges": [list(r) for r in runs(~rec.face)]}
+              "no_face_ranges": [list(r) for r in runs(~rec.face)],
+              "frame_reliability": [round(float(r), 3) for r in rec.reliability]}
     ranges = usable_ranges(rec.face, options.max_gap)
     start, end = max(ranges, key=lambda r: r[1] - r[0], default=(0, 0))
     if end - start <= interval:
@@ -224,8 +229,8 @@ def predict_file(model: ExportedModel, path: str, options: PredictOptions,
                  extractor: landmarks.LandmarkExtractor | None = None,
                  image: ExportedIFER | None = None, tau: float = adaptive.TAU) -> dict:
     """Read one input and predict on it; raises on anything unusable."""
-    return predict_recording(model, read_recording(path, options.fps, extractor), options,
-                             image, tau)
+    recording = read_recording(path, options.fps, extractor, options.temporal_filter)
+    return predict_recording(model, recording, options, image, tau)
 
 
 def format_record(record: dict) -> str:
@@ -287,10 +292,13 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
 
     A record holds, for the whole input: input, source, num_frames, fps,
     frame_interval (T used), no_face_frames and no_face_ranges ([first, last]
-    0-based frames where no face was found), then for the frames predicted on
+    0-based frames where no face was found), frame_reliability (per frame, in
+    [0, 1]: the fraction of landmarks whose optical flow passed its check,
+    `lfm_tf.registration`; 0 where no face), then for the frames predicted on
     (the longest stretch without an unbridgeable gap): start_frame, end_frame,
     start_s, end_s, num_maps, filled_frames (frames without a face there,
-    interpolated), sfem (Eq. 3), class and probabilities (one per class, summing
+    interpolated), landmark_reliability (the mean of frame_reliability there),
+    sfem (Eq. 3), class and probabilities (one per class, summing
     to 1). With a window, `windows` lists the same per window, or `skipped` with
     the reason. An input that fails gives only input and error.
 

@@ -66,6 +66,10 @@ _CROP_MARGIN = 0.5
 _CHECK_BOX_SIDE = 100.0
 
 
+# `--landmark_refinement`: what each name sets `LandmarkSettings.refinement` to.
+REFINEMENTS = {"flow": RegistrationSettings(), "none": None}
+
+
 class NoFaceError(ValueError):
     """A clip where too few frames show a face to make a landmark track."""
 
@@ -464,3 +468,11 @@ class LandmarkExtractor:
         """Decode a clip and make its landmarks, tracked or not as `settings.tracking` says."""
         method = self.track if self.settings.tracking else self.track_naive
         return method(iter_frames(clip), source=clip.name)
+
+
+if __name__ == "__main__":
+    # `python -m lfm_tf.landmarks INPUT... --output_dir=DIR`; the entry lives in
+    # track_export so that this module stays the library it is.
+    from lfm_tf import track_export
+
+    track_export.run()

@@ -32,7 +32,8 @@ import numpy as np
 from apache_beam.options.pipeline_options import PipelineOptions
 
 import lfm_tf
-from lfm_tf import datasets, features, landmarks, records, tfrecord_folder, video
+from lfm_tf import (datasets, features, landmarks, records, temporal_filter, tfrecord_folder,
+                    video)
 from lfm_tf.table8 import crops
 from lfm_tf.datasets.base import Clip, ReadResult
 
@@ -52,7 +53,10 @@ class PreprocessConfig:
       frame_interval: T; None takes each clip's round(fps / 25) (Section V-A).
       landmark_source: "dlib" runs the detector; "provided" uses landmarks that
         ship with the data (CK+ `Landmarks/`, `landmarks.npy` in a folder dataset).
-      landmark_settings: detector and tracking settings (part of the cache key).
+      landmark_settings: detector, tracking and refinement settings (part of
+        the cache key).
+      temporal_filter: the denoiser run on every clip's track, whatever its
+        source (`lfm_tf.temporal_filter`).
       reader_options: keyword options for the dataset reader.
       crop_frames: also store this many eye-aligned face crops per clip, for the
         image-based FER (`lfm_tf.table8.crops`); 0 stores none.
@@ -68,6 +72,7 @@ class PreprocessConfig:
     frame_interval: int | None = None
     landmark_source: str = "dlib"
     landmark_settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings()
+    temporal_filter: str = temporal_filter.DEFAULT_TEMPORAL_FILTER
     reader_options: tuple[tuple[str, object], ...] = ()
     crop_frames: int = 0
     crop_size: int = crops.CROP_SIZE
@@ -79,6 +84,10 @@ class PreprocessConfig:
         if self.landmark_source not in LANDMARK_SOURCES:
             raise ValueError(f"landmark source must be one of {LANDMARK_SOURCES}, "
                              f"got {self.landmark_source!r}")
+        if self.temporal_filter not in temporal_filter.TEMPORAL_FILTERS:
+            raise ValueError(f"temporal filter must be one of "
+                             f"{sorted(temporal_filter.TEMPORAL_FILTERS)}, got "
+                             f"{self.temporal_filter!r}")
         if self.frame_interval is not None and self.frame_interval < 1:
             raise ValueError(f"frame_interval must be at least 1, got {self.frame_interval}")
         if self.crop_frames < 0 or self.crop_size < 8:
@@ -94,6 +103,9 @@ class PreprocessConfig:
             "landmark_source": self.landmark_source,
             "landmark_settings": self.landmark_settings.cache_key()
             if self.landmark_source == "dlib" else None,
+            # Only when on, so that outputs made before the filter keep their receipts.
+            **({"temporal_filter": self.temporal_filter}
+               if self.temporal_filter != "none" else {}),
             "reader_options": {k: str(v) for k, v in self.reader_options},
             "lfm_tf_version": lfm_tf.__version__,
             # Only when asked for, so that outputs without crops keep their receipts.
@@ -160,7 +172,8 @@ class LandmarkCache:
             if "error" in data:
                 return str(data["error"])
             return landmarks.LandmarkTrack(landmarks=data["landmarks"], filled=data["filled"],
-                                           detections=int(data["detections"]))
+                                           detections=int(data["detections"]),
+                                           reliability=data["reliability"])
 
     def save(self, clip: Clip, outcome: landmarks.LandmarkTrack | str) -> None:
         path = self.path(clip)
@@ -170,7 +183,7 @@ class LandmarkCache:
             np.savez(tmp, error=np.array(outcome))
         else:
             np.savez(tmp, landmarks=outcome.landmarks, filled=outcome.filled,
-                     detections=np.array(outcome.detections))
+                     detections=np.array(outcome.detections), reliability=outcome.reliability)
         os.replace(tmp, path)
 
 
@@ -227,6 +240,8 @@ class ClipProcessor:
         """(serialized record, None, frames) or (None, reason, frames)."""
         try:
             track = self._landmarks(clip)
+            track = dataclasses.replace(track, landmarks=temporal_filter.denoise(
+                track.landmarks, self.config.temporal_filter))
             interval = self.config.frame_interval or features.frame_interval_for_fps(clip.fps)
             indices = features.variant_indices(self.config.variant)
             n = len(track.landmarks)
@@ -245,7 +260,7 @@ class ClipProcessor:
                 variant=self.config.variant, frame_interval=interval, fps=clip.fps,
                 num_filled=int(track.num_filled),
                 sfem=features.sfem(track.landmarks, interval),
-                maps=maps, landmarks=track.landmarks,
+                maps=maps, landmarks=track.landmarks, reliability=track.reliability,
                 onset=_frame_or_unknown(clip.onset), apex=_frame_or_unknown(clip.apex),
                 offset=_frame_or_unknown(clip.offset), **crop_fields)
             return records.encode(record), None, n

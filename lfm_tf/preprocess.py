@@ -24,7 +24,8 @@ runtime.start()
 
 from absl import app, flags, logging  # noqa: E402
 
-from lfm_tf import cli, datasets, landmarks, pipeline, tfrecord_folder  # noqa: E402
+from lfm_tf import (cli, datasets, landmarks, pipeline, temporal_filter,  # noqa: E402
+                    tfrecord_folder)
 from lfm_tf.table8 import crops  # noqa: E402
 
 _DATASET = flags.DEFINE_enum("dataset", None, sorted(datasets.READERS), "Dataset to read.")
@@ -42,6 +43,15 @@ _LANDMARK_MODEL = flags.DEFINE_string(
 _TRACKING = flags.DEFINE_bool(
     "tracking", True, "Fit the shape predictor on a box from the previous frame and "
     "re-detect only on drift; --notracking detects on every frame.")
+_REFINEMENT = flags.DEFINE_enum(
+    "landmark_refinement", "flow", list(landmarks.REFINEMENTS),
+    "flow: the detector's landmarks refined by optical-flow registration "
+    "(lfm_tf.registration); none: the detector's fits as they are.")
+_TEMPORAL_FILTER = flags.DEFINE_enum(
+    "temporal_filter", temporal_filter.DEFAULT_TEMPORAL_FILTER,
+    list(temporal_filter.TEMPORAL_FILTERS), "Denoise every landmark track over time: "
+    "medianK, a running median over K frames (steps keep their onset frame); see "
+    "lfm_tf.temporal_filter for the measurements behind the default.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Redo subjects already complete.")
 _CROPS = flags.DEFINE_bool(
     "crops", False, "Also store eye-aligned greyscale face crops of a few frames per clip "
@@ -106,8 +116,10 @@ def main(argv):
         variant=_VARIANT.value,
         frame_interval=_FRAME_INTERVAL.value,
         landmark_source=_LANDMARKS.value,
+        temporal_filter=_TEMPORAL_FILTER.value,
         landmark_settings=landmarks.LandmarkSettings(
-            model_path=_LANDMARK_MODEL.value, tracking=_TRACKING.value),
+            model_path=_LANDMARK_MODEL.value, tracking=_TRACKING.value,
+            refinement=landmarks.REFINEMENTS[_REFINEMENT.value]),
         reader_options=reader_options(_DATASET.value),
         crop_frames=_CROP_FRAMES.value if _CROPS.value else 0,
         crop_size=_CROP_SIZE.value,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from lfm_tf import features, landmarks, video
+from lfm_tf import features, landmarks, temporal_filter, video
 from lfm_tf.datasets.base import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, list_images
 
 LANDMARK_EXTENSIONS = (".npy", ".csv")
@@ -40,6 +40,9 @@ class Recording:
       landmarks: float32 (N, 68, 2); frames without a face hold landmarks
         interpolated from the nearest frames with one (`landmarks.fill_gaps`).
       face: bool (N,), True where a face was found (or given).
+      reliability: float32 (N,) in [0, 1], how far each frame's landmarks can
+        be trusted (`landmarks.LandmarkTrack.reliability`); for a landmark
+        file, 1 where it has a face and 0 where not.
     """
 
     path: str
@@ -47,6 +50,7 @@ class Recording:
     fps: float
     landmarks: np.ndarray
     face: np.ndarray
+    reliability: np.ndarray
 
     @property
     def num_frames(self) -> int:
@@ -140,8 +144,10 @@ def _number(path: str, line: int, text: str) -> float:
 
 
 def read_recording(path: str, fps: float | None = None,
-                   extractor: landmarks.LandmarkExtractor | None = None) -> Recording:
-    """Landmarks of one input, with which frames had a face.
+                   extractor: landmarks.LandmarkExtractor | None = None,
+                   denoiser: str = temporal_filter.DEFAULT_TEMPORAL_FILTER) -> Recording:
+    """Landmarks of one input, with which frames had a face, denoised over time by
+    `denoiser` (`temporal_filter.denoise`, whatever their source).
 
     A video's frame rate is the one it declares unless `fps` is given (high-speed
     cameras often store a playback rate). Folders of frames (numeric order, see
@@ -159,7 +165,8 @@ def read_recording(path: str, fps: float | None = None,
         present = np.isfinite(points).all(axis=(1, 2))
         track, filled = landmarks.fill_gaps(
             [p if ok else None for p, ok in zip(points, present)], len(points), path)
-        return Recording(path, source, float(fps), track, ~filled)
+        return Recording(path, source, float(fps), temporal_filter.denoise(track, denoiser),
+                         ~filled, (~filled).astype(np.float32))
     extractor = extractor or unbridged_extractor()
     if source == "video":
         rate = float(fps or video.video_fps(path))
@@ -171,7 +178,8 @@ def read_recording(path: str, fps: float | None = None,
                              f"({' '.join(IMAGE_EXTENSIONS)})")
         rate, frames = float(fps), (video.read_image(p) for p in paths)
     track = extractor.track(frames, source=path)
-    return Recording(path, source, rate, track.landmarks, ~track.filled)
+    return Recording(path, source, rate, temporal_filter.denoise(track.landmarks, denoiser),
+                     ~track.filled, track.reliability)
 
 
 def unbridged_extractor(settings: landmarks.LandmarkSettings | None = None

@@ -20,8 +20,9 @@ The rule, frame by frame (`Registration.update`):
   the landmark's last known offset between flow and detector. The frame's
   reliability is the fraction of landmarks that passed.
 - The detector keeps the flow honest. If the flow landmarks disagree with the
-  detector's fit (median distance over the landmarks) by more than `max_disagreement` eye distances, or too few landmarks pass the
-  check for `reanchor_after` frames in a row, the flow has lost the face (a
+  detector's fit (median distance over the landmarks) by more than
+  `max_disagreement` eye distances, or too few landmarks pass the check for
+  `reanchor_after` frames in a row, the flow has lost the face (a
   cut, a turn the flow cannot follow): the frame becomes the new reference with
   the detector's landmarks.
 - The reference ages: once the landmarks have moved more than `max_motion`

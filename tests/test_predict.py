@@ -21,9 +21,10 @@ from tests import assets
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORD_FIELDS = {"input", "source", "num_frames", "fps", "frame_interval", "no_face_frames",
                  "no_face_ranges", "start_frame", "end_frame", "start_s", "end_s", "num_maps",
-                 "filled_frames", "sfem", "class", "probabilities"}
+                 "filled_frames", "sfem", "class", "probabilities", "frame_reliability",
+                 "landmark_reliability"}
 WINDOW_FIELDS = RECORD_FIELDS - {"input", "source", "num_frames", "fps", "frame_interval",
-                                 "no_face_frames", "no_face_ranges"}
+                                 "no_face_frames", "no_face_ranges", "frame_reliability"}
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,9 @@ def test_single_face_video_gives_every_field(model, tmp_path):
     assert (record["no_face_frames"], record["no_face_ranges"], record["filled_frames"]) == (0, [], 0)
     assert (record["start_frame"], record["end_frame"], record["end_s"]) == (0, 71, round(71 / 30, 3))
     assert record["sfem"] > 0
+    # The flow passed its check at most landmarks of every frame of this still face.
+    assert len(record["frame_reliability"]) == 72 and record["frame_reliability"][0] == 1.0
+    assert min(record["frame_reliability"]) > 0.5 and record["landmark_reliability"] > 0.9
     _check_probabilities(record, model.classes)
     # Windows of 25 frames every 10: starts 0, 10, 20, 30, 40 (47 is the last that fits).
     windows = record["windows"]
