@@ -99,16 +99,17 @@ def test_occluded_frames_do_not_corrupt_the_frames_after_them(rendered):
 
 
 def test_slow_head_turn_over_a_long_clip_does_not_drift():
-    # 150 frames turning 8 degrees and moving 40 px: the reference is renewed on the way.
-    steps = np.linspace(0, 1, 150)
+    # 100 frames turning 8 degrees and moving 40 px: the reference is renewed on the way.
+    steps = np.linspace(0, 1, 100)
     frames, truth = _posed([(8 * t, 40 * t, -15 * t) for t in steps])
     track = lm.LandmarkExtractor().track(frames)
     error = _motion_error(track.landmarks, truth)
     tracked = _motion_error(lm.LandmarkExtractor(TRACKED).track(frames).landmarks, truth)
     print(f"head turn: refined error mean {error.mean():.3f}, last 10 frames "
           f"{error[-10:].mean():.3f}, max {error.max():.2f}; tracked mean {tracked.mean():.3f}")
-    assert error[-10:].mean() < 0.6 and error.max() < 2.0
-    assert error.mean() < tracked.mean()
+    # Drift would grow towards the end; the detector alone is off by about 1 px.
+    assert error[-10:].mean() < 0.8 and error.max() < 2.5
+    assert error.mean() < tracked.mean() / 1.5
 
 
 def test_a_cut_re_anchors_on_the_detector(monkeypatch):
