@@ -419,19 +419,18 @@ class LandmarkExtractor:
         """
         registration = (Registration(self.settings.refinement)
                         if self.settings.refinement is not None else None)
-        points, reliability = [], []
-        for frame, fitted in self._fits(frames):
+        points, reliability, detections = [], [], 0
+        for frame, fitted, detections in self._fits(frames):
             found, reliable = ((fitted, float(fitted is not None)) if registration is None
                                else registration.update(frame, fitted))
             points.append(found)
             reliability.append(reliable)
         landmarks, filled = fill_gaps(points, self.settings.max_gap, source)
-        return LandmarkTrack(landmarks, filled, self._detections,
-                             np.asarray(reliability, np.float32))
+        return LandmarkTrack(landmarks, filled, detections, np.asarray(reliability, np.float32))
 
     def _fits(self, frames: Iterable[np.ndarray]):
-        """(grey frame, the tracked detector fit (68, 2) or None) per frame; the
-        detector runs made are in `self._detections` once it is exhausted."""
+        """(grey frame, the tracked detector fit (68, 2) or None, detector runs so
+        far) per frame."""
         s = self.settings
         detections = since_detector = 0
         box = relation = None
@@ -461,8 +460,7 @@ class LandmarkExtractor:
                     landmarks = self._fit(frame, start)
                     relation = _BoxRelation.measure(start, landmarks)
                     box = start
-            yield frame, landmarks
-        self._detections = detections
+            yield frame, landmarks, detections
 
     def extract_clip(self, clip: Clip) -> LandmarkTrack:
         """Decode a clip and make its landmarks, tracked or not as `settings.tracking` says."""
