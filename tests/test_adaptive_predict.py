@@ -12,14 +12,17 @@ import sys
 import numpy as np
 import pytest
 
-from lfm_tf import inference, model_folder, recordings
+from lfm_tf import inference, landmarks, model_folder, recordings
 from lfm_tf.table8 import adaptive, crops, ifer
 from tests import assets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VIDEO = str(assets.asset("single_face.mp4"))  # 72 frames at 30 fps, a face throughout
 # Windows of 25 frames every 10 (starts 0, 10, 20, 30, 40) have SFEM 0.48, 0.59,
-# 0.51, 0.43, 0.44 and the whole input 1.49: tau = 0.5 splits them 3 : 3.
+# 0.51, 0.43, 0.44 and the whole input 1.49: tau = 0.5 splits them 3 : 3. Those are
+# the SFEM of the detector's own landmarks (`--landmark_refinement=none`): the
+# routing is under test here, not the landmarks.
+DETECTOR_ONLY = landmarks.LandmarkSettings(refinement=None)
 WINDOWS = inference.PredictOptions(window=25, stride=10)
 TAU = 0.5
 
@@ -36,7 +39,7 @@ def image(tiny_ifer):
 
 @pytest.fixture(scope="module")
 def recording():
-    return recordings.read_recording(VIDEO)
+    return recordings.read_recording(VIDEO, extractor=recordings.unbridged_extractor(DETECTOR_ONLY))
 
 
 def _spy(monkeypatch, cls) -> list[int]:
@@ -113,7 +116,8 @@ def test_result_file_names_the_route_tau_and_model_and_landmark_files_fail_clean
     np.save(tmp_path / "track.npy", recording.landmarks)  # the video's own landmarks
     inputs = [VIDEO, str(tmp_path / "track.npy")]
     out, err = io.StringIO(), io.StringIO()
-    options = inference.PredictOptions(fps=30.0, window=25, stride=10)
+    options = inference.PredictOptions(fps=30.0, window=25, stride=10,
+                                       landmark_settings=DETECTOR_ONLY)
     records = inference.run(model.folder, inputs, options, output=str(tmp_path / "r.json"),
                             out=out, err=err, ifer_model=image.folder, tau=TAU)
     saved = json.loads((tmp_path / "r.json").read_text())
