@@ -5,7 +5,9 @@
 - `records`: those clips preprocessed to per-subject TFRecords (their true
   landmarks, no dlib), one folder per variant, as training reads them.
 - `rendered`: some of those clips rendered as 640x480 JPEG frames of a real face
-  in the CASME II layout, with the true landmarks of every frame.
+  in the CASME II layout, with the true landmarks of every frame, through an
+  ordinary camera (`synthetic_render.Camera()`: sensor noise, flicker, JPEG 85);
+  `rendered_cropped`: the same at CASME II's cropped size (70 px between the eyes).
 - `samm_sized`: rendered clips scaled to SAMM's 2040x1088 frames.
 """
 
@@ -113,16 +115,21 @@ class Rendered:
         return sum(len(c.frames) for c in self.clips)
 
 
-def rendered(count: int) -> Rendered:
-    """`count` CASME II-sized clips as 640x480 JPEGs in the CASME II layout."""
-    root = common.work_path("rendered")
+CROPPED_EYE_DISTANCE = 70.0  # px between the eye centres in CASME II's cropped faces
+
+
+def rendered(count: int, folder: str = "rendered",
+             camera: synthetic_render.Camera = synthetic_render.Camera()) -> Rendered:
+    """`count` CASME II-sized clips as JPEGs in the CASME II layout, seen by `camera`
+    (640x480 unless it resizes them)."""
+    root = common.work_path(folder)
     selection = _render_selection(count)
-    wanted = {"clips": [c.clip_id for c in selection]}
+    wanted = {"clips": [c.clip_id for c in selection], "camera": dataclasses.asdict(camera)}
     if _done(root, wanted) is None:
-        common.log(f"rendering {count} CASME II-sized clips (640x480 JPEG frames)")
+        common.log(f"rendering {count} CASME II-sized clips ({folder})")
         shutil.rmtree(root)
         os.makedirs(root)
-        truth = synthetic_render.render(selection, root)
+        truth = synthetic_render.render(selection, root, camera=camera)
         np.savez(os.path.join(root, "truth.npz"), **truth)
         _mark_done(root, wanted)
     with np.load(os.path.join(root, "truth.npz")) as data:
@@ -130,6 +137,12 @@ def rendered(count: int) -> Rendered:
     clips = datasets.read("casme2", root).clips
     assert sorted(c.clip_id for c in clips) == sorted(truth), "reader and render disagree"
     return Rendered(root, clips, truth)
+
+
+def rendered_cropped(count: int) -> Rendered:
+    """`rendered` at the size of CASME II's cropped faces."""
+    return rendered(count, "rendered_cropped",
+                    synthetic_render.Camera(eye_distance=CROPPED_EYE_DISTANCE))
 
 
 def samm_sized(count: int) -> Rendered:

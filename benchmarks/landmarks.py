@@ -46,12 +46,14 @@ NAIVE = landmarks.LandmarkSettings(tracking=False, detect_max_side=FULL_FRAME, u
 NAIVE_PLAIN = dataclasses.replace(NAIVE, fit_scale=1)
 # The project's own per-frame detection (downscaled to 480 px, no upsampling).
 PER_FRAME = landmarks.LandmarkSettings(tracking=False)
-# (b) The project's tracked extraction, its defaults.
-TRACKED = landmarks.LandmarkSettings()
+# (b) The tracked dlib fit alone, as before issue 10 (`--landmark_refinement=none`).
+TRACKED = landmarks.LandmarkSettings(refinement=None)
+# (c) The project's defaults: (b) refined by optical-flow registration.
+REFINED = landmarks.LandmarkSettings()
 METHODS = {"naive": NAIVE, "naive_plain_fit": NAIVE_PLAIN, "per_frame_480": PER_FRAME,
-           "tracked": TRACKED}
-VIDEO_METHODS = ("naive", "per_frame_480", "tracked")
-RENDERED_METHODS = ("naive", "naive_plain_fit", "tracked")
+           "tracked": TRACKED, "refined": REFINED}
+VIDEO_METHODS = ("naive", "per_frame_480", "tracked", "refined")
+RENDERED_METHODS = ("naive", "naive_plain_fit", "tracked", "refined")
 
 
 def jitter(points: np.ndarray) -> float:
@@ -174,8 +176,10 @@ def main(argv):
     rendered = data.rendered(data.RENDERED_CLIPS)
     some = data.Rendered(rendered.data_dir, rendered.clips[:_RENDERED.value], rendered.truth)
     result["rendered"] = rendered_benchmark(some, RENDERED_METHODS, "rendered 640x480")
+    cropped = data.rendered_cropped(_RENDERED.value)
+    result["cropped"] = rendered_benchmark(cropped, RENDERED_METHODS, "rendered, cropped size")
     samm = data.samm_sized(1)
-    result["samm"] = rendered_benchmark(samm, ("tracked",), "SAMM-sized")
+    result["samm"] = rendered_benchmark(samm, ("tracked", "refined"), "SAMM-sized")
     result["samm"]["naive"] = samm_naive(samm, _SAMM_NAIVE_FRAMES.value)
     common.save(result, started)
 

@@ -167,8 +167,9 @@ def _landmarks(lm: dict) -> list[str]:
              _n(video["decode"]["per_wall_s"]), "-", "-"]]
     names = {"naive": "(a) naive: HOG on every full frame, upsample 1",
              "per_frame_480": "detection on every frame at 480 px, upsample 0 (`--notracking`)",
-             "tracked": "(b) tracked (the default)"}
-    for key, label in names.items():
+             "tracked": "(b) tracked (`--landmark_refinement=none`)",
+             "refined": "(c) (b) + optical-flow registration (the default)"}
+    for key, label in ((k, v) for k, v in names.items() if k in video):
         r = video[key]
         rows.append([label, f"{r['count']} frames", _n(r["per_cpu_s"], 1), _n(r["per_wall_s"], 1),
                      _n(r["detections"]), f"{r['jitter_first_k']:.2f}"])
@@ -188,20 +189,25 @@ def _landmarks(lm: dict) -> list[str]:
             "length of the second difference of each landmark's path: noise, on a face "
             "that moves smoothly.", ""]
 
-    w, h = rendered["size"]
-    out += [f"Rendered CASME II-sized clips ({rendered['clips']} clips, {rendered['frames']} "
-            f"frames of {w}x{h} JPEG, `lfm_tf.datasets.synthetic_render.render`: a real face "
-            "warped along known landmark motion), errors against the true landmarks:", ""]
-    rows = [["decoding only", _n(rendered["decode"]["per_cpu_s"]), "-", "-", "-", "-"]]
-    names = {"naive": "(a) naive (fit on a 2x crop)",
-             "naive_plain_fit": "(a') naive with dlib's plain fit on the frame",
-             "tracked": "(b) tracked"}
-    for key, label in names.items():
-        r = rendered[key]
-        rows.append([label, _n(r["per_cpu_s"], 1), f"{r['motion_mean']:.3f}",
-                     f"{r['motion_p95']:.3f}", f"{r['position_mean']:.3f}", f"{r['map_mean']:.3f}"])
-    out += _table(["method", "frames/s/core", "motion error px", "motion error p95 px",
-                   "position error px", "CLFM map error px"], rows)
+    # Results from before issue 10 have no cropped size and no (c).
+    for part in (p for p in (rendered, lm.get("cropped")) if p):
+        w, h = part["size"]
+        out += [f"Rendered CASME II-sized clips ({part['clips']} clips, {part['frames']} "
+                f"frames of {w}x{h} JPEG, `lfm_tf.datasets.synthetic_render.render`: a real "
+                "face warped along known landmark motion, seen by an ordinary camera: "
+                "sensor noise 3 grey levels, 1% flicker, JPEG 85), errors against the true "
+                "landmarks:", ""]
+        rows = [["decoding only", _n(part["decode"]["per_cpu_s"]), "-", "-", "-", "-"]]
+        names = {"naive": "(a) naive (fit on a 2x crop)",
+                 "naive_plain_fit": "(a') naive with dlib's plain fit on the frame",
+                 "tracked": "(b) tracked", "refined": "(c) refined (the default)"}
+        for key, label in ((k, v) for k, v in names.items() if k in part):
+            r = part[key]
+            rows.append([label, _n(r["per_cpu_s"], 1), f"{r['motion_mean']:.3f}",
+                         f"{r['motion_p95']:.3f}", f"{r['position_mean']:.3f}",
+                         f"{r['map_mean']:.3f}"])
+        out += _table(["method", "frames/s/core", "motion error px", "motion error p95 px",
+                       "position error px", "CLFM map error px"], rows)
     out += ["Motion error: |(found_n - found_0) - (true_n - true_0)| over frames and the 68 "
             "landmarks, what the maps are made of (a fixed offset between dlib's and the true "
             "landmarks does not count); position error: |found_n - true_n|; map error: the mean "
@@ -218,6 +224,10 @@ def _landmarks(lm: dict) -> list[str]:
             f"{_n(samm['naive']['per_cpu_s'], 2)} frames/s/core, timed on "
             f"{samm['naive']['count']} frames only (a whole SAMM-sized clip would take minutes), "
             f"so **{r['per_cpu_s'] / samm['naive']['per_cpu_s']:.0f}x** at this size.", ""]
+    if "refined" in samm:
+        c = samm["refined"]
+        out[-2] += (f" (c) refined: {_n(c['per_cpu_s'], 1)} frames/s/core, motion error "
+                    f"{c['motion_mean']:.3f} px (p95 {c['motion_p95']:.3f} px).")
     return out
 
 

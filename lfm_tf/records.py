@@ -30,6 +30,10 @@ Feature lists (one entry per time step):
   maps       bytes   N - T maps, each M*M uint8 of Eq. 2, row-major
   landmarks  float   N frames, each 68*2 coordinates (x0, y0, x1, y1, ...)
 
+Optional, absent from records written before it existed (parsed as all 1):
+  reliability  float   N frames, each in [0, 1]: how far the frame's landmarks
+                       can be trusted (`landmarks.LandmarkTrack.reliability`)
+
 Optional, written only by `preprocess --crops` (for the image-based FER):
   crop_size    context int64   S, the side of a crop; 0 (the default) = no crops
   crops        bytes           K eye-aligned greyscale face crops, S*S uint8 each
@@ -70,6 +74,7 @@ CONTEXT_FEATURES = {
 SEQUENCE_FEATURES = {
     "maps": tf.io.FixedLenSequenceFeature([], tf.string),
     "landmarks": tf.io.FixedLenSequenceFeature([2 * features.NUM_LANDMARKS], tf.float32),
+    "reliability": tf.io.FixedLenSequenceFeature([], tf.float32, allow_missing=True),
     "crops": tf.io.FixedLenSequenceFeature([], tf.string, allow_missing=True),
     "crop_frames": tf.io.FixedLenSequenceFeature([], tf.int64, allow_missing=True),
 }
@@ -94,6 +99,7 @@ class ClipRecord:
     onset: int = UNKNOWN_FRAME
     apex: int = UNKNOWN_FRAME
     offset: int = UNKNOWN_FRAME
+    reliability: np.ndarray | None = None  # (N,) float32 in [0, 1]; None: all 1
     crops: np.ndarray | None = None        # (K, S, S) uint8, optional
     crop_frames: np.ndarray | None = None  # (K,) 0-based frame of each crop
     sfem_landmarks: str = features.SFEM_LANDMARKS
@@ -139,6 +145,13 @@ def encode(record: ClipRecord) -> bytes:
     landmark_list = tf.train.FeatureList(feature=[
         tf.train.Feature(float_list=tf.train.FloatList(value=row)) for row in points])
     feature_lists = {"maps": map_list, "landmarks": landmark_list}
+    if record.reliability is not None:
+        reliability = np.asarray(record.reliability, dtype=np.float32)
+        if reliability.shape != (record.num_frames,):
+            raise ValueError(f"{record.clip}: reliability must have one value per frame "
+                             f"({record.num_frames}), got {reliability.shape}")
+        feature_lists["reliability"] = tf.train.FeatureList(feature=[
+            tf.train.Feature(float_list=tf.train.FloatList(value=[r])) for r in reliability])
     if record.crops is not None:
         crops = np.ascontiguousarray(record.crops, dtype=np.uint8)
         frames = np.asarray(record.crop_frames, dtype=np.int64)
@@ -161,7 +174,8 @@ def encode(record: ClipRecord) -> bytes:
 
 def parse_sequence_example(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
     """Parse one serialized clip inside tf.data: context scalars plus
-    `maps` (K, M, M) uint8, `landmarks` (N, 68, 2) float32, and `crops` (K, S, S)
+    `maps` (K, M, M) uint8, `landmarks` (N, 68, 2) float32, `reliability` (N,)
+    float32 (all 1 in records written without it), and `crops` (K, S, S)
     uint8 with their `crop_frames` (empty when the record has none)."""
     context, sequence = tf.io.parse_single_sequence_example(
         serialized, context_features=CONTEXT_FEATURES, sequence_features=SEQUENCE_FEATURES)
@@ -170,6 +184,10 @@ def parse_sequence_example(serialized: tf.Tensor) -> dict[str, tf.Tensor]:
     parsed = dict(context)
     parsed["maps"] = tf.reshape(maps, tf.stack([-1, size, size]))
     parsed["landmarks"] = tf.reshape(sequence["landmarks"], [-1, features.NUM_LANDMARKS, 2])
+    reliability = sequence["reliability"]
+    parsed["reliability"] = tf.cond(
+        tf.size(reliability) > 0, lambda: reliability,
+        lambda: tf.ones(tf.shape(parsed["landmarks"])[:1], tf.float32))
     num_crops = tf.shape(sequence["crops"], out_type=tf.int64)[0]
     crop_size = context["crop_size"]
     parsed["crops"] = tf.reshape(tf.io.decode_raw(sequence["crops"], tf.uint8),
@@ -193,7 +211,7 @@ def decode(serialized: bytes) -> ClipRecord:
         fields["crops"] = parsed["crops"].numpy()
         fields["crop_frames"] = parsed["crop_frames"].numpy()
     return ClipRecord(maps=parsed["maps"].numpy(), landmarks=parsed["landmarks"].numpy(),
-                      **fields)
+                      reliability=parsed["reliability"].numpy(), **fields)
 
 
 def read_file(path: str | os.PathLike) -> list[ClipRecord]:

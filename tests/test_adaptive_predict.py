@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from lfm_tf import files, inference, model_folder, recordings
+from lfm_tf import files, inference, landmarks, model_folder, recordings
 from lfm_tf.table8 import crops, ifer
 from tests import assets
 
@@ -22,6 +22,9 @@ VIDEO = str(assets.asset("single_face.mp4"))  # 72 frames at 30 fps, a face thro
 # default: scaled, all 68 landmarks) 4.69, 5.34, 4.30, 3.71, 3.88 and the whole input
 # 13.68: tau = 4.5 splits them 3 : 3. (dlib's frame-to-frame jitter over 68
 # landmarks puts every window of this real video far above the paper's 0.35.)
+# Those are the SFEM of the detector's own landmarks (`--landmark_refinement=none`):
+# the routing is under test here, not the landmarks.
+DETECTOR_ONLY = landmarks.LandmarkSettings(refinement=None)
 WINDOWS = inference.PredictOptions(window=25, stride=10)
 TAU = 4.5
 
@@ -38,7 +41,7 @@ def image(tiny_ifer):
 
 @pytest.fixture(scope="module")
 def recording():
-    return recordings.read_recording(VIDEO)
+    return recordings.read_recording(VIDEO, extractor=recordings.unbridged_extractor(DETECTOR_ONLY))
 
 
 def _spy(monkeypatch, cls) -> list[int]:
@@ -115,7 +118,8 @@ def test_result_file_names_the_route_tau_and_model_and_landmark_files_fail_clean
     np.save(tmp_path / "track.npy", recording.landmarks)  # the video's own landmarks
     inputs = [VIDEO, str(tmp_path / "track.npy")]
     out, err = io.StringIO(), io.StringIO()
-    options = inference.PredictOptions(fps=30.0, window=25, stride=10)
+    options = inference.PredictOptions(fps=30.0, window=25, stride=10,
+                                       landmark_settings=DETECTOR_ONLY)
     records = inference.run(model.folder, inputs, options, output=str(tmp_path / "r.json"),
                             out=out, err=err, ifer_model=image.folder, tau=TAU)
     saved = json.loads((tmp_path / "r.json").read_text())

@@ -47,10 +47,17 @@ def test_record_round_trip():
     maps = features.normalize(features.lfm(lm, 4, features.CLFM_INDICES))
     rec = records.ClipRecord(dataset="casme2", subject="sub01", clip="EP02_01f", label=2,
                              label_name="others", variant="clfm", frame_interval=4, fps=200.0,
-                             num_filled=1, sfem=0.25, maps=maps, landmarks=lm, onset=46, apex=59)
+                             num_filled=1, sfem=0.25, maps=maps, landmarks=lm, onset=46, apex=59,
+                             reliability=np.linspace(0, 1, 10, dtype=np.float32))
     back = records.decode(records.encode(rec))
     np.testing.assert_array_equal(back.maps, maps)
     np.testing.assert_array_equal(back.landmarks, lm)
+    np.testing.assert_array_equal(back.reliability, rec.reliability)
+    # Records written before the reliability field read as all 1.
+    older = records.decode(records.encode(dataclasses.replace(rec, reliability=None)))
+    np.testing.assert_array_equal(older.reliability, np.ones(10, np.float32))
+    with pytest.raises(ValueError, match="one value per frame"):
+        records.encode(dataclasses.replace(rec, reliability=np.ones(9, np.float32)))
     assert (back.label, back.label_name, back.subject, back.clip) == (2, "others", "sub01", "EP02_01f")
     assert (back.onset, back.apex, back.offset) == (46, 59, records.UNKNOWN_FRAME)
     assert back.map_size == 21 and back.num_frames == 10 and back.sfem == pytest.approx(0.25)

@@ -23,10 +23,10 @@ RECORD_FIELDS = {"input", "source", "num_frames", "fps", "frame_interval", "time
                  "notes", "no_face_frames",
                  "no_face_ranges", "start_frame", "end_frame", "start_s", "end_s", "num_maps",
                  "filled_frames", "sfem", "sfem_landmarks", "sfem_form", "class",
-                 "probabilities"}
+                 "probabilities", "frame_reliability", "landmark_reliability"}
 WINDOW_FIELDS = RECORD_FIELDS - {"input", "source", "num_frames", "fps", "frame_interval",
                                  "time_base", "notes", "no_face_frames", "no_face_ranges",
-                                 "sfem_landmarks", "sfem_form"}
+                                 "sfem_landmarks", "sfem_form", "frame_reliability"}
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,9 @@ def test_single_face_video_gives_every_field(model, tmp_path):
     assert (record["no_face_frames"], record["no_face_ranges"], record["filled_frames"]) == (0, [], 0)
     assert (record["start_frame"], record["end_frame"], record["end_s"]) == (0, 71, round(71 / 30, 3))
     assert record["sfem"] > 0
+    # The flow passed its check at most landmarks of every frame of this still face.
+    assert len(record["frame_reliability"]) == 72 and record["frame_reliability"][0] == 1.0
+    assert min(record["frame_reliability"]) > 0.5 and record["landmark_reliability"] > 0.9
     _check_probabilities(record, model.classes)
     # Windows of 25 frames every 10: starts 0, 10, 20, 30, 40 (47 is the last that fits).
     windows = record["windows"]

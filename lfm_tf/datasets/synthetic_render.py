@@ -5,7 +5,9 @@ pixels whose landmark motion is known.
 
 `render` writes the CASME II layout, `render_ckplus` CK+'s; `render_once` is what
 `synthetic.read(..., render=True)` calls. The face is scikit-image's astronaut
-(`photo`), moved by a piecewise-affine warp (`PiecewiseAffineWarp`).
+(`photo`), moved by a piecewise-affine warp (`PiecewiseAffineWarp`), then seen
+through an ordinary camera (`Camera`: sensor noise, brightness flicker, JPEG),
+because clean renders flatter every landmark method.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import functools
 import json
 import os
 import re
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,6 +46,49 @@ CASME2_EMOTIONS: dict[str, str] = {
     "anger": "others", "contempt": "repression", "disgust": "disgust", "fear": "fear",
     "happy": "happiness", "sadness": "sadness",
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class Camera:
+    """How rendered frames are degraded on their way to disk, as by an ordinary camera.
+
+    The defaults are what a high-speed lab camera gives (CASME II, SAMM): landmark
+    methods that only work on clean renders do not work on real clips.
+
+    Attributes:
+      sensor_noise: std of the Gaussian noise added to every pixel, grey levels.
+      flicker: std of the per-frame brightness gain around 1 (lights at mains
+        frequency beating with the frame rate).
+      jpeg_quality: OpenCV's JPEG quality, 0-100 (PNG frames are lossless).
+      eye_distance: the distance between the eye centres in the written frames,
+        px; frames are scaled to it (about 70 px in CASME II's cropped faces).
+        None keeps the photo's (`RENDER_FACE_WIDTH` ear to ear, about 90 px).
+      seed: the noise of frame k of a clip draws from (seed, clip id, k).
+    """
+
+    sensor_noise: float = 3.0
+    flicker: float = 0.01
+    jpeg_quality: int = 85
+    eye_distance: float | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.sensor_noise < 0 or self.flicker < 0 or not 0 <= self.jpeg_quality <= 100:
+            raise ValueError(f"sensor_noise and flicker must be >= 0 and jpeg_quality in "
+                             f"[0, 100], got {self}")
+        if self.eye_distance is not None and self.eye_distance <= 0:
+            raise ValueError(f"eye_distance must be positive, got {self.eye_distance}")
+
+    def scale(self, anchor: np.ndarray) -> float:
+        """How much frames showing the photo's `anchor` landmarks are resized."""
+        if self.eye_distance is None:
+            return 1.0
+        return self.eye_distance / float(np.linalg.norm(
+            anchor[42:48].mean(0) - anchor[36:42].mean(0)))
+
+
+# The camera of an ideal render: what the project used before issue 10.
+CLEAN_CAMERA = Camera(sensor_noise=0.0, flicker=0.0, jpeg_quality=95)
 
 
 @functools.lru_cache(maxsize=1)
@@ -188,7 +234,7 @@ def _write_coding(clips: Sequence[Clip], path: str, first_frame: int) -> None:
     book.save(path)
 
 
-def render(clips: Sequence[Clip], out_dir: str, *, quality: int = 95,
+def render(clips: Sequence[Clip], out_dir: str, *, camera: Camera = Camera(),
            first_frame: int = FIRST_FRAME) -> dict[str, np.ndarray]:
     """Render clips as greyscale JPEG frames of a real face, in the CASME II layout.
 
@@ -201,15 +247,14 @@ def render(clips: Sequence[Clip], out_dir: str, *, quality: int = 95,
 
     Each clip's motion relative to its first frame is carried onto the
     astronaut's landmarks (`motion_on_photo`) and the photo is warped along
-    (`PiecewiseAffineWarp`); frame 1 is the photo itself. The CASME II reader
+    (`PiecewiseAffineWarp`); frame 1 is the photo itself, seen by `camera`
+    (noise, flicker, JPEG quality, size: `Camera`). The CASME II reader
     takes frames to be 200 fps: generate at `fps=200.0` for a faithful stand-in
     (`read(..., render=True)` keeps the clips' own rate).
 
     Returns:
       clip_id -> (N, 68, 2) float32 true landmarks in the rendered frames.
     """
-    import cv2
-
     image, anchor = photo()
     warp = PiecewiseAffineWarp(image, anchor)
     truth = {}
@@ -220,27 +265,41 @@ def render(clips: Sequence[Clip], out_dir: str, *, quality: int = 95,
             if re.fullmatch(r"img\d+\.jpg", name):
                 os.remove(os.path.join(folder, name))
         truth[clip.clip_id] = _render_frames(clip, _frame_paths(clip, out_dir, first_frame),
-                                             warp, [cv2.IMWRITE_JPEG_QUALITY, quality])
+                                             warp, camera)
     _write_coding(clips, os.path.join(out_dir, CODING_FILE), first_frame)
     return truth
 
 
 def _render_frames(clip: Clip, paths: Sequence[str], warp: PiecewiseAffineWarp,
-                   params: Sequence[int]) -> np.ndarray:
-    """Write a clip's motion, carried onto the photo, as one image per path; returns the
-    (N, 68, 2) float32 landmarks of the written frames."""
+                   camera: Camera) -> np.ndarray:
+    """Write a clip's motion, carried onto the photo and seen by `camera`, as one image
+    per path; returns the (N, 68, 2) float32 landmarks of the written frames."""
     import cv2
 
     if clip.landmarks is None:
         raise ValueError(f"{clip.name}: only clips with landmarks can be rendered")
     track = motion_on_photo(clip.landmarks, photo()[1])
-    for path, points in zip(paths, track):
-        if not cv2.imwrite(path, warp(points), list(params)):
+    scale = camera.scale(photo()[1])
+    height, width = warp.image.shape[:2]
+    size = (round(width * scale), round(height * scale))
+    # Pixel centres: pixel q of the resized frame covers [q, q + 1) / scale.
+    factor = np.array(size, np.float64) / (width, height)
+    params = [cv2.IMWRITE_JPEG_QUALITY, camera.jpeg_quality]
+    for k, (path, points) in enumerate(zip(paths, track)):
+        image = warp(points)
+        if size != (width, height):
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        rng = np.random.default_rng((camera.seed, zlib.crc32(clip.clip_id.encode()), k))
+        gain = 1.0 + camera.flicker * rng.standard_normal()
+        noisy = image * gain + camera.sensor_noise * rng.standard_normal(image.shape)
+        image = np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+        if not cv2.imwrite(path, image, params):
             raise OSError(f"could not write {path}")
-    return track.astype(np.float32)
+    return ((track + 0.5) * factor - 0.5).astype(np.float32)
 
 
-def render_ckplus(clips: Sequence[Clip], out_dir: str) -> dict[str, tuple[str, str]]:
+def render_ckplus(clips: Sequence[Clip], out_dir: str, *, camera: Camera = Camera()
+                  ) -> dict[str, tuple[str, str]]:
     """Render clips of the CK+ class set as a tree in CK+'s layout, neutral to peak.
 
     CK+ sequences run from a neutral face to the peak of the expression, so each
@@ -250,7 +309,8 @@ def render_ckplus(clips: Sequence[Clip], out_dir: str) -> dict[str, tuple[str, s
     file per frame under `Landmarks/` (the true landmarks of the rendered frame,
     tracker noise included, in CK+'s number format: they stand in for CK+'s
     AAM landmarks) and the emotion file `Emotion/S007/001/S007_001_<peak>_emotion.txt`
-    with the class's code (1 anger .. 7 surprise). Frames are greyscale 640x480.
+    with the class's code (1 anger .. 7 surprise). Frames are greyscale 640x480
+    (unless `camera` resizes them), seen by `camera` and written losslessly.
     Files a previous render left in those sequence folders are removed.
 
     Returns:
@@ -276,7 +336,7 @@ def render_ckplus(clips: Sequence[Clip], out_dir: str) -> dict[str, tuple[str, s
                 os.remove(os.path.join(folder, name))
         peak = dataclasses.replace(clip, landmarks=clip.landmarks[:clip.apex])
         paths = [os.path.join(folders["cohn-kanade-images"], f"{s}.png") for s in stems]
-        track = _render_frames(peak, paths, warp, [])
+        track = _render_frames(peak, paths, warp, camera)
         for stem, points in zip(stems, track):
             with open(os.path.join(folders["Landmarks"], f"{stem}_landmarks.txt"), "w") as f:
                 f.writelines(f"   {x:.7e}   {y:.7e}\n" for x, y in points)
@@ -290,17 +350,19 @@ def render_ckplus(clips: Sequence[Clip], out_dir: str) -> dict[str, tuple[str, s
 RENDER_STAMP = ".synthetic-render.json"
 
 
-def render_once(clips: Sequence[SyntheticClip], out_dir: str, options: dict
-                ) -> list[SyntheticClip]:
-    """`render` the clips into `out_dir` unless an identical render (same generator
-    `options`, every frame on disk) is already there; returns the clips pointing at
-    their JPEG frames, onset, apex and offset as file-name numbers."""
+def render_once(clips: Sequence[SyntheticClip], out_dir: str, options: dict,
+                camera: Camera = Camera()) -> list[SyntheticClip]:
+    """`render` the clips into `out_dir` with `camera` unless an identical render (same
+    generator `options` and camera, every frame on disk) is already there; returns
+    the clips pointing at their JPEG frames, onset, apex and offset as file-name
+    numbers."""
     # Rendering takes ~10 ms a frame and gives new file times, which would void
     # the landmark cache: an identical render already on disk is kept.
     stamp = os.path.join(out_dir, RENDER_STAMP)
-    wanted = json.dumps({"options": options, "first_frame": FIRST_FRAME}, sort_keys=True)
+    wanted = json.dumps({"options": options, "first_frame": FIRST_FRAME,
+                         "camera": dataclasses.asdict(camera)}, sort_keys=True)
     if not _rendered_already(stamp, wanted, clips, out_dir):
-        render(clips, out_dir)
+        render(clips, out_dir, camera=camera)
         with open(stamp, "w") as f:
             f.write(wanted)
     return [_as_rendered(clip, out_dir) for clip in clips]

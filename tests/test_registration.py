@@ -1,0 +1,173 @@
+"""Optical-flow registration, the temporal filter and the landmark CLI, on frames with
+known motion and ordinary camera noise (sensor noise, flicker, JPEG 85)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from tests import assets
+
+from lfm_tf import landmarks as lm
+from lfm_tf import recordings, registration, temporal_filter
+from lfm_tf.datasets import synthetic, synthetic_render
+from lfm_tf.datasets.base import list_images
+
+TRACKED = lm.LandmarkSettings(refinement=None)
+
+
+def _motion_error(found: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """|found motion - true motion| per frame and landmark, px, from frame 0 on."""
+    return np.linalg.norm((found - found[0]) - (truth - truth[0]), axis=-1)
+
+
+def _camera(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What `synthetic_render.Camera()` does to a frame: noise, flicker, JPEG 85."""
+    noisy = image * (1 + 0.01 * rng.standard_normal()) + 3 * rng.standard_normal(image.shape)
+    frame = np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+    return cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1], 0)
+
+
+def _posed(poses) -> tuple[list[np.ndarray], np.ndarray]:
+    """The photographed face moved rigidly, one (angle deg, dx, dy) pose per frame,
+    seen by the camera; with the true landmark positions (N, 68, 2)."""
+    image, anchor = synthetic_render.photo()
+    rng = np.random.default_rng(0)
+    centre = tuple(anchor.mean(0))
+    frames, truth = [], []
+    for angle, dx, dy in poses:
+        m = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        m[:, 2] += (dx, dy)
+        moved = cv2.warpAffine(image, m, image.shape[::-1], flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+        frames.append(_camera(moved, rng))
+        truth.append(anchor @ m[:, :2].T + m[:, 2])
+    return frames, np.stack(truth)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """Two 200 fps micro-expression clips rendered with the default camera at
+    CASME II's cropped size (70 px between the eyes): (frames, truth) each."""
+    root = str(tmp_path_factory.mktemp("rendered"))
+    clips = synthetic.generate(num_subjects=2, clips_per_class=1, fps=200.0,
+                               num_frames=40)[:2]
+    truth = synthetic_render.render(clips, root, camera=synthetic_render.Camera(eye_distance=70))
+    out = []
+    for clip in clips:
+        folder = os.path.join(root, synthetic_render.RAW_FOLDER, f"sub{clip.subject[1:]}",
+                              clip.clip_id)
+        out.append(([cv2.imread(p, 0) for p in list_images(folder)], truth[clip.clip_id]))
+    return out
+
+
+def test_refined_motion_error_is_within_the_bound(rendered):
+    refined = [lm.LandmarkExtractor().track(frames) for frames, _ in rendered]
+    tracked = [lm.LandmarkExtractor(TRACKED).track(frames) for frames, _ in rendered]
+    error = np.concatenate([_motion_error(t.landmarks, truth) for t, (_, truth)
+                            in zip(refined, rendered)])
+    before = np.concatenate([_motion_error(t.landmarks, truth) for t, (_, truth)
+                             in zip(tracked, rendered)])
+    print(f"motion error mean/p95/max: refined {error.mean():.3f}/"
+          f"{np.percentile(error, 95):.3f}/{error.max():.2f}, tracked {before.mean():.3f}/"
+          f"{np.percentile(before, 95):.3f}/{before.max():.2f} px")
+    assert error.mean() < 0.25 and np.percentile(error, 95) < 0.6 and error.max() < 1.5
+    assert error.mean() < before.mean() / 2
+    for track in refined:
+        assert track.reliability[0] == 1.0 and track.reliability.min() > 0.8
+
+
+def test_occluded_frames_do_not_corrupt_the_frames_after_them(rendered):
+    frames, truth = rendered[0]
+    clean = lm.LandmarkExtractor().track(frames).landmarks
+    occluded = [f.copy() for f in frames]
+    # A hand over the mouth and nose for frames 10-13.
+    points = truth[10]
+    x0, y0 = points[31:68].min(0).astype(int) - 3
+    x1, y1 = points[31:68].max(0).astype(int) + 3
+    for f in occluded[10:14]:
+        f[y0:y1, x0:x1] = 40
+    track = lm.LandmarkExtractor().track(occluded)
+    assert track.reliability[10:14].max() < 0.9 < track.reliability[14:].min()
+    # The reference is never replaced by an occluded frame: afterwards, the same landmarks.
+    np.testing.assert_allclose(track.landmarks[14:], clean[14:], atol=0.05)
+    assert _motion_error(track.landmarks, truth)[14:].max() < 1.5
+
+
+def test_slow_head_turn_over_a_long_clip_does_not_drift():
+    # 100 frames turning 8 degrees and moving 40 px: the reference is renewed on the way.
+    steps = np.linspace(0, 1, 100)
+    frames, truth = _posed([(8 * t, 40 * t, -15 * t) for t in steps])
+    track = lm.LandmarkExtractor().track(frames)
+    error = _motion_error(track.landmarks, truth)
+    tracked = _motion_error(lm.LandmarkExtractor(TRACKED).track(frames).landmarks, truth)
+    print(f"head turn: refined error mean {error.mean():.3f}, last 10 frames "
+          f"{error[-10:].mean():.3f}, max {error.max():.2f}; tracked mean {tracked.mean():.3f}")
+    # Drift would grow towards the end; the detector alone is off by about 1 px.
+    assert error[-10:].mean() < 0.8 and error.max() < 2.5
+    assert error.mean() < tracked.mean() / 1.5
+
+
+def test_a_cut_re_anchors_on_the_detector(monkeypatch):
+    # The face jumps 60 px at frame 20, as at a cut between two shots.
+    frames, truth = _posed([(0, 0, 0)] * 20 + [(2, 60, 10)] * 20)
+    anchored = []
+    original = registration.Registration._anchor
+
+    def counting(self, frame, points, detected):
+        anchored.append(np.array_equal(points, detected))
+        return original(self, frame, points, detected)
+
+    monkeypatch.setattr(registration.Registration, "_anchor", counting)
+    track = lm.LandmarkExtractor().track(frames)
+    # The first frame, and the cut: both on the detector's fit.
+    assert anchored == [True, True]
+    # Positions, not motion: after a cut the motion from frame 0 means nothing.
+    shift = track.landmarks[0] - truth[0]
+    after = np.linalg.norm(track.landmarks[22:] - truth[22:] - shift, axis=-1)
+    assert np.median(after) < 1.5
+
+
+def test_temporal_filter_keeps_a_step_onset_and_lowers_noise():
+    rng = np.random.default_rng(0)
+    true = np.zeros((60, 68, 2), np.float32)
+    true[30:] += 2.0  # a 2 px step at frame 30
+    noisy = true + rng.normal(0, 0.5, true.shape).astype(np.float32)
+    for name in ("median3", "median5"):
+        smooth = temporal_filter.denoise(noisy, name)
+        assert np.abs(smooth - true).mean() < 0.8 * np.abs(noisy - true).mean()
+        # Onset within one frame: at frame 30 already more than half the step.
+        jump = smooth[30:32].mean(0) - smooth[27:29].mean(0)
+        assert np.median(jump) > 1.5
+        assert np.median(smooth[30] - smooth[28]) > 1.0
+    np.testing.assert_array_equal(temporal_filter.denoise(true, "median5"), true)
+    np.testing.assert_array_equal(temporal_filter.denoise(noisy, "none"), noisy)
+    with pytest.raises(ValueError, match="temporal filter"):
+        temporal_filter.denoise(noisy, "kalman")
+
+
+def test_landmark_cli_writes_tracks_that_predict_reads_back(rendered, tmp_path):
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    for k, frame in enumerate(rendered[0][0][:12]):
+        cv2.imwrite(str(folder / f"img{k + 1}.jpg"), frame)
+    video = str(assets.asset("single_face.mp4"))
+    out = tmp_path / "tracks"
+    result = subprocess.run(
+        [sys.executable, "-m", "lfm_tf.landmarks", video, str(folder), f"--output_dir={out}",
+         "--fps=200"], capture_output=True, text=True, cwd=os.path.dirname(lm.__file__) + "/..")
+    assert result.returncode == 0, result.stderr
+    for stem, frames in (("single_face", 72), ("clip", 12)):
+        points = np.load(out / f"{stem}.npy")
+        assert points.shape == (frames, 68, 2) and points.dtype == np.float32
+        header = (out / f"{stem}.csv").read_text().splitlines()[0].split(",")
+        assert header[:6] == ["frame", "timestamp", "success", "reliability", "x_0", "x_1"]
+        assert header[-1] == "y_67"
+        np.testing.assert_allclose(recordings.read_landmark_file(str(out / f"{stem}.csv")),
+                                   points, atol=1e-3)
+    recording = recordings.read_recording(str(out / "clip.csv"), fps=200)
+    assert recording.num_frames == 12 and recording.face.all()
