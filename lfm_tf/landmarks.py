@@ -47,6 +47,7 @@ import cv2
 import dlib
 import numpy as np
 
+from lfm_tf import face_box
 from lfm_tf.datasets.base import Clip
 from lfm_tf.features import NUM_LANDMARKS
 from lfm_tf.registration import Registration, RegistrationSettings
@@ -58,9 +59,6 @@ MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 # Part of `cache_key`: bump when a change here changes the landmarks it makes.
 _ALGORITHM_VERSION = 2
 
-# The shape fit and the face check look at the box plus this fraction of its
-# side on each side; the predictor's features lie well inside that margin.
-_CROP_MARGIN = 0.5
 # The face check downscales its crop so the tracked box is about this many
 # pixels wide: dlib's detector finds faces from 80 pixels, and less costs less.
 _CHECK_BOX_SIDE = 100.0
@@ -273,71 +271,6 @@ def fill_gaps(points: Sequence[np.ndarray | None], max_gap: int,
     return track.astype(np.float32), ~found
 
 
-# Boxes are float arrays (cx, cy, w, h) in full-frame pixels, with pixel edges at
-# whole numbers: the box of dlib's rectangle(l, t, r, b) spans [l, r + 1).
-
-def _box_from_rect(rect: dlib.rectangle, scale: float, origin: tuple[int, int]) -> np.ndarray:
-    """A detector rectangle found in a crop at `origin`, resized by `scale`."""
-    left, top = rect.left() / scale + origin[0], rect.top() / scale + origin[1]
-    width, height = rect.width() / scale, rect.height() / scale
-    return np.array([left + width / 2, top + height / 2, width, height])
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    lo = np.maximum(a[:2] - a[2:] / 2, b[:2] - b[2:] / 2)
-    hi = np.minimum(a[:2] + a[2:] / 2, b[:2] + b[2:] / 2)
-    inter = float(np.prod(np.clip(hi - lo, 0, None)))
-    return inter / (float(np.prod(a[2:])) + float(np.prod(b[2:])) - inter)
-
-
-def _crop(frame: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
-    """The box plus `_CROP_MARGIN` on each side, clipped to the frame, and its origin."""
-    half = box[2:] * (0.5 + _CROP_MARGIN)
-    x0, y0 = np.maximum(np.floor(box[:2] - half), 0).astype(int)
-    x1 = int(min(np.ceil(box[0] + half[0]), frame.shape[1]))
-    y1 = int(min(np.ceil(box[1] + half[1]), frame.shape[0]))
-    return frame[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)], (int(x0), int(y0))
-
-
-def _resized(image: np.ndarray, scale: float) -> np.ndarray:
-    if scale == 1:
-        return np.ascontiguousarray(image)
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation)
-
-
-def _centre_and_size(landmarks: np.ndarray) -> tuple[np.ndarray, float]:
-    """Centroid and RMS distance from it: they move and scale with the face."""
-    centre = landmarks.mean(axis=0)
-    return centre, float(np.sqrt(((landmarks - centre) ** 2).sum(axis=1).mean()))
-
-
-@dataclasses.dataclass(frozen=True)
-class _BoxRelation:
-    """Where the detector put its box relative to the landmarks fitted in it.
-
-    The shape predictor was trained on detector boxes and its fit shifts with
-    the box it is given, so a tracked box is placed by the same relation, in
-    units of the landmarks' size, as the detection that started the track.
-    """
-
-    offset: np.ndarray  # (box centre - landmark centroid) / size
-    extent: np.ndarray  # box (w, h) / size
-
-    @classmethod
-    def measure(cls, box: np.ndarray, landmarks: np.ndarray) -> _BoxRelation:
-        centre, size = _centre_and_size(landmarks)
-        return cls((box[:2] - centre) / size, box[2:] / size)
-
-    def box(self, landmarks: np.ndarray) -> np.ndarray:
-        centre, size = _centre_and_size(landmarks)
-        return np.concatenate([centre + self.offset * size, self.extent * size])
-
-
-def _landmark_array(shape: dlib.full_object_detection) -> np.ndarray:
-    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
-
-
 def _grey(frame: np.ndarray) -> np.ndarray:
     frame = np.asarray(frame)
     if frame.ndim == 3:
@@ -383,11 +316,11 @@ class LandmarkExtractor:
         detector, _ = self._models()
         s = self.settings
         if near is not None:
-            image, origin = _crop(frame, near)
+            image, origin = face_box.crop(frame, near)
             scale = min(1.0, _CHECK_BOX_SIDE / float(near[2:].max()))
-            rects = detector(_resized(image, scale), s.upsample)
-            boxes = [_box_from_rect(r, scale, origin) for r in rects]
-            return max(boxes, key=lambda b: _iou(b, near)) if boxes else None
+            rects = detector(face_box.resized(image, scale), s.upsample)
+            boxes = [face_box.box_from_rect(r, scale, origin) for r in rects]
+            return max(boxes, key=lambda b: face_box.iou(b, near)) if boxes else None
         scale = min(1.0, s.detect_max_side / max(frame.shape))
         # (scale, upsampling steps): as set, then the retries `detect_retry` allows.
         attempts = [(scale, s.upsample)]
@@ -400,8 +333,8 @@ class LandmarkExtractor:
             attempts.append(self._found_with)
         self._retry_pause = max(self._retry_pause - 1, 0)
         for scale, upsample in attempts:
-            boxes = [_box_from_rect(r, scale, (0, 0))
-                     for r in detector(_resized(frame, scale), upsample)]
+            boxes = [face_box.box_from_rect(r, scale, (0, 0))
+                     for r in detector(face_box.resized(frame, scale), upsample)]
             if boxes:
                 self._found_with = (scale, upsample)
                 return max(boxes, key=lambda b: b[2] * b[3])
@@ -413,11 +346,11 @@ class LandmarkExtractor:
         """The shape predictor's 68 landmarks in the box, in full-frame pixels."""
         _, predictor = self._models()
         k = self.settings.fit_scale
-        image, (x0, y0) = _crop(frame, box)
+        image, (x0, y0) = face_box.crop(frame, box)
         left, top = (box[0] - box[2] / 2 - x0) * k, (box[1] - box[3] / 2 - y0) * k
         rect = dlib.rectangle(round(left), round(top),
                               round(left + box[2] * k) - 1, round(top + box[3] * k) - 1)
-        points = _landmark_array(predictor(_resized(image, k), rect))
+        points = face_box.landmark_array(predictor(face_box.resized(image, k), rect))
         # Pixel centres: pixel q of the k-times crop covers [q, q + 1) / k.
         return (points + 0.5) / k - 0.5 + (x0, y0)
 
@@ -496,7 +429,7 @@ class LandmarkExtractor:
                 confirmed = self._detect_box(frame, near=box)
                 if confirmed is None:
                     box = None
-                elif _iou(confirmed, box) < s.min_iou:
+                elif face_box.iou(confirmed, box) < s.min_iou:
                     box, start = None, confirmed
             if box is not None:
                 fitted = self._fit(frame, box)
@@ -511,7 +444,7 @@ class LandmarkExtractor:
                     start = self._detect_box(frame)
                 if start is not None:
                     landmarks = self._fit(frame, start)
-                    relation = _BoxRelation.measure(start, landmarks)
+                    relation = face_box.BoxRelation.measure(start, landmarks)
                     box = start
             yield frame, landmarks, detections
 

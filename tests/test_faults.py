@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from absl import flags
 
-from lfm_tf import (cli, experiment, files, inference, landmarks, model_folder, pipeline,
-                    records, recordings, report, runtime, tfrecord_folder, trainer)
+from lfm_tf import (cli, clip_processing, experiment, files, inference, landmarks, model_folder,
+                    pipeline, records, recordings, report, runtime, tfrecord_folder, trainer)
 from lfm_tf.datasets import base
 from lfm_tf.datasets.base import Clip
 from lfm_tf.table8 import fme
@@ -357,7 +357,7 @@ def test_damaged_landmark_cache_entries_are_recomputed_with_a_warning(tmp_path, 
         frames.append(str(tmp_path / f"img{k}.jpg"))
         open(frames[-1], "wb").close()
     clip = Clip("synthetic", "p1", "p1_c0", "negative", 100.0, frames=tuple(frames))
-    cache = pipeline.LandmarkCache(str(tmp_path / "cache"), landmarks.LandmarkSettings())
+    cache = clip_processing.LandmarkCache(str(tmp_path / "cache"), landmarks.LandmarkSettings())
     track = landmarks.LandmarkTrack(landmarks=trees.clip_landmarks(0, 3, 5, seed=0),
                                     filled=np.zeros(5, bool), detections=1)
     path = cache.path(clip)

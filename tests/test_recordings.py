@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from lfm_tf import (features, landmark_files, landmarks, pipeline, recordings,
+from lfm_tf import (clip_processing, features, landmark_files, landmarks, pipeline, recordings,
                     tfrecord_folder, timebase, video)
 from lfm_tf.datasets import base, folder, specs, synthetic
 from tests import assets
@@ -159,7 +159,7 @@ def test_truncated_jpeg_is_a_frame_without_a_face_in_both_tools(face_frames, tmp
     clip = base.Clip("folder", "s1", "c1", "a", 30.0, frames=tuple(base.list_images(str(folder))))
     config = pipeline.PreprocessConfig(dataset="folder", data_dir=str(tmp_path), frame_interval=1)
     spec = specs.DatasetSpec("folder", ("a",), fps=None, protocol="loso")
-    encoded, note, frames = pipeline.ClipProcessor(config, spec, None)(clip)
+    encoded, note, frames = clip_processing.ClipProcessor(config, spec, None)(clip)
     assert encoded is not None and frames == 6
     assert note == f"1 unreadable frame(s), counted as without a face: {reason}"
     receipt = tfrecord_folder.write_subject(str(tmp_path), "s1", [("c1", clip.name, encoded, note)],
@@ -235,7 +235,7 @@ def test_variable_frame_rate_video_is_resampled_or_refused(face_frames, tmp_path
     clip = base.Clip("folder", "s1", "phone", "a", 100.0, video=str(path))
     config = pipeline.PreprocessConfig(dataset="folder", data_dir=str(tmp_path), frame_interval=1)
     spec = specs.DatasetSpec("folder", ("a",), fps=None, protocol="loso")
-    encoded, note, _ = pipeline.ClipProcessor(config, spec, None)(clip)
+    encoded, note, _ = clip_processing.ClipProcessor(config, spec, None)(clip)
     assert encoded is not None and note == rec.notes[0]
     with pytest.raises(recordings.InputError) as err:
         recordings.read_recording(str(path), time_settings=timebase.TimeSettings("refuse"))
@@ -269,7 +269,7 @@ def test_folder_dataset_landmark_csv_keeps_missing_frames_missing(track, tmp_pat
                [[k, *_xy(track[k])] for k in range(12) if k not in (3, 4)])
     clip = folder.read(str(tmp_path), fps=100.0).clips[0]
     assert clip.landmarks.shape == (12, 68, 2)
-    filled = pipeline.provided_landmarks(clip)
+    filled = clip_processing.provided_landmarks(clip)
     assert np.flatnonzero(filled.filled).tolist() == [3, 4]
     np.testing.assert_allclose(filled.landmarks[3], track[2] + (track[5] - track[2]) / 3,
                                atol=1e-3)
