@@ -171,7 +171,7 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
             inputs.append((s, e))
         record["windows"] = windows
     if options.spot:
-        record["intervals"] = spotted_spans(rec, interval, gaps)
+        record["intervals"] = spotted_spans(rec, interval, gaps, options.sfem_form)
         for span in record["intervals"]:
             if "skipped" not in span:
                 spans.append(span)
@@ -191,8 +191,8 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
     return record
 
 
-def spotted_spans(rec: Recording, frame_interval: int,
-                  gaps: Sequence[tuple[int, int]]) -> list[dict]:
+def spotted_spans(rec: Recording, frame_interval: int, gaps: Sequence[tuple[int, int]],
+                  sfem_form: str) -> list[dict]:
     """A span (as for a window, 0-based frames) per interval the spotter finds, with
     its type ("me"/"mae"), apex_frame and score; `skipped` where it crosses frames
     without a face or is too short for a map at T."""
@@ -207,7 +207,7 @@ def spotted_spans(rec: Recording, frame_interval: int,
                     "skipped": "no face in part of it" if blocked
                     else f"{end - start} frames, too few at T = {frame_interval}"}
         else:
-            span = _span(rec, start, end, frame_interval)
+            span = _span(rec, start, end, frame_interval, sfem_form)
         span.update(type=s.type, apex_frame=s.apex - 1, score=s.score)
         spans.append(span)
     return spans

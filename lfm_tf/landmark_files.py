@@ -42,6 +42,7 @@ import re
 
 import numpy as np
 
+from lfm_tf import files
 from lfm_tf.features import NUM_LANDMARKS
 
 FACE_CHOICES = ("auto", "single")
@@ -118,18 +119,20 @@ def read(path: str, settings: FileSettings = FileSettings()) -> LandmarkFile:
     else:
         found = _read_csv(path, settings)
     coords = found.points[np.isfinite(found.points)]
-    if coords.size and coords.min() >= 0 and coords.max() <= 1:
+    # No face spans under 2 px, so coordinates that all lie in -1..2 are fractions of
+    # the frame (MediaPipe writes them so, slightly past 0..1 at the frame's edges).
+    if coords.size and coords.min() >= -1 and coords.max() <= 2:
         raise LandmarkFileError(
-            f"{path}: every coordinate lies in 0..1, so they are normalized (MediaPipe writes "
+            f"{path}: every coordinate lies in -1..2, so they are normalized (MediaPipe writes "
             f"them so), not pixels: multiply x by the frame width and y by its height first")
     return found
 
 
 def _read_numpy(path: str) -> LandmarkFile:
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise LandmarkFileError(f"{path}: not a NumPy .npy / .npz file ({err})") from None
+        loaded = files.load_array(path)
+    except ValueError as err:
+        raise LandmarkFileError(str(err)) from None
     frames = times = None
     if isinstance(loaded, np.lib.npyio.NpzFile):
         with loaded:

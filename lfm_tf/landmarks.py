@@ -397,10 +397,13 @@ class LandmarkExtractor:
 
         Raises NoFaceError as `fill_gaps` does.
         """
-        registration = (Registration(self.settings.refinement)
-                        if self.settings.refinement is not None else None)
+        registration, size = None, None
         points, reliability, detections = [], [], 0
         for frame, fitted, detections in self._fits(frames):
+            if frame is not None and frame.shape != size and self.settings.refinement is not None:
+                # A first frame, or frames of another size (a folder of unrelated
+                # images): the flow has nothing to follow across, so start anew.
+                registration, size = Registration(self.settings.refinement), frame.shape
             # An unreadable frame has no pixels to register: a frame without a face.
             found, reliable = ((fitted, float(fitted is not None))
                                if registration is None or frame is None
@@ -416,12 +419,15 @@ class LandmarkExtractor:
         s = self.settings
         detections = since_detector = self._retry_pause = 0
         self._found_with = None
-        box = relation = None
+        box = relation = size = None
         for frame in frames:
             if frame is None:
                 yield None, None, detections
                 continue
             frame = _grey(frame)
+            if frame.shape != size:
+                # A box from a frame of another size may lie outside this one: detect.
+                box, size = None, frame.shape
             landmarks = start = None
             since_detector += 1
             if box is not None and s.check_every and since_detector >= s.check_every:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -75,6 +75,22 @@ class Recording:
     def input_frame(self, k: int) -> int:
         """The input's own frame (0-based) showing frame k: where its pixels are."""
         return int(k if self.source_frames is None else self.source_frames[k])
+
+
+def output_names(paths: Sequence[str]) -> list[str]:
+    """The name each input's outputs are written under: its file or folder name
+    without the extension (`person.mp4` -> `person`).
+
+    Raises InputError when two inputs share a name (`person.mp4` and the
+    `person.csv` its landmarks were exported to): one would overwrite the other.
+    """
+    names = [os.path.splitext(os.path.basename(os.path.normpath(p)))[0] for p in paths]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        same = [p for p, n in zip(paths, names) if n == twice[0]]
+        raise InputError(f"inputs with the same name would overwrite each other's outputs: "
+                         f"{', '.join(same)}: rename or copy one of them")
+    return names
 
 
 def input_source(path: str) -> str:

@@ -52,10 +52,7 @@ def export_tracks(inputs: Sequence[str], output_dir: str, fps: float | None = No
     not a video or a frame folder, a folder without `fps`, or two inputs of the
     same name; landmarks.NoFaceError for an input without a face.
     """
-    stems = [os.path.splitext(os.path.basename(os.path.normpath(p)))[0] for p in inputs]
-    if len(set(stems)) != len(stems):
-        raise recordings.InputError(f"inputs with the same name would overwrite each other's "
-                                    f"tracks: {', '.join(inputs)}")
+    stems = recordings.output_names(inputs)
     os.makedirs(output_dir, exist_ok=True)
     extractor = recordings.unbridged_extractor(settings)
     written = []

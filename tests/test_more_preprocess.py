@@ -108,7 +108,7 @@ def test_command_line_prints_counts_and_corrections(tmp_path):
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert run.returncode == 0, run.stderr
     assert "casme3: 2 clips, 2 subjects (negative 1, positive 1, surprise 0)" in run.stdout
-    assert "7 annotation cells corrected:" in run.stdout
+    assert "7 known annotation errors, corrected where the sheet holds them:" in run.stdout
     assert "casme3/spNO.1/a2: class 'others' is not one of negative, positive, surprise" \
         in run.stdout
     assert "casme3/spNO.1/m: video has no micro-expression" in run.stdout

@@ -115,8 +115,14 @@ def test_numpy_files_with_frame_numbers_and_normalized_coordinates(track, tmp_pa
     assert np.isnan(found.points[3:5]).all() and np.isfinite(found.points[[0, 1, 2, 5, 6, 7]]).all()
     np.save(tmp_path / "mediapipe.npy", track / 1000)
     with pytest.raises(recordings.InputError, match=r"mediapipe.npy: every coordinate lies in "
-                       r"0..1, so they are normalized"):
+                       r"-1..2, so they are normalized"):
         recordings.read_landmark_file(str(tmp_path / "mediapipe.npy"))
+    # A chin below the frame's edge puts a normalized coordinate past 1: still refused.
+    edge = track / 1000
+    edge[:, 8, 1] = 1.013
+    np.save(tmp_path / "edge.npy", edge)
+    with pytest.raises(recordings.InputError, match=r"edge.npy: every coordinate lies in -1..2"):
+        recordings.read_landmark_file(str(tmp_path / "edge.npy"))
     # MediaPipe-style names (landmark_k_x), time in ms.
     header = ["timestamp_ms"] + [f"landmark_{k}_{a}" for k in range(68) for a in "xy"]
     _write_csv(tmp_path / "mp.csv", header,
@@ -273,3 +279,12 @@ def test_folder_dataset_landmark_csv_keeps_missing_frames_missing(track, tmp_pat
     assert np.flatnonzero(filled.filled).tolist() == [3, 4]
     np.testing.assert_allclose(filled.landmarks[3], track[2] + (track[5] - track[2]) / 3,
                                atol=1e-3)
+
+
+def test_inputs_sharing_a_name_are_refused_before_any_output():
+    # A video and the CSV its landmarks were exported to: `spot` and `landmarks` would
+    # write both under one name, and one result would be lost.
+    assert recordings.output_names(["a/person.mp4", "b/other/"]) == ["person", "other"]
+    with pytest.raises(recordings.InputError, match=r"would overwrite each other's outputs: "
+                       r"clips/person.mp4, tracks/person.csv: rename"):
+        recordings.output_names(["clips/person.mp4", "tracks/person.csv", "x.mp4"])

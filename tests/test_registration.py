@@ -167,7 +167,7 @@ def test_landmark_cli_writes_tracks_that_predict_reads_back(rendered, tmp_path):
         header = (out / f"{stem}.csv").read_text().splitlines()[0].split(",")
         assert header[:6] == ["frame", "timestamp", "success", "reliability", "x_0", "x_1"]
         assert header[-1] == "y_67"
-        np.testing.assert_allclose(recordings.read_landmark_file(str(out / f"{stem}.csv")),
+        np.testing.assert_allclose(recordings.read_landmark_file(str(out / f"{stem}.csv")).points,
                                    points, atol=1e-3)
     recording = recordings.read_recording(str(out / "clip.csv"), fps=200)
     assert recording.num_frames == 12 and recording.face.all()

@@ -31,7 +31,7 @@ def run(tmp_path_factory):
              "--config.lfm.verbose=0", "--config.ifer.pretrain_epochs=1", "--config.ifer.epochs=1",
              "--config.export_ifer=True"]
     done = subprocess.run([os.path.join(ROOT, "pipelines", "table8.sh"), ckplus, out, *flags],
-                          capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+                          capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     with open(os.path.join(out, "table8.json")) as f:
         table = json.load(f)

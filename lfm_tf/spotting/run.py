@@ -208,11 +208,11 @@ def spot_recordings(paths: Sequence[str], output: str, *, fps: float | None = No
       name -> spotted intervals; an input that fails is logged with one `error:`
       line and left out (the others go on).
     """
+    names = recordings.output_names(paths)
     os.makedirs(output, exist_ok=True)
     spotted, failed = {}, []
     extractor = recordings.unbridged_extractor(settings)
-    for path in paths:
-        name = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
+    for path, name in zip(paths, names):
         try:
             rec = recording(path, fps, cache_dir or os.path.join(output, "landmarks"), extractor,
                             log)
