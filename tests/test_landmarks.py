@@ -63,6 +63,19 @@ def test_landmarks_match_hand_annotation(extractor, photo):
     assert nme(truth) < nme(truth + 1)
 
 
+def test_a_folder_of_unrelated_photos_starts_each_size_anew(extractor):
+    # Frames of another size (a folder of photos, not a video): the track's box and
+    # the optical flow's reference from the large photo say nothing about the small one.
+    photos = ["breakingbad.jpg", "takeo.ppm"]
+    images = [read_image(asset(p)) for p in photos]
+    track = extractor.track(images)
+    for image, photo, points in zip(images, photos, track.landmarks):
+        truth = read_pts(asset(os.path.splitext(photo)[0] + ".pts"))
+        inter_ocular = np.linalg.norm(truth[_OUTER_EYE_CORNERS[0]] - truth[_OUTER_EYE_CORNERS[1]])
+        assert np.linalg.norm(points - truth, axis=1).mean() / inter_ocular < 0.08, photo
+    assert not track.filled.any()
+
+
 def test_tracking_is_no_noisier_than_detection_and_detects_far_less(extractor):
     # 100 frames of a man talking to the camera, 640x360.
     frames = list(itertools.islice(iter_video(asset("WolfgangLanger_Pexels.mp4")), 100))
