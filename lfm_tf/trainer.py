@@ -82,26 +82,25 @@ class TrainingDiverged(ValueError):
 
 
 class _StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Raise `TrainingDiverged` at the first batch whose loss is NaN or inf.
+    """Raise `TrainingDiverged` at the end of the first epoch whose loss is NaN or inf.
 
     Keras' TerminateOnNaN only stops the fit, which then returns normally: the
-    fold would go on to embed, test and score with NaN weights.
+    fold would go on to embed, test and score with NaN weights. Checked per epoch,
+    not per batch: a batch hook makes Keras wait for every step's loss (it doubled
+    the CLFM CNN's training time), and one non-finite batch makes the epoch's mean
+    loss non-finite too.
     """
 
     def __init__(self, fold: str, stage: str, learning_rate: float):
         super().__init__()
         self.fold, self.stage, self.learning_rate = fold, stage, learning_rate
-        self.epoch = 0
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
+    def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             raise TrainingDiverged(
-                f"fold {self.fold}: the {self.stage.upper()} loss became {float(loss)} at epoch "
-                f"{self.epoch + 1}, batch {batch + 1}, so the weights are no longer numbers: lower "
+                f"fold {self.fold}: the {self.stage.upper()} loss became {float(loss)} in epoch "
+                f"{epoch + 1}, so the weights are no longer numbers: lower "
                 f"--config.{self.stage}.learning_rate (now {self.learning_rate:g}) and run again "
                 f"(finished folds are kept)")
 

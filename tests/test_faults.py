@@ -194,8 +194,8 @@ def test_a_non_finite_loss_stops_the_fold_with_an_error(tmp_path):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     x = np.array([[1.0, 2.0], [np.nan, 1.0]] * 4, np.float32)
-    with pytest.raises(trainer.TrainingDiverged, match=r"^fold p02: the CNN loss became nan at "
-                       r"epoch 1, batch 1, .*lower --config.cnn.learning_rate \(now 0.5\)"):
+    with pytest.raises(trainer.TrainingDiverged, match=r"^fold p02: the CNN loss became nan in "
+                       r"epoch 1, .*lower --config.cnn.learning_rate \(now 0.5\)"):
         model.fit(x, np.zeros(8), batch_size=8, epochs=2, verbose=0,
                   callbacks=trainer._callbacks(str(tmp_path), "p02", "cnn", 0.5))
 
