@@ -21,7 +21,7 @@ import numpy as np
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
-from lfm_tf.datasets.specs import DatasetSpec
+from lfm_tf.datasets.specs import DatasetSpec, get_spec
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".ppm", ".pgm")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
@@ -427,6 +427,21 @@ class Correction(NamedTuple):
     wrong: int | None
     right: int
     source: str
+
+
+def label_set_spec(title: str, name: str, label_sets: Mapping[str, tuple[tuple[str, ...],
+                                                                         Mapping[str, str]]],
+                   label_set: str) -> tuple[DatasetSpec, Mapping[str, str]]:
+    """Dataset `name`'s spec with the classes of `label_set`, and its label mapping.
+
+    `label_sets`: label set -> (class names, annotated label -> class). Raises
+    ValueError, titled `title`, for a label set the dataset does not have.
+    """
+    if label_set not in label_sets:
+        raise ValueError(f"{title}: unknown label_set {label_set!r}; expected one of "
+                         f"{sorted(label_sets)}")
+    classes, mapping = label_sets[label_set]
+    return dataclasses.replace(get_spec(name), classes=classes), mapping
 
 
 def incomplete_rows(rows: list[tuple[int, dict[str, object]]], keys: Sequence[str],

@@ -27,14 +27,13 @@ per-clip layout `Part_A_ME_clip/` is not read.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import os
 import re
 from collections.abc import Mapping
 
 from lfm_tf.datasets import base
 from lfm_tf.datasets.base import Correction, ReadResult
-from lfm_tf.datasets.specs import CASME3_CLASSES, MEGC_CLASSES, get_spec
+from lfm_tf.datasets.specs import CASME3_CLASSES, MEGC_CLASSES
 
 TREE_NAMES = ("part_A",)
 SUBJECT = re.compile(r"spNO\.\d+")
@@ -90,12 +89,9 @@ def find_coding_file(data_dir: str, tree: str) -> str | None:
 
 
 def label_set_spec(name: str, label_set: str):
-    """The dataset's spec with the classes of `label_set`, and its emotion mapping."""
-    if label_set not in LABEL_SETS:
-        raise ValueError(f"{name}: unknown label_set {label_set!r}; expected one of "
-                         f"{sorted(LABEL_SETS)}")
-    classes, mapping = LABEL_SETS[label_set]
-    return dataclasses.replace(get_spec(name), classes=classes), mapping
+    """The dataset's spec with the classes of `label_set`, and its emotion mapping
+    (`base.label_set_spec` over CAS(ME)^3's `LABEL_SETS`)."""
+    return base.label_set_spec(name, name, LABEL_SETS, label_set)
 
 
 def read_annotations(coding_file: str) -> tuple[dict[base.Key, tuple[str, base.Annotation]],

@@ -18,13 +18,12 @@ guessed); 60 fps, so T = 2. Label sets: `emotion5` (default) and `megc3`
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 
 from lfm_tf.datasets import base
 from lfm_tf.datasets.base import ReadResult
-from lfm_tf.datasets.specs import FOURD_ME_CLASSES, MEGC_CLASSES, get_spec
+from lfm_tf.datasets.specs import FOURD_ME_CLASSES, MEGC_CLASSES
 
 TREE_NAMES = ("gray_micro", "gray_micro_crop")
 SUBJECT = re.compile(r".+")
@@ -78,11 +77,7 @@ def read(data_dir: str | None, coding_file: str | None = None,
     Raises:
       ValueError: no tree, no sheet, or a header without the documented columns.
     """
-    if label_set not in LABEL_SETS:
-        raise ValueError(f"4DME: unknown label_set {label_set!r}; expected one of "
-                         f"{sorted(LABEL_SETS)}")
-    classes, mapping = LABEL_SETS[label_set]
-    spec = dataclasses.replace(get_spec("fourd_me"), classes=classes)
+    spec, mapping = base.label_set_spec("4DME", "fourd_me", LABEL_SETS, label_set)
     tree = find_tree(data_dir)
     coding_file = coding_file or base.find_spreadsheet(CODING_PATTERN, data_dir, tree)
     if coding_file is None:

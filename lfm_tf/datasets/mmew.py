@@ -22,13 +22,12 @@ they apply to whatever the cells hold, each reported with the value it replaced.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 
 from lfm_tf.datasets import base
 from lfm_tf.datasets.base import Correction, ReadResult
-from lfm_tf.datasets.specs import MEGC_CLASSES, MMEW_CLASSES, get_spec
+from lfm_tf.datasets.specs import MEGC_CLASSES, MMEW_CLASSES
 
 TREE_NAMES = ("Micro_Expression",)
 CODING_PATTERN = "MMEW_Micro_Exp*.xlsx"
@@ -108,11 +107,7 @@ def read(data_dir: str | None, coding_file: str | None = None,
       ValueError: no tree or workbook, a header without the documented columns, a
         Filename annotated twice or filed under two emotions.
     """
-    if label_set not in LABEL_SETS:
-        raise ValueError(f"MMEW: unknown label_set {label_set!r}; expected one of "
-                         f"{sorted(LABEL_SETS)}")
-    classes, mapping = LABEL_SETS[label_set]
-    spec = dataclasses.replace(get_spec("mmew"), classes=classes)
+    spec, mapping = base.label_set_spec("MMEW", "mmew", LABEL_SETS, label_set)
     tree = find_tree(data_dir)
     coding_file = coding_file or base.find_spreadsheet(CODING_PATTERN, data_dir, tree)
     if coding_file is None:
