@@ -73,7 +73,8 @@ def cnn_benchmark(variant: str, config, clips, table, classes) -> tuple[dict, ke
     weights = input_pipeline.class_weights(counts, config.class_weight)
     maps = input_pipeline.map_dataset(clips, stage.batch_size, weights, num_maps=num_maps,
                                       seed=config.seed)
-    cnn = trainer._compile(models.build_cnn(variant, len(classes), stage.dropout), stage, config)
+    cnn = trainer._compile(models.build_cnn(variant, len(classes), stage.dropout), stage, config,
+                           -(-num_maps // stage.batch_size))
     out = {"batch": stage.batch_size, "forward_flops_per_map": forward_flops(cnn),
            "params": cnn.count_params()}
     if variant == "clfm":
@@ -113,7 +114,8 @@ def lstm_benchmark(variant: str, config, labels: np.ndarray, classes) -> dict:
                                            config.class_weight)
     sequences = input_pipeline.embedding_dataset(embeddings, labels, stage.batch_size, weights,
                                                  config.seed)
-    lstm = trainer._compile(models.build_lstm(variant, len(classes)), stage, config)
+    lstm = trainer._compile(models.build_lstm(variant, len(classes)), stage, config,
+                            -(-len(labels) // stage.batch_size))
     lstm.fit(sequences, epochs=1, verbose=0, shuffle=False)
     epochs = _LSTM_EPOCHS.value
     common.log(f"{variant} LSTM: {epochs} epochs of {len(labels)} clips timed")
@@ -130,7 +132,8 @@ def option_benchmark(config, clips, table, classes, policy: str) -> dict:
     maps = input_pipeline.map_dataset(clips, stage.batch_size, np.ones(len(classes), np.float32),
                                       num_maps=num_maps, seed=config.seed)
     with distribute.dtype_policy(policy):
-        cnn = trainer._compile(models.build_cnn("clfm", len(classes), stage.dropout), stage, config)
+        cnn = trainer._compile(models.build_cnn("clfm", len(classes), stage.dropout), stage, config,
+                               -(-num_maps // stage.batch_size))
         fit_rate(cnn, maps.take(5), 5 * stage.batch_size)
         steps = _OPTION_STEPS.value
         return fit_rate(cnn, maps.take(steps), steps * stage.batch_size)

@@ -41,6 +41,9 @@ def get_config(arg: str | None = None) -> ConfigDict:
     # Which folds: "" = all; "s1,s3" or "0-4" runs a subset (e.g. one per machine).
     config.folds = ""
     config.pool_only = False        # train nothing; pool the folds on disk into the report
+    # Folds trained side by side, each in a process of its own with the CPU cores
+    # split between them (lfm_tf.parallel_folds); 1 = one after another.
+    config.parallel_folds = 1
     config.num_folds = 10           # kfold: the paper's 10 for CK+
     # Training subjects held out per fold to draw validation curves. Our default
     # 0: the paper names no validation set, and nothing is ever selected on it.
@@ -64,6 +67,10 @@ def get_config(arg: str | None = None) -> ConfigDict:
     config.cnn.optimizer = "adam"   # ours; any keras.optimizers name
     config.cnn.learning_rate = 1e-4  # ours: Adam at 1e-4 trains the 13-conv LFM net without
     #                                  batch norm from scratch; 1e-3 suits the CLFM net too
+    # "constant": learning_rate throughout; "cosine": a linear warm-up to it over
+    # warmup_epochs, then a cosine decay to 0 by the last epoch (experiment.learning_rate).
+    config.cnn.schedule = "constant"
+    config.cnn.warmup_epochs = 0.0
     config.cnn.dropout = 0.5        # ours (VGG's own rate), after FC1
     # "all": every map of every clip, each with the clip's label, as the paper
     # says ("the LFMs of all frames ... are input with the corresponding labels").
@@ -76,6 +83,8 @@ def get_config(arg: str | None = None) -> ConfigDict:
     config.lstm.batch_size = 16     # ours: a few hundred clips per dataset
     config.lstm.optimizer = "adam"  # ours
     config.lstm.learning_rate = 1e-3  # ours (Adam's default)
+    config.lstm.schedule = "constant"
+    config.lstm.warmup_epochs = 0.0
 
     # How to run (not part of the experiment's identity).
     config.strategy = "default"     # default | mirrored | multi_worker_mirrored | tpu

@@ -39,6 +39,7 @@ RUN_FILE = "run.json"
 RESULT_FILE = "result.json"
 EXPORT_DIR = "export"
 CNN_MAPS = ("all", "window")
+SCHEDULES = ("constant", "cosine")
 JIT_CHOICES = {"auto": "auto", "true": True, "false": False}
 # Cross-dataset (Table 7) needs the same 3 classes on both sides; CASME II gets
 # them from preprocessing with --label_set=cross3, which writes `casme2-cross3`.
@@ -46,7 +47,8 @@ CROSS_FOLDERS = {"casme2": "casme2-cross3"}
 
 # Fields that say how or where to run, not what the experiment is: folds trained
 # with other values of these still belong to the same run.
-_EXECUTION_FIELDS = ("workdir", "folds", "pool_only", "strategy", "tpu", "jit_compile",
+_EXECUTION_FIELDS = ("workdir", "folds", "pool_only", "parallel_folds", "strategy", "tpu",
+                     "jit_compile",
                      "mixed_precision", "tfrecord_dir", "target_tfrecord_dir", "dataset_folder",
                      "target_folder", "verbose")
 
@@ -131,11 +133,28 @@ def load_config(name: str, arg: str | None = None) -> ConfigDict:
     return importlib.import_module(f"configs.{name}").get_config(arg)
 
 
-def optimizer(stage: ConfigDict) -> keras.optimizers.Optimizer:
-    """The Keras optimizer that a stage's config names (`optimizer`), at its
-    `learning_rate`; raises ValueError for a name Keras does not know."""
+def learning_rate(stage: ConfigDict, steps_per_epoch: int = 1):
+    """A stage's learning rate: `learning_rate` throughout (`schedule="constant"`),
+    or (`"cosine"`) a linear warm-up from 0 to `learning_rate` over
+    `warmup_epochs`, then a cosine decay to 0 at the end of the last epoch
+    (Loshchilov & Hutter, SGDR, ICLR 2017; Goyal et al. 2017's warm-up), which
+    reaches a constant rate's accuracy in fewer epochs (BENCHMARKS.md, time to
+    accuracy). `steps_per_epoch` is the number of batches in an epoch."""
+    if stage.schedule == "constant":
+        return stage.learning_rate
+    total = stage.epochs * steps_per_epoch
+    warmup = min(round(stage.warmup_epochs * steps_per_epoch), total - 1)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=total - warmup, warmup_target=stage.learning_rate,
+        warmup_steps=warmup)
+
+
+def optimizer(stage: ConfigDict, steps_per_epoch: int = 1) -> keras.optimizers.Optimizer:
+    """The Keras optimizer that a stage's config names (`optimizer`), with its
+    learning rate (`learning_rate`); raises ValueError for a name Keras does not
+    know."""
     return keras.optimizers.get({"class_name": stage.optimizer,
-                                 "config": {"learning_rate": stage.learning_rate}})
+                                 "config": {"learning_rate": learning_rate(stage, steps_per_epoch)}})
 
 
 def default_workdir(config: ConfigDict) -> str:
@@ -158,6 +177,10 @@ def check_config(config: ConfigDict) -> None:
     if str(config.jit_compile).lower() not in JIT_CHOICES:
         raise ValueError(f"--config.jit_compile must be one of {list(JIT_CHOICES)}, "
                          f"got {config.jit_compile!r}")
+    for stage in ("cnn", "lstm"):
+        if config[stage].schedule not in SCHEDULES:
+            raise ValueError(f"unknown --config.{stage}.schedule={config[stage].schedule!r}; "
+                             f"expected one of {SCHEDULES}")
     if config.cnn.maps not in CNN_MAPS:
         raise ValueError(f"unknown --config.cnn.maps={config.cnn.maps!r}; expected one of {CNN_MAPS}")
     _check_numbers(config)
@@ -187,9 +210,19 @@ def _check_numbers(config: ConfigDict) -> None:
         bad(f"{stage}.learning_rate", rate,
             isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0,
             "a finite number above 0")
+        warmup = config[stage].warmup_epochs
+        bad(f"{stage}.warmup_epochs", warmup,
+            isinstance(warmup, (int, float)) and 0 <= warmup < config[stage].epochs,
+            f"a number in [0, {stage}.epochs)")
     dropout = config.cnn.dropout
     bad("cnn.dropout", dropout, isinstance(dropout, (int, float)) and 0 <= dropout < 1,
         "a number in [0, 1)")
+    bad("parallel_folds", config.parallel_folds,
+        integer(config.parallel_folds) and config.parallel_folds >= 1, "an integer of at least 1")
+    if config.parallel_folds > 1 and config.strategy != "default":
+        raise ValueError(f"--config.parallel_folds={config.parallel_folds} trains folds side by "
+                         f"side, each on its own devices; it cannot be combined with "
+                         f"--strategy={config.strategy}: use one or the other")
     for name in ("validation_subjects", "seed"):
         bad(name, config[name], integer(config[name]) and config[name] >= 0,
             "an integer of at least 0")

@@ -261,7 +261,19 @@ def map_dataset(clips: tf.data.Dataset, batch_size: int, weights: np.ndarray, *,
     # function's fixed cost per element made this pipeline several times slower
     # (BENCHMARKS.md).
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+    return _shard_by_batch(ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE)
+                           .prefetch(AUTOTUNE))
+
+
+def _shard_by_batch(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """Under several workers (multi_worker_mirrored), each runs this same seeded
+    pipeline and takes its share of every global batch (tf.data's DATA sharding),
+    so a step sees the maps one worker would have batched together. The default
+    (FILE) would give each worker its own subjects' files instead: other batches,
+    another result. No effect on one process."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)
 
 
 def window_dataset(clips: tf.data.Dataset, batch_size: int, num_clips: int,
@@ -285,4 +297,5 @@ def embedding_dataset(embeddings: np.ndarray, labels: np.ndarray, batch_size: in
     if seed is not None:
         ds = ds.shuffle(max(len(labels), 1), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    return ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+    return _shard_by_batch(ds.map(_weighted(weights), num_parallel_calls=AUTOTUNE)
+                           .prefetch(AUTOTUNE))

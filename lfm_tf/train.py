@@ -42,6 +42,8 @@ _TARGET_TFRECORD_DIR = flags.DEFINE_string(
     "(default: --tfrecord_dir).")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where logs, checkpoints and reports go.")
 _FOLDS = flags.DEFINE_string("folds", None, "Subset of folds: names or indices, '0-3,7'.")
+_PARALLEL = flags.DEFINE_integer("parallel_folds", None, "Folds trained side by side, each in "
+                                 "a process with its share of the CPU cores.", lower_bound=1)
 _STRATEGY = flags.DEFINE_enum("strategy", None, list(distribute.STRATEGIES),
                               "tf.distribute strategy.")
 _MIXED = flags.DEFINE_bool("mixed_precision", None, "Mixed precision (GPU/TPU).")
@@ -52,8 +54,8 @@ _POOL_ONLY = flags.DEFINE_bool("pool_only", None,
 _SHORTCUTS = {"dataset": _DATASET, "protocol": _PROTOCOL, "target": _TARGET,
               "variant": _VARIANT, "tfrecord_dir": _TFRECORD_DIR,
               "target_tfrecord_dir": _TARGET_TFRECORD_DIR, "workdir": _WORKDIR,
-              "folds": _FOLDS, "strategy": _STRATEGY, "mixed_precision": _MIXED,
-              "seed": _SEED, "pool_only": _POOL_ONLY}
+              "folds": _FOLDS, "parallel_folds": _PARALLEL, "strategy": _STRATEGY,
+              "mixed_precision": _MIXED, "seed": _SEED, "pool_only": _POOL_ONLY}
 
 
 def main(argv):

@@ -19,9 +19,11 @@ folds can be spread over machines (`folds`) and pooled at the end (`pool_only`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
+import tempfile
 import time
 
 import keras
@@ -32,15 +34,17 @@ from ml_collections import ConfigDict
 
 import lfm_tf
 from lfm_tf import (distribute, experiment, features, files, input_pipeline, model_folder,
-                    models, protocols, report)
+                    models, parallel_folds, protocols, report)
 
 
 # ---------------------------------------------------------------- one fold
 
 
-def _compile(model: keras.Model, stage: ConfigDict, config: ConfigDict) -> keras.Model:
+def _compile(model: keras.Model, stage: ConfigDict, config: ConfigDict,
+             steps_per_epoch: int) -> keras.Model:
     jit = experiment.JIT_CHOICES[str(config.jit_compile).lower()]
-    model.compile(optimizer=experiment.optimizer(stage), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=experiment.optimizer(stage, steps_per_epoch),
+                  loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=jit)
     return model
 
@@ -75,6 +79,11 @@ def _whole_batches(fold: str, count: int, batch_size: int, replicas: int, what: 
         raise ValueError(f"fold {fold}: {count} training {what}, fewer than one batch of {batch_size} "
                          f"for {replicas} replicas: lower --config.{field}")
     return True
+
+
+def _steps(count: int, batch_size: int, drop_remainder: bool) -> int:
+    """Batches in an epoch of `count` examples."""
+    return count // batch_size if drop_remainder else math.ceil(count / batch_size)
 
 
 class TrainingDiverged(ValueError):
@@ -162,16 +171,17 @@ def _train_cnn(exp: experiment.Experiment, fold, train: _Clips, validation: _Cli
         train.per_class(len(exp.classes), maps=True, window_only=window_only),
         config.class_weight)
     num_maps = train.num_maps(window_only)
+    whole = _whole_batches(fold.name, num_maps, stage.batch_size, replicas, "maps",
+                           "cnn.batch_size")
     maps = input_pipeline.map_dataset(
         train.data, stage.batch_size, weights, num_maps=num_maps, seed=config.seed,
-        window_only=window_only, drop_remainder=_whole_batches(
-            fold.name, num_maps, stage.batch_size, replicas, "maps", "cnn.batch_size"))
+        window_only=window_only, drop_remainder=whole)
     val_maps = None if validation is None else input_pipeline.map_dataset(
         validation.data, stage.batch_size, weights, num_maps=validation.num_maps(window_only),
         seed=None, window_only=window_only, drop_remainder=replicas > 1)
     with strategy.scope():
         cnn = _compile(models.build_cnn(config.variant, len(exp.classes), stage.dropout),
-                       stage, config)
+                       stage, config, _steps(num_maps, stage.batch_size, whole))
     # shuffle=False: the tf.data pipeline shuffles (Keras cannot shuffle a dataset).
     history = cnn.fit(maps, epochs=stage.epochs, validation_data=val_maps, shuffle=False,
                       callbacks=_callbacks(os.path.join(logdir, "cnn"), fold.name, "cnn",
@@ -187,14 +197,15 @@ def _train_lstm(exp: experiment.Experiment, fold, train: tuple[np.ndarray, np.nd
     embeddings, labels = train
     weights = input_pipeline.class_weights(np.bincount(labels, minlength=len(exp.classes)),
                                            config.class_weight)
+    whole = _whole_batches(fold.name, len(labels), stage.batch_size, replicas, "clips",
+                           "lstm.batch_size")
     sequences = input_pipeline.embedding_dataset(
-        embeddings, labels, stage.batch_size, weights, config.seed,
-        drop_remainder=_whole_batches(fold.name, len(labels), stage.batch_size, replicas,
-                                      "clips", "lstm.batch_size"))
+        embeddings, labels, stage.batch_size, weights, config.seed, drop_remainder=whole)
     val_sequences = None if validation is None else input_pipeline.embedding_dataset(
         *validation, stage.batch_size, weights, seed=None, drop_remainder=replicas > 1)
     with strategy.scope():
-        lstm = _compile(models.build_lstm(config.variant, len(exp.classes)), stage, config)
+        lstm = _compile(models.build_lstm(config.variant, len(exp.classes)), stage, config,
+                        _steps(len(labels), stage.batch_size, whole))
     history = lstm.fit(sequences, epochs=stage.epochs, validation_data=val_sequences,
                        shuffle=False, callbacks=_callbacks(os.path.join(logdir, "lstm"), fold.name,
                                                           "lstm", stage.learning_rate),
@@ -212,6 +223,7 @@ def train_fold(exp: experiment.Experiment, fold: protocols.Fold,
     logdir = os.path.join(fold_dir, "tensorboard")
     os.makedirs(fold_dir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
+    clock = _StageClock()
 
     train = _Clips.read(fold.train, exp.map_size)
     validation = _Clips.read(fold.validation, exp.map_size) if fold.validation else None
@@ -220,10 +232,13 @@ def train_fold(exp: experiment.Experiment, fold: protocols.Fold,
     if lacking:
         logging.warning("fold %s: no training clips of %s", fold.name, ", ".join(lacking))
 
+    clock.lap("read")
     cnn, cnn_history = _train_cnn(exp, fold, train, validation, strategy, logdir)
+    clock.lap("cnn")
     with files.atomic_path(os.path.join(fold_dir, "cnn.keras")) as tmp:
         cnn.save(tmp)
     report.write_map_samples(os.path.join(logdir, "inputs"), _map_samples(train.data, classes))
+    clock.lap("save")
 
     # Stage 2 reads each clip's window through the frozen CNN once, here.
     with strategy.scope():
@@ -234,10 +249,13 @@ def train_fold(exp: experiment.Experiment, fold: protocols.Fold,
                                                 len(clips.labels))
         return predict(embedder, windows), clips.labels
 
-    lstm, lstm_history = _train_lstm(exp, fold, embed(train),
-                                     embed(validation) if validation else None, strategy, logdir)
+    embedded = embed(train), embed(validation) if validation else None
+    clock.lap("embed")
+    lstm, lstm_history = _train_lstm(exp, fold, *embedded, strategy, logdir)
+    clock.lap("lstm")
     with files.atomic_path(os.path.join(fold_dir, "lstm.keras")) as tmp:
         lstm.save(tmp)
+    clock.lap("save")
 
     # Test: the test subjects' files are opened only now.
     rows = []
@@ -250,6 +268,7 @@ def train_fold(exp: experiment.Experiment, fold: protocols.Fold,
         report.write_predictions(os.path.join(fold_dir, report.PREDICTIONS), rows, classes)
     else:
         export(exp, cnn, lstm, len(train.labels), len(fold.train))
+    clock.lap("test")
 
     result = {
         "fold": fold.name,
@@ -267,11 +286,26 @@ def train_fold(exp: experiment.Experiment, fold: protocols.Fold,
                           if rows else None),
         "final": {"cnn": _last(cnn_history), "lstm": _last(lstm_history)},
         "seconds": round(time.time() - start, 1),
+        # Where the fold's wall time went (BENCHMARKS.md section 4 sums them).
+        "stage_seconds": clock.seconds,
         "replicas": strategy.num_replicas_in_sync,
     }
     # Written last: its presence marks the fold finished.
     files.write_json(os.path.join(fold_dir, experiment.RESULT_FILE), result)
     return result
+
+
+class _StageClock:
+    """Wall seconds per stage of a fold, by laps; a stage met twice adds up."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.time()
+
+    def lap(self, stage: str) -> None:
+        now = time.time()
+        self.seconds[stage] = round(self.seconds.get(stage, 0.0) + now - self._last, 2)
+        self._last = now
 
 
 def _last(history) -> dict:
@@ -393,31 +427,41 @@ def pool(exp: experiment.Experiment) -> dict:
     return report.write(exp.workdir, rows, setting(exp, results))
 
 
+def _log_result(result: dict) -> None:
+    accuracy = result["test_accuracy"]
+    logging.info("fold %s: %d test clips, accuracy %s, %.0f s", result["fold"],
+                 result["test_clips"], "-" if accuracy is None else f"{accuracy:.3f}",
+                 result["seconds"])
+
+
 def run(config: ConfigDict) -> dict:
     """Train the folds not yet finished (unless `pool_only`), then pool.
 
+    With `parallel_folds` > 1 the folds train in that many worker processes
+    (`lfm_tf.parallel_folds`), with the same result per fold.
+
     Returns metrics.json's content, or for the `full` protocol {"export": folder}.
     """
-    exp = experiment.prepare(config)
-    experiment.claim_workdir(exp, create=not config.pool_only)
-    if not config.pool_only:
+    strategy = None
+    if not config.pool_only and config.parallel_folds == 1:
+        # Before anything runs on TensorFlow: multi_worker_mirrored sets up its
+        # collective ops when it is made, which TensorFlow allows only at start-up.
         if config.deterministic:
             tf.config.experimental.enable_op_determinism()
         strategy = distribute.get_strategy(config.strategy, config.tpu)
-        todo = protocols.select(exp.folds, config.folds)
-        with distribute.dtype_policy(distribute.precision_policy(config.strategy,
-                                                                 config.mixed_precision)):
-            for fold in todo:
-                if experiment.finished(exp, fold) is not None:
-                    logging.info("fold %s: finished earlier, skipped", fold.name)
-                    continue
-                logging.info("fold %s (%d of %d): training on %d subjects", fold.name,
-                             fold.index + 1, len(exp.folds), len(fold.train))
-                result = train_fold(exp, fold, strategy)
-                accuracy = result["test_accuracy"]
-                logging.info("fold %s: %d test clips, accuracy %s, %.0f s", fold.name,
-                             result["test_clips"], "-" if accuracy is None else f"{accuracy:.3f}",
-                             result["seconds"])
+    exp = experiment.prepare(config)
+    experiment.claim_workdir(exp, create=not config.pool_only)
+    if not config.pool_only:
+        todo = []
+        for fold in protocols.select(exp.folds, config.folds):
+            if experiment.finished(exp, fold) is not None:
+                logging.info("fold %s: finished earlier, skipped", fold.name)
+            else:
+                todo.append(fold)
+        if config.parallel_folds > 1 and todo:
+            parallel_folds.train(config, [f.name for f in todo], _log_result)
+        elif todo and not _train_in_turn(exp, todo, strategy):
+            return {"worker": distribute.task_name(exp.config.strategy)}
     if config.protocol == "full":
         path = os.path.join(exp.workdir, experiment.EXPORT_DIR)
         if not os.path.exists(os.path.join(path, model_folder.MODEL_INFO)):
@@ -426,10 +470,37 @@ def run(config: ConfigDict) -> dict:
     return pool(exp)
 
 
+def _train_in_turn(exp: experiment.Experiment, todo: list[protocols.Fold],
+                   strategy: tf.distribute.Strategy) -> bool:
+    """Train `todo` one after another in this process, under `strategy`.
+
+    Under `multi_worker_mirrored` every worker runs this same loop (the fold list
+    is decided before any of them trains, so they stay in step); only the chief
+    writes into the workdir, the other workers into a scratch folder deleted
+    afterwards (TensorFlow's rule for multi-worker saving). Returns whether this
+    process is the one whose outputs count (the chief, or the only process).
+    """
+    config = exp.config
+    chief = distribute.is_chief(strategy)
+    with contextlib.ExitStack() as stack:
+        if not chief:
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="lfm_worker_"))
+            exp = dataclasses.replace(exp, workdir=scratch)
+        stack.enter_context(distribute.dtype_policy(
+            distribute.precision_policy(config.strategy, config.mixed_precision)))
+        for fold in todo:
+            logging.info("fold %s (%d of %d): training on %d subjects", fold.name,
+                         fold.index + 1, len(exp.folds), len(fold.train))
+            _log_result(train_fold(exp, fold, strategy))
+    return chief
+
+
 def summary(config: ConfigDict, result: dict) -> str:
     """The lines the command line prints at the end."""
     if "export" in result:
         return f"exported the model to {result['export']}"
+    if "worker" in result:
+        return f"{result['worker']}: its share of training done; the chief writes the results"
     workdir = config.workdir or experiment.default_workdir(config)
     return "\n".join([report.format_table(result),
                       f"report: {os.path.join(workdir, report.REPORT)}",
