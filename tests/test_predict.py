@@ -86,10 +86,16 @@ def test_single_face_video_gives_every_field(model, tmp_path):
     for w in windows:
         assert set(w) == WINDOW_FIELDS and w["num_maps"] == 24
         _check_probabilities(w, model.classes)
+    # SFEM's peak form: the smile (from frame ~17, held from 32 to 66) puts the first
+    # three windows above tau = 0.35 (1.47, 1.67, 0.76), the held smile, a still face,
+    # below (0.28, 0.14). Eq. 3 summed over maps put them all above (0.81 to 3.49).
+    assert [w["sfem"] >= 0.35 for w in windows] == [True, True, True, False, False]
     assert text[0].startswith(f"model {model.folder}: clfm, classes negative, positive, surprise")
-    # Which SFEM every number below is: predict's default, the scaled form.
-    assert text[1] == "SFEM: Eq. 3 on the face scaled to 17800 px^2 (CK+'s), all 68 landmarks"
-    assert (record["sfem_landmarks"], record["sfem_form"]) == ("lfm", "scaled")
+    # Which SFEM every number below is: predict's default, the peak form.
+    assert text[1] == ("SFEM (--sfem_form=peak): Eq. 3's largest single map from the first "
+                       "frame (frames T apart, not summed over maps) on the face scaled to "
+                       "17800 px^2 (CK+'s), all 68 landmarks")
+    assert (record["sfem_landmarks"], record["sfem_form"]) == ("lfm", "peak")
     assert text[2].startswith(f"{video}: {record['class']} (negative ")
     assert text[3] == "  video, 72 frames at 30 fps (even frame times), T = 1; predicted on all frames"
     assert text[4].startswith("  frames 0-24 (0.00-0.80 s): ")
@@ -145,7 +151,7 @@ def test_landmark_files_give_exactly_the_training_input(model, clips, tmp_path):
         assert record["frame_interval"] == clip.frame_interval == 4
         assert record["num_frames"] == clip.num_frames and record["no_face_frames"] == 0
         assert record["sfem"] == pytest.approx(
-            features.sfem(clip.landmarks, 4, form="scaled"), rel=1e-5)
+            features.sfem(clip.landmarks, 4, form="peak"), rel=1e-5)
         np.testing.assert_allclose(list(record["probabilities"].values()), served, atol=1e-6)
     # The printed form, all 68 landmarks, is the one preprocessing stores.
     record = inference.predict_file(model, str(tmp_path / "track.npy"),

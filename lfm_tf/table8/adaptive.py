@@ -16,8 +16,10 @@ with only the clips routed to it (not at all when none are). `lfm_fer` and
 SFEM sums over all 68 landmarks (`features.SFEM_LANDMARKS`: the paper's M, which
 puts CK+-like clips on its scale). As printed it is not scale-invariant, so on
 preprocessed CK+ records (Table 8) tau = 0.35 applies to the printed form, and
-`predict` routes by the "scaled" form, which is the printed one carried to a
-CK+-sized face (`features.sfem`; README, Table 8, for the measurement).
+`predict` routes by the "peak" form (`features.WINDOW_SFEM_FORM`): on a CK+-sized
+face, and not summed over maps, so that windows of any length and frame rate
+compare with tau (`features.sfem`; README, predict and Table 8, for the
+measurements).
 `scaled_tau` carries the threshold over to another set by the ratio of its FGE
 mean SFEM to the paper's (0.32 / 0.132 = 2.42), from training clips only.
 """
