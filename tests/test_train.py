@@ -158,6 +158,12 @@ def test_run_writes_every_output_with_its_keys(e2e):
         folder = os.path.join(workdir, "folds", fold)
         assert {"cnn.keras", "lstm.keras", "result.json", "predictions.csv",
                 "tensorboard"} <= set(os.listdir(folder))
+        with open(os.path.join(folder, "result.json")) as f:
+            fold_result = json.load(f)
+        stages = fold_result["stage_seconds"]
+        assert list(stages) == ["read", "cnn", "save", "embed", "lstm", "test"]
+        assert all(v >= 0 for v in stages.values())
+        assert sum(stages.values()) == pytest.approx(fold_result["seconds"], abs=0.5)
 
 
 def test_tensorboard_has_curves_images_and_hparams(e2e):
@@ -309,10 +315,40 @@ def test_bad_config_fails_before_any_training(tmp_path, monkeypatch):
         ({"lstm__optimizer": "adamm"}, r"--config.lstm.optimizer='adamm': .*use a keras.optimizers"),
         ({"protocol": "kfold"}, r"2 subjects cannot fill 10 subject-independent folds"),
         ({"folds": "p7"}, r"--folds: no fold 'p7'"),
+        ({"cnn__schedule": "step"}, r"unknown --config.cnn.schedule='step'; expected one of "
+                                    r"\('constant', 'cosine'\)"),
+        ({"lstm__warmup_epochs": 1.0}, r"--config.lstm.warmup_epochs=1.0 is out of range: it "
+                                       r"must be a number in \[0, lstm.epochs\)"),
+        ({"parallel_folds": 0}, r"--config.parallel_folds=0 is out of range"),
     ]
     for fields, message in cases:
         with pytest.raises((ValueError, FileNotFoundError), match=message):
             trainer.run(_config(tmp_path / "tf", tmp_path / "w", **fields))
+
+
+def test_learning_rate_schedules_by_hand():
+    stage = experiment.load_config("casme2").cnn
+    assert experiment.learning_rate(stage, 10) == 1e-4          # constant
+    stage.epochs, stage.learning_rate, stage.schedule, stage.warmup_epochs = 2, 1e-3, "cosine", 0.5
+    rate = experiment.learning_rate(stage, steps_per_epoch=10)  # 20 steps, 5 of warm-up
+    # Linear from 0 to 1e-3 over 5 steps, then 1e-3 * (1 + cos(pi * t / 15)) / 2.
+    expected = {0: 0.0, 1: 2e-4, 5: 1e-3, 10: 1e-3 * (1 + np.cos(np.pi * 5 / 15)) / 2,
+                20: 0.0}
+    for step, value in expected.items():
+        assert float(rate(step)) == pytest.approx(value, abs=1e-9)
+
+
+def test_fast_recipe_and_runlocal_config_arguments():
+    fast = experiment.load_config("casme2", "fast")
+    assert (fast.cnn.epochs, fast.cnn.batch_size, fast.cnn.learning_rate, fast.cnn.schedule,
+            fast.cnn.warmup_epochs) == (4, 128, 1e-3, "cosine", 0.3)
+    assert (fast.lstm.epochs, fast.lstm.schedule, fast.lstm.learning_rate) == (20, "cosine", 1e-3)
+    assert fast.dataset == "casme2"
+    assert experiment.load_config("synthetic", "fast").cnn.epochs == 4  # not the demo's 3
+    default = experiment.load_config("casme2")
+    assert (default.cnn.epochs, default.cnn.schedule, default.parallel_folds) == (20, "constant", 1)
+    with pytest.raises(ValueError, match="'runlocal' or 'fast'"):
+        experiment.load_config("casme2", "quick")
 
 
 def test_dataset_flag_picks_its_config_file():
