@@ -382,8 +382,10 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     """
     if not paths:
         raise InputError("no input: pass --input=<video, frames folder or landmark file>")
-    if ifer_model and not math.isfinite(tau):
-        raise ValueError(f"--tau must be a finite number, got {tau}")
+    if ifer_model and not (math.isfinite(tau) and tau > 0):
+        # SFEM is never negative: at tau <= 0 every input would go to the I-FER.
+        raise ValueError(f"--tau must be a finite number above 0 (SFEM is 0 for a still "
+                         f"face), got {tau}")
     model = ExportedModel.load(model_path)
     if options.landmark_settings.model_path is not None:
         # A landmark model given but unusable fails once, not once per input.

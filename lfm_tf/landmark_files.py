@@ -238,11 +238,20 @@ def _read_plain(path: str, table: list[tuple[int, list[str]]]) -> LandmarkFile:
 def _point_columns(path: str, header: list[str]) -> np.ndarray:
     """(68, 2) column indices of each landmark's x and y."""
     found: dict[tuple[int, str], int] = {}
+    beyond = []
     for c, name in enumerate(header):
         for pattern in _POINT_PATTERNS:
             match = pattern.fullmatch(name)
             if match and int(match["k"]) < NUM_LANDMARKS:
                 found.setdefault((int(match["k"]), match["axis"]), c)
+            elif match:
+                beyond.append(name)
+    if beyond:
+        # Another point scheme (98-point WFLW, 468-point mesh) is not dlib's 68 with
+        # extras: its first 68 points are other places of the face.
+        raise LandmarkFileError(f"{path}: landmark columns beyond the 68 of dlib/iBUG order "
+                                f"({beyond[0]}, {len(beyond)} in all): another point scheme; "
+                                f"convert it to 68 points first. Needed: {NEEDED}")
     missing = [f"{axis}_{k}" for k in range(NUM_LANDMARKS) for axis in "xy"
                if (k, axis) not in found]
     if missing:

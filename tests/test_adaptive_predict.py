@@ -170,6 +170,12 @@ def test_mismatched_or_incomplete_ifer_folders_are_refused_at_start(model, tiny_
             rf"with `python -m lfm_tf.table8 --config.export_ifer=True`")):
         inference.run(model.folder, ["missing.mp4"], inference.PredictOptions(),
                       ifer_model=str(other))
+    # A found instance: --tau=-1 and 0 were taken and sent every input to the I-FER.
+    for tau in (-1.0, 0.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=r"--tau must be a finite number above 0 \(SFEM is "
+                                             r"0 for a still face\), got "):
+            inference.run(model.folder, ["missing.mp4"], inference.PredictOptions(),
+                          ifer_model=str(other), tau=tau)
     del info["crops"], info["files"]["model"]
     (other / ifer.EXPORT_INFO).write_text(json.dumps(info))
     with pytest.raises(model_folder.ModelFolderError, match=r"ifer.json lacks crops, files.model"):

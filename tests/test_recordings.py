@@ -58,6 +58,16 @@ def test_openface_3d_only_columns_are_refused_naming_found_and_needed(tmp_path):
         f"... without a header)")
 
 
+def test_a_point_scheme_other_than_the_68_is_refused_not_cut_to_its_first_68(tmp_path):
+    # A found instance: 98 points (WFLW's scheme) were read as their first 68.
+    header = ["frame"] + [f"{a}_{k}" for a in "xy" for k in range(98)]
+    _write_csv(tmp_path / "pts98.csv", header, [[0] + [100.0 + k for k in range(196)]])
+    with pytest.raises(recordings.InputError, match=r"pts98.csv: landmark columns beyond the 68 "
+                                                    r"of dlib/iBUG order \(x_68, 60 in all\): "
+                                                    r"another point scheme"):
+        recordings.read_landmark_file(str(tmp_path / "pts98.csv"))
+
+
 def test_pyfeat_rows_belong_to_frames_and_a_second_face_is_not_a_frame(track, tmp_path):
     # py-feat's Fex CSV (its own test data's header), 40 frames, a second face (a
     # bystander, larger box) in frames 7, 8 and 30: 43 rows.
