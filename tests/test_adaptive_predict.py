@@ -22,8 +22,8 @@ VIDEO = str(assets.asset("single_face.mp4"))  # 72 frames at 30 fps, a face thro
 # default: scaled, all 68 landmarks) 4.69, 5.34, 4.30, 3.71, 3.88 and the whole input
 # 13.68: tau = 4.5 splits them 3 : 3. (dlib's frame-to-frame jitter over 68
 # landmarks puts every window of this real video far above the paper's 0.35.)
-# Those are the SFEM of the detector's own landmarks (`--landmark_refinement=none`):
-# the routing is under test here, not the landmarks.
+# Those are the SFEM of the detector's own landmarks (`--landmark_refinement=none
+# --temporal_filter=none`): the routing is under test here, not the landmarks.
 DETECTOR_ONLY = landmarks.LandmarkSettings(refinement=None)
 WINDOWS = inference.PredictOptions(window=25, stride=10)
 TAU = 4.5
@@ -41,7 +41,8 @@ def image(tiny_ifer):
 
 @pytest.fixture(scope="module")
 def recording():
-    return recordings.read_recording(VIDEO, extractor=recordings.unbridged_extractor(DETECTOR_ONLY))
+    return recordings.read_recording(VIDEO, extractor=recordings.unbridged_extractor(DETECTOR_ONLY),
+                                     denoiser="none")
 
 
 def _spy(monkeypatch, cls) -> list[int]:
@@ -119,7 +120,7 @@ def test_result_file_names_the_route_tau_and_model_and_landmark_files_fail_clean
     inputs = [VIDEO, str(tmp_path / "track.npy")]
     out, err = io.StringIO(), io.StringIO()
     options = inference.PredictOptions(fps=30.0, window=25, stride=10,
-                                       landmark_settings=DETECTOR_ONLY)
+                                       landmark_settings=DETECTOR_ONLY, temporal_filter="none")
     records = inference.run(model.folder, inputs, options, output=str(tmp_path / "r.json"),
                             out=out, err=err, ifer_model=image.folder, tau=TAU)
     saved = json.loads((tmp_path / "r.json").read_text())
