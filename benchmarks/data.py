@@ -8,7 +8,8 @@
   in the CASME II layout, with the true landmarks of every frame, through an
   ordinary camera (`synthetic_render.Camera()`: sensor noise, flicker, JPEG 85);
   `rendered_cropped`: the same at CASME II's cropped size (70 px between the eyes).
-- `samm_sized`: rendered clips scaled to SAMM's 2040x1088 frames.
+- `samm_sized`: rendered clips at SAMM's 2040x1088 frames, the photo taken at
+  that size.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ RENDERED_CLIPS = 48
 _DONE = ".done.json"
 
 
-def casme2_sized() -> list[synthetic.SyntheticClip]:
+def casme2_sized(noise_px: float = synthetic.NOISE_PX) -> list[synthetic.SyntheticClip]:
     """246 clips of 26 subjects: 3 per class each, and a fourth of each class for
-    the first 4 subjects (the real set is uneven across subjects too)."""
-    clips = synthetic.generate(CASME2_SUBJECTS, 4, fps=CASME2_FPS, num_frames=CASME2_FRAMES)
+    the first 4 subjects (the real set is uneven across subjects too); their
+    landmarks carry `noise_px` of noise (`synthetic.generate`)."""
+    clips = synthetic.generate(CASME2_SUBJECTS, 4, fps=CASME2_FPS, num_frames=CASME2_FRAMES,
+                               noise_px=noise_px)
     first = {f"p{s:02d}" for s in range(1, 5)}
     kept = [c for c in clips if int(c.clip_id.rsplit("_", 1)[1]) <= 3 or c.subject in first]
     assert len(kept) == CASME2_CLIPS, len(kept)
@@ -85,11 +88,12 @@ def records(variant: str) -> str:
     return stamp["folder"]
 
 
-def _render_selection(count: int) -> list[synthetic.SyntheticClip]:
+def render_selection(count: int, noise_px: float = synthetic.NOISE_PX
+                      ) -> list[synthetic.SyntheticClip]:
     """`count` clips, one subject after another and the classes in turn, so that
     any first few come from different subjects and classes."""
     by_subject: dict[str, list] = {}
-    for clip in casme2_sized():
+    for clip in casme2_sized(noise_px):
         by_subject.setdefault(clip.subject, []).append(clip)
     queues = []
     for k, subject in enumerate(sorted(by_subject)):
@@ -119,12 +123,18 @@ CROPPED_EYE_DISTANCE = 70.0  # px between the eye centres in CASME II's cropped 
 
 
 def rendered(count: int, folder: str = "rendered",
-             camera: synthetic_render.Camera = synthetic_render.Camera()) -> Rendered:
+             camera: synthetic_render.Camera = synthetic_render.Camera(),
+             noise_px: float = synthetic.NOISE_PX) -> Rendered:
     """`count` CASME II-sized clips as JPEGs in the CASME II layout, seen by `camera`
-    (640x480 unless it resizes them)."""
+    (640x480 unless it resizes them); `noise_px` = 0 renders the same motion
+    without the generator's landmark noise, so the truth is the expression alone."""
     root = common.work_path(folder)
-    selection = _render_selection(count)
-    wanted = {"clips": [c.clip_id for c in selection], "camera": dataclasses.asdict(camera)}
+    selection = render_selection(count, noise_px)
+    # Through JSON, as the stamp is read back (tuples become lists).
+    wanted = json.loads(json.dumps({"clips": [c.clip_id for c in selection],
+                                    "camera": dataclasses.asdict(camera),
+                                    **({"noise_px": noise_px}
+                                       if noise_px != synthetic.NOISE_PX else {})}))
     if _done(root, wanted) is None:
         common.log(f"rendering {count} CASME II-sized clips ({folder})")
         shutil.rmtree(root)
@@ -146,34 +156,7 @@ def rendered_cropped(count: int) -> Rendered:
 
 
 def samm_sized(count: int) -> Rendered:
-    """The first `count` rendered clips at SAMM's frame size: scaled to its height
-    (a face about 500 px wide) and padded to its width by repeating the edges."""
-    import cv2
-
-    source = rendered(RENDERED_CLIPS)
-    root = common.work_path("samm")
+    """`rendered` at SAMM's frame size: the photo taken at 2040x1088 (a face about
+    500 px ear to ear), warped, noised and compressed at that size."""
     width, height = SAMM_SIZE
-    clips = sorted(source.clips, key=lambda c: c.clip_id)[:count]
-    wanted = {"clips": [c.clip_id for c in clips], "size": [width, height]}
-    scaled = (round(640 * height / 480), height)
-    scale = np.array(scaled, float) / (640, 480)
-    pad = (width - scaled[0]) // 2
-    out_clips, truth = [], {}
-    for clip in clips:
-        folder = os.path.join(root, clip.clip_id)
-        os.makedirs(folder, exist_ok=True)
-        paths = tuple(os.path.join(folder, os.path.basename(p)) for p in clip.frames)
-        out_clips.append(dataclasses.replace(clip, frames=paths))
-        # Pixel centres: x' = (x + 0.5) * scale - 0.5, then the padding.
-        truth[clip.clip_id] = (source.truth[clip.clip_id] + 0.5) * scale - 0.5 + (pad, 0)
-    if _done(root, wanted) is None:
-        common.log(f"scaling {count} rendered clips to {width}x{height}")
-        for clip, out in zip(clips, out_clips):
-            for src, dst in zip(clip.frames, out.frames):
-                frame = cv2.imread(src, cv2.IMREAD_GRAYSCALE)
-                big = cv2.resize(frame, scaled, interpolation=cv2.INTER_LINEAR)
-                big = cv2.copyMakeBorder(big, 0, 0, pad, width - big.shape[1] - pad,
-                                         cv2.BORDER_REPLICATE)
-                cv2.imwrite(dst, big, [cv2.IMWRITE_JPEG_QUALITY, 95])
-        _mark_done(root, wanted)
-    return Rendered(root, out_clips, truth)
+    return rendered(count, "samm", synthetic_render.Camera(frame_size=(width, height)))

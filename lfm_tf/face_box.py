@@ -1,6 +1,7 @@
 """Face boxes of the tracked landmark fit (`lfm_tf.landmarks`): the geometry of
 dlib's detector rectangles, the crops the detector and the shape predictor see,
-and where a box goes relative to the landmarks fitted in it.
+where a box goes relative to the landmarks fitted in it, and the `Tracker` that
+moves the box from frame to frame.
 
 Boxes are float arrays (cx, cy, w, h) in full-frame pixels, with pixel edges at
 whole numbers: the box of dlib's rectangle(l, t, r, b) spans [l, r + 1).
@@ -9,6 +10,7 @@ whole numbers: the box of dlib's rectangle(l, t, r, b) spans [l, r + 1).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import cv2
 import dlib
@@ -79,3 +81,71 @@ class BoxRelation:
 
 def landmark_array(shape: dlib.full_object_detection) -> np.ndarray:
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+class Tracker:
+    """The detector's side of `LandmarkExtractor.track`, one frame at a time: the
+    box placed from the last landmarks, the periodic face check, and detection
+    where the track is lost.
+
+    Args:
+      detect: (frame, near box or None) -> the face's box or None: near a box,
+        the face overlapping it most in a crop around it; else the largest.
+      fit: (frame, box) -> the shape predictor's (68, 2) landmarks in the box.
+      drifted: (box given, box its fit implies, landmarks, frame shape) ->
+        whether the fit went astray.
+      check_every: every this many frames the next fit confirms the face (0 never).
+      min_iou: a confirming detection overlapping the box less restarts from it.
+    """
+
+    def __init__(self, detect: Callable, fit: Callable, drifted: Callable, check_every: int,
+                 min_iou: float):
+        self._detect, self._fit, self._drifted = detect, fit, drifted
+        self._check_every, self._min_iou = check_every, min_iou
+        self.detections = self._since_detector = 0
+        self._box = self._relation = self._size = None
+
+    def check_due(self) -> bool:
+        """Whether the next fitted frame makes the periodic face check."""
+        return (self._box is not None and self._check_every > 0
+                and self._since_detector + 1 >= self._check_every)
+
+    def follow(self, landmarks: np.ndarray) -> None:
+        """A frame whose landmarks came from elsewhere (the optical flow), not from
+        a fit: the box follows them, and the frame counts towards the check."""
+        self._since_detector += 1
+        if self._box is not None:
+            self._box = self._relation.box(landmarks)
+
+    def fit(self, frame: np.ndarray) -> np.ndarray | None:
+        """The tracked fit (68, 2) in a greyscale frame, or None (no face found)."""
+        if frame.shape != self._size:
+            # A box from a frame of another size may lie outside this one: detect.
+            self._box, self._size = None, frame.shape
+        landmarks = start = None
+        self._since_detector += 1
+        box = self._box
+        if box is not None and self._check_every and self._since_detector >= self._check_every:
+            self.detections, self._since_detector = self.detections + 1, 0
+            confirmed = self._detect(frame, box)
+            if confirmed is None:
+                box = None
+            elif iou(confirmed, box) < self._min_iou:
+                box, start = None, confirmed
+        if box is not None:
+            fitted = self._fit(frame, box)
+            moved = self._relation.box(fitted)
+            if self._drifted(box, moved, fitted, frame.shape):
+                box = None
+            else:
+                landmarks, box = fitted, moved
+        if landmarks is None:
+            if start is None:
+                self.detections, self._since_detector = self.detections + 1, 0
+                start = self._detect(frame, None)
+            if start is not None:
+                landmarks = self._fit(frame, start)
+                self._relation = BoxRelation.measure(start, landmarks)
+                box = start
+        self._box = box
+        return landmarks

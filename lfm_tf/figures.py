@@ -1,6 +1,11 @@
 """What each picture of `lfm_tf.plots` shows, read from a recording, a TFRecord clip
 or a preprocessed folder: the library behind `python -m lfm_tf.visualize`.
 
+The track view (`track_picture`) shows where the landmarks are, frame by frame:
+the refined landmarks (the default, coloured by each frame's reliability) and
+the detector's tracked fit (`--landmark_refinement=none`) on a strip of the
+frames, and a few landmarks' motion over time.
+
 One map per clip for the class means (Fig. 6) and the t-SNE (Fig. 7): Eq. 1
 between the clip's first frame and its apex, normalized by Eq. 2. Our choice: a
 micro-expression moves landmarks one way from onset to apex and back from apex to
@@ -23,11 +28,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lfm_tf import features, recordings, records, tfrecord_folder
-from lfm_tf.plots import class_means_png, clip_png, tsne_png
+from lfm_tf import features, landmarks, recordings, records, tfrecord_folder
+from lfm_tf.plots import class_means_png, clip_png, track_png, tsne_png
 
 # Fewer clips than this make a t-SNE picture that says nothing.
 MIN_TSNE_CLIPS = 5
+# The track view: frames in its strip, and the landmarks (0-based) whose motion
+# it plots: the inner brow ends and the mouth corners, which most expressions move.
+STRIP_FRAMES = 6
+TRACK_LANDMARKS = (21, 22, 48, 54)
 
 
 def first_frame_maps(track: np.ndarray, indices: Sequence[int]) -> np.ndarray:
@@ -259,3 +268,77 @@ def tsne_picture(tfrecord_dir: str, seed: int = 0) -> tuple[bytes, str]:
              f"(first frame -> apex), by class (cf. Fig. 7)")
     png = tsne_png(panels, np.array([v.label for v in views]), manifest["classes"], title)
     return png, f"tsne_{manifest['dataset']}.png"
+
+
+@dataclasses.dataclass
+class TrackView:
+    """What the track view of a recording shows.
+
+    Attributes:
+      name: the input's name and frame rate, for the title.
+      first: the recording's frame shown first (0-based); frame k of the arrays
+        below is frame first + k of the recording.
+      refined: (N, 68, 2) landmarks as `predict` uses them.
+      tracked: (N, 68, 2) the detector's tracked fit, unrefined.
+      reliability: (N,) of the refined landmarks.
+      face: (N,) bool, a face was found.
+      strip: frames of the strip, 0-based in the arrays.
+      images: their pixels, greyscale.
+      landmarks: the landmarks whose motion is plotted.
+    """
+
+    name: str
+    first: int
+    refined: np.ndarray
+    tracked: np.ndarray
+    reliability: np.ndarray
+    face: np.ndarray
+    strip: list[int]
+    images: list[np.ndarray]
+    landmarks: tuple[int, ...] = TRACK_LANDMARKS
+
+    def motion(self, which: str) -> np.ndarray:
+        """(N, len(landmarks), 2): each plotted landmark's position relative to the
+        first frame shown, px, of the "refined" or "tracked" landmarks."""
+        points = getattr(self, which)[:, list(self.landmarks)]
+        return points - points[:1]
+
+
+def track_view(path: str, fps: float | None = None, first_frame: int = 0,
+               last_frame: int | None = None, strip_frames: int = STRIP_FRAMES,
+               settings: landmarks.LandmarkSettings | None = None) -> TrackView:
+    """The track view of a video or folder of frames, frames [first_frame,
+    last_frame): both landmark tracks of the whole input, and `strip_frames`
+    frames evenly spaced over the range for the strip.
+
+    Raises ValueError for a landmark file (the view draws on pixels) or a range
+    of fewer than 2 frames.
+    """
+    if recordings.input_source(path) == "landmarks":
+        raise ValueError(f"{path}: the track view draws landmarks on their frames: give the "
+                         "video or folder of frames they were found in")
+    settings = settings or landmarks.LandmarkSettings()
+    refined = recordings.read_recording(path, fps, recordings.unbridged_extractor(settings))
+    tracked = recordings.read_recording(path, fps, recordings.unbridged_extractor(
+        dataclasses.replace(settings, refinement=None)))
+    stop = refined.num_frames if last_frame is None else min(last_frame, refined.num_frames)
+    if stop - first_frame < 2:
+        raise ValueError(f"{path}: frames {first_frame} to {stop} of {refined.num_frames}: "
+                         "the track view needs at least 2")
+    count = min(strip_frames, stop - first_frame)
+    strip = np.unique(np.round(np.linspace(0, stop - first_frame - 1, count)).astype(int))
+    wanted = [refined.input_frame(first_frame + k) for k in strip]
+    pixels = dict(recordings.read_frames(path, wanted))
+    base = os.path.basename(os.path.normpath(path))
+    return TrackView(f"{base}, {refined.fps:g} fps", first_frame,
+                     refined.landmarks[first_frame:stop], tracked.landmarks[first_frame:stop],
+                     refined.reliability[first_frame:stop], refined.face[first_frame:stop],
+                     strip.tolist(), [pixels[k] for k in wanted])
+
+
+def track_picture(path: str, fps: float | None = None, first_frame: int = 0,
+                  last_frame: int | None = None) -> tuple[bytes, str]:
+    """The track view of a video or folder of frames (`track_view`): (PNG, default name)."""
+    view = track_view(path, fps, first_frame, last_frame)
+    stem = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
+    return track_png(view), f"{stem}_track.png"

@@ -391,68 +391,44 @@ class LandmarkExtractor:
         `check_every` frames the detector finds no face around the track,
         detect on the whole frame and start again from that detection. Then
         `registration.Registration` moves the fit to where the optical flow
-        from the reference frame puts it. Frames where no face is found, and
-        unreadable frames (None), are filled as `fill_gaps` describes; the track
-        goes on from the frame before.
+        from the reference frame puts it; on frames where the flow needs no
+        fit (`Registration.fit_needed`) none is made, and the box follows the
+        flow's landmarks. Frames where no face is found, and unreadable frames
+        (None), are filled as `fill_gaps` describes; the track goes on from the
+        frame before.
 
         Raises NoFaceError as `fill_gaps` does.
         """
-        registration, size = None, None
-        points, reliability, detections = [], [], 0
-        for frame, fitted, detections in self._fits(frames):
-            if frame is not None and frame.shape != size and self.settings.refinement is not None:
-                # A first frame, or frames of another size (a folder of unrelated
-                # images): the flow has nothing to follow across, so start anew.
-                registration, size = Registration(self.settings.refinement), frame.shape
-            # An unreadable frame has no pixels to register: a frame without a face.
-            found, reliable = ((fitted, float(fitted is not None))
-                               if registration is None or frame is None
-                               else registration.update(frame, fitted))
-            points.append(found)
-            reliability.append(reliable)
-        landmarks, filled = fill_gaps(points, self.settings.max_gap, source)
-        return LandmarkTrack(landmarks, filled, detections, np.asarray(reliability, np.float32))
-
-    def _fits(self, frames: Iterable[np.ndarray]):
-        """(grey frame, the tracked detector fit (68, 2) or None, detector runs so
-        far) per frame."""
         s = self.settings
-        detections = since_detector = self._retry_pause = 0
-        self._found_with = None
-        box = relation = size = None
+        self._retry_pause, self._found_with = 0, None
+        tracker = face_box.Tracker(self._detect_box, self._fit, self._drifted, s.check_every,
+                                   s.min_iou)
+        registration, size = None, None
+        points, reliability = [], []
         for frame in frames:
             if frame is None:
-                yield None, None, detections
-                continue
-            frame = _grey(frame)
-            if frame.shape != size:
-                # A box from a frame of another size may lie outside this one: detect.
-                box, size = None, frame.shape
-            landmarks = start = None
-            since_detector += 1
-            if box is not None and s.check_every and since_detector >= s.check_every:
-                detections, since_detector = detections + 1, 0
-                confirmed = self._detect_box(frame, near=box)
-                if confirmed is None:
-                    box = None
-                elif face_box.iou(confirmed, box) < s.min_iou:
-                    box, start = None, confirmed
-            if box is not None:
-                fitted = self._fit(frame, box)
-                moved = relation.box(fitted)
-                if self._drifted(box, moved, fitted, frame.shape):
-                    box = None
+                # An unreadable frame has no pixels to fit or register: no face.
+                found, reliable = None, 0.0
+            elif s.refinement is None:
+                found = tracker.fit(_grey(frame))
+                reliable = float(found is not None)
+            else:
+                frame = _grey(frame)
+                if frame.shape != size:
+                    # A first frame, or frames of another size (a folder of unrelated
+                    # images): the flow has nothing to follow across, so start anew.
+                    registration, size = Registration(s.refinement), frame.shape
+                flow = registration.follow(frame)
+                if registration.fit_needed(flow) or tracker.check_due():
+                    found, reliable = registration.fuse(frame, flow, tracker.fit(frame))
                 else:
-                    landmarks, box = fitted, moved
-            if landmarks is None:
-                if start is None:
-                    detections, since_detector = detections + 1, 0
-                    start = self._detect_box(frame)
-                if start is not None:
-                    landmarks = self._fit(frame, start)
-                    relation = face_box.BoxRelation.measure(start, landmarks)
-                    box = start
-            yield frame, landmarks, detections
+                    found, reliable = registration.accept(flow)
+                    tracker.follow(found)
+            points.append(found)
+            reliability.append(reliable)
+        landmarks, filled = fill_gaps(points, s.max_gap, source)
+        return LandmarkTrack(landmarks, filled, tracker.detections,
+                             np.asarray(reliability, np.float32))
 
     def extract_clip(self, clip: Clip) -> LandmarkTrack:
         """Decode a clip and make its landmarks, tracked or not as `settings.tracking`

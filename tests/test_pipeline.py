@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lfm_tf import features, pipeline, records, tfrecord_folder
+from lfm_tf import features, pipeline, records, temporal_filter, tfrecord_folder
 from lfm_tf.datasets import specs
 from lfm_tf.datasets.base import Clip, ReadResult
 
@@ -116,8 +116,11 @@ def test_pipeline_writes_per_subject_files_that_parse_back(tmp_path):
     clips = {c.clip_id: c for c in result.clips}
     back = list(tfrecord_folder.iter_records(str(folder)))
     assert [r.clip for r in back] == ["p1_c0", "p1_c1", "p2_c0", "p2_c1"]
+    assert manifest["settings"]["temporal_filter"] == "median3"
     for rec in back:
-        lm = clips[rec.clip].landmarks
+        # The landmarks as given, denoised by the default 3-frame running median.
+        lm = temporal_filter.denoise(clips[rec.clip].landmarks, "median3")
+        np.testing.assert_array_equal(rec.landmarks, lm)
         np.testing.assert_array_equal(
             rec.maps, features.normalize(features.lfm(lm, 4, features.CLFM_INDICES)))
         assert rec.label == specs.SPECS["synthetic"].label_index(clips[rec.clip].label)

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lfm_tf import features, inference, model_folder, recordings, tfrecord_folder, trainer
+from lfm_tf import (features, inference, landmarks, model_folder, recordings, temporal_filter,
+                    tfrecord_folder, trainer)
+from lfm_tf.datasets import synthetic
 from tests import assets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -135,8 +137,13 @@ def test_landmark_files_give_exactly_the_training_input(model, clips, tmp_path):
     indices = features.variant_indices("clfm")
     np.testing.assert_array_equal(
         inference.model_input(clip.landmarks, clip.frame_interval, indices), expected)
-    flat = clip.landmarks.reshape(len(clip.landmarks), -1)
-    np.save(tmp_path / "track.npy", clip.landmarks)
+    # The landmarks preprocessing was given (tiny_model's synthetic clips): it stored
+    # them denoised by the default filter, as predict denoises a file of them.
+    given = {c.clip_id: c.landmarks for c in synthetic.generate(
+        num_subjects=3, clips_per_class=2, num_frames=(20, 40))}[clip.clip]
+    np.testing.assert_array_equal(clip.landmarks, temporal_filter.denoise(given, "median3"))
+    flat = given.reshape(len(given), -1)
+    np.save(tmp_path / "track.npy", given)
     np.savetxt(tmp_path / "plain.csv", flat, delimiter=",")
     # OpenFace / py-feat's layout: named columns, x's then y's, among other columns.
     header = ["frame", " success"] + [f" x_{k}" for k in range(68)] + [f" y_{k}" for k in range(68)]
@@ -177,10 +184,14 @@ def test_faceless_rows_are_filled_or_split_the_track(model, clips, tmp_path):
         (0, None), (10, None), (20, "no face in frames 30-39"), (30, "no face in frames 30-39"),
         (40, None)]
     assert windows[0]["filled_frames"] == 2 and windows[4]["filled_frames"] == 0
-    # The filled frames are linear between frames 9 and 12, as preprocessing fills them.
+    # The filled frames are linear between frames 9 and 12, as preprocessing fills them;
+    # then the track is denoised (the default 3-frame median), as preprocessing does.
     filled = track.copy()
     filled[10:12] = track[9] + (track[12] - track[9]) * np.array([1, 2])[:, None, None] / 3
-    window = inference.model_input(filled[0:20], 4, model.indices)
+    whole, _ = landmarks.fill_gaps([None if np.isnan(p).any() else p for p in track], 100)
+    np.testing.assert_allclose(whole[:30], filled[:30], atol=1e-4)
+    window = inference.model_input(temporal_filter.denoise(whole, "median3")[0:20], 4,
+                                   model.indices)
     np.testing.assert_allclose(list(windows[0]["probabilities"].values()),
                                model.probabilities(window[None])[0], atol=1e-6)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lfm_tf import (clip_processing, features, landmark_files, landmarks, pipeline, recordings,
-                    tfrecord_folder, timebase, video)
+                    temporal_filter, tfrecord_folder, timebase, video)
 from lfm_tf.datasets import base, folder, specs, synthetic
 from tests import assets
 
@@ -81,11 +81,15 @@ def test_pyfeat_rows_belong_to_frames_and_a_second_face_is_not_a_frame(track, tm
             rows.append([k, 500, 180, 260, 330, 0.997, *_xy(other[k]), 0.5, "v.mp4", 1])
     _write_csv(tmp_path / "pyfeat.csv", header, rows)
     path = str(tmp_path / "pyfeat.csv")
-    rec = recordings.read_recording(path, fps=100.0)
-    # 40 frames, the tracked face in every one: Eq. 3 as on the clean track (T = 4).
+    # The rows as read (the temporal filter off): 40 frames, the tracked face in
+    # every one; Eq. 3 as on the clean track (T = 4).
+    rec = recordings.read_recording(path, fps=100.0, denoiser="none")
     assert rec.num_frames == 40 and rec.face.all()
     np.testing.assert_allclose(rec.landmarks, track, atol=1e-4)
     assert features.sfem(rec.landmarks, 4) == pytest.approx(features.sfem(track, 4), rel=1e-5)
+    # By default every track is denoised by a 3-frame running median.
+    np.testing.assert_allclose(recordings.read_recording(path, fps=100.0).landmarks,
+                               temporal_filter.denoise(track, "median3"), atol=1e-4)
     assert rec.notes == ["several faces in 3 frames (7, 8, 30): took the one tracked from the "
                          "frame before (or the largest)"]
     # --face=1 takes the bystander where it is: the other 37 frames are without a face.
@@ -266,7 +270,8 @@ def test_landmark_file_times_resample_to_exact_values(track, tmp_path):
     header = ["frame", "timestamp", "success"] + XY
     _write_csv(tmp_path / "vfr.csv", header,
                [[k + 1, times[k], 1, *_xy(track[k])] for k in range(20)])
-    rec = recordings.read_recording(str(tmp_path / "vfr.csv"), fps=100.0)
+    # Resampled, then not denoised: the interpolated values exactly.
+    rec = recordings.read_recording(str(tmp_path / "vfr.csv"), fps=100.0, denoiser="none")
     assert (rec.time_base, rec.num_frames) == ("resampled", 19)
     # 10 ms lies a third of the way from the frame at 5 ms to the one at 20 ms; 20 ms is one.
     np.testing.assert_allclose(rec.landmarks[1], track[1] + (track[2] - track[1]) / 3, atol=1e-4)

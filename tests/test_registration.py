@@ -3,6 +3,7 @@ known motion and ordinary camera noise (sensor noise, flicker, JPEG 85)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -79,6 +80,34 @@ def test_refined_motion_error_is_within_the_bound(rendered):
     assert error.mean() < before.mean() / 2
     for track in refined:
         assert track.reliability[0] == 1.0 and track.reliability.min() > 0.8
+
+
+def test_the_shape_fit_runs_only_where_the_flow_needs_it(rendered, monkeypatch):
+    frames, _ = rendered[0]
+    fits = []
+    original = lm.LandmarkExtractor._fit
+
+    def counting(self, frame, box):
+        fits.append(box)
+        return original(self, frame, box)
+
+    monkeypatch.setattr(lm.LandmarkExtractor, "_fit", counting)
+    skipping = lm.LandmarkExtractor().track(frames)
+    skipped, fits[:] = len(fits), []
+    every = dataclasses.replace(registration.RegistrationSettings(), detector_every=1)
+    fitted = lm.LandmarkExtractor(lm.LandmarkSettings(refinement=every)).track(frames)
+    # 40 frames whose flow passes the check everywhere: fits on frames 0, 10, 20, 30.
+    assert len(frames) == 40 and skipped == 4 and len(fits) == 40
+    assert (skipping.reliability == 1).all()
+    # Where every landmark passed, the rule never used the fits it skipped.
+    np.testing.assert_allclose(skipping.landmarks, fitted.landmarks, atol=1e-4)
+
+
+def test_registration_settings_are_checked():
+    for bad in (dict(detector_every=0), dict(dis_patch_stride=0), dict(check_window=2),
+                dict(dis_refinement_iterations=-1), dict(margin=1.5)):
+        with pytest.raises(ValueError, match=next(iter(bad)).split("_")[0]):
+            registration.RegistrationSettings(**bad)
 
 
 def test_occluded_frames_do_not_corrupt_the_frames_after_them(rendered):

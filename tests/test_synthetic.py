@@ -225,6 +225,32 @@ def test_render_writes_the_casme2_layout_and_dlib_recovers_the_motion(tmp_path):
         for c in clips]
 
 
+def test_a_camera_of_more_pixels_renders_the_photo_at_its_size(tmp_path):
+    clip = synthetic.generate(num_subjects=1, clips_per_class=1, num_frames=12)[0]
+    camera = synthetic_render.Camera(frame_size=(960, 720))
+    true = synthetic_render.render([clip], str(tmp_path), camera=camera)[clip.clip_id]
+    folder = tmp_path / "CASME2_RAW_selected" / "sub01" / clip.clip_id
+    frames = [cv2.imread(p, cv2.IMREAD_UNCHANGED) for p in list_images(str(folder))]
+    assert len(frames) == 12 and all(f.shape == (720, 960) for f in frames)
+    # The face is 1.5 times as wide as at 640x480 (720 / 480 rows), found by dlib
+    # in the photo taken at that size, and moves 1.5 times as far.
+    small = synthetic_render.photo()[1]
+    big = synthetic_render.photo((960, 720))[1]
+    np.testing.assert_allclose(true[0], big, atol=1e-3)
+    width = np.linalg.norm(big[16] - big[0])
+    assert width == pytest.approx(1.5 * synthetic_render.RENDER_FACE_WIDTH, rel=0.03)
+    assert width == pytest.approx(1.5 * np.linalg.norm(small[16] - small[0]), rel=0.03)
+    plain = synthetic_render.render([clip], str(tmp_path / "plain"))[clip.clip_id]
+    np.testing.assert_allclose(true - true[0], 1.5 * (plain - plain[0]), atol=0.05)
+    # Pixels of the camera's own: the noise at the full size (neighbours differ by
+    # 1.7 grey levels in the corner, measured), not a 640x480 frame's upscaled (1.0).
+    assert np.abs(np.diff(frames[0][:40, :40].astype(int), axis=1)).mean() > 1.4
+    with pytest.raises(ValueError, match="not both"):
+        synthetic_render.Camera(eye_distance=70, frame_size=(960, 720))
+    with pytest.raises(ValueError, match="smaller than frames"):
+        synthetic_render.photo((4000, 1088))
+
+
 def test_read_render_points_the_clips_at_their_frames(tmp_path):
     rendered = synthetic.read(str(tmp_path), num_subjects=2, clips_per_class=1,
                               num_frames=12, render=True)

@@ -14,7 +14,8 @@ import pytest
 import tensorflow as tf
 
 from lfm_tf import features, figures, plots, records, report
-from lfm_tf.datasets import specs
+from lfm_tf.datasets import specs, synthetic, synthetic_render
+from lfm_tf.datasets.base import list_images
 from tests import assets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -28,6 +29,16 @@ def _image(png: bytes) -> np.ndarray:
 
 def _has(image: np.ndarray, bgr) -> bool:
     return bool(np.all(image == bgr, axis=-1).any())
+
+
+def _near(image: np.ndarray, rgba, tolerance: int = 2) -> np.ndarray:
+    """Where pixels are within `tolerance` grey levels of matplotlib colour `rgba`."""
+    bgr = np.round(np.array(rgba[:3])[::-1] * 255)
+    return np.all(np.abs(image.astype(int) - bgr) <= tolerance, axis=-1)
+
+
+def _count_near(image: np.ndarray, rgba, tolerance: int = 2) -> int:
+    return int(_near(image, rgba, tolerance).sum())
 
 
 def _track(moved: float = 3.0) -> np.ndarray:
@@ -173,6 +184,65 @@ def test_confusion_picture_of_a_finished_run(tmp_path):
         report.confusion_picture(str(tmp_path / "elsewhere"))
 
 
+def _rendered_clip(folder_root) -> tuple[str, np.ndarray]:
+    """12 rendered 200 fps frames (70 px between the eyes, camera noise) with a hand
+    over the mouth in frames 6-8: (frame folder, true landmarks)."""
+    clip = synthetic.generate(num_subjects=1, clips_per_class=1, fps=200.0, num_frames=12)[0]
+    camera = synthetic_render.Camera(eye_distance=70.0)
+    truth = synthetic_render.render([clip], str(folder_root), camera=camera)[clip.clip_id]
+    folder = os.path.join(folder_root, synthetic_render.RAW_FOLDER, "sub01", clip.clip_id)
+    x0, y0 = truth[7, 48:68].min(0).astype(int) - 3
+    x1, y1 = truth[7, 48:68].max(0).astype(int) + 3
+    for path in list_images(folder)[6:9]:
+        frame = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+        frame[y0:y1, x0:x1] = 40
+        cv2.imwrite(path, frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    return folder, truth
+
+
+def test_track_view_draws_both_tracks_their_reliability_and_motion(tmp_path):
+    folder, truth = _rendered_clip(tmp_path)
+    view = figures.track_view(folder, fps=200.0)
+    # Six frames evenly spaced over the 12, each with its pixels.
+    assert view.strip == [0, 2, 4, 7, 9, 11] and view.first == 0
+    paths = list_images(folder)
+    for k, image in zip(view.strip, view.images):
+        np.testing.assert_array_equal(image, cv2.imread(paths[k], cv2.IMREAD_GRAYSCALE))
+    assert view.refined.shape == view.tracked.shape == (12, 68, 2) and view.face.all()
+    # The flow fails under the hand and nowhere else.
+    assert view.reliability[7] < 0.9 and (view.reliability[[0, 2, 4, 9, 11]] == 1).all()
+    # What the curves plot: the brows' and mouth corners' motion from frame 0, the
+    # refined one within half a pixel of the truth two frames or more from the hand
+    # (the 3-frame median reaches one frame further), half the tracked one's error.
+    assert view.landmarks == (21, 22, 48, 54)
+    true = truth[:, [21, 22, 48, 54]] - truth[0, [21, 22, 48, 54]]
+    clear = [0, 1, 2, 3, 4, 10, 11]
+    refined = np.linalg.norm(view.motion("refined")[clear] - true[clear], axis=-1)
+    tracked = np.linalg.norm(view.motion("tracked")[clear] - true[clear], axis=-1)
+    assert refined.max() < 0.5 and refined.mean() < tracked.mean() / 2
+    np.testing.assert_allclose(view.motion("tracked"),
+                               view.tracked[:, [21, 22, 48, 54]] - view.tracked[0, [21, 22, 48, 54]])
+
+    image = _image(plots.track_png(view))
+    assert image.shape == (900, 1200, 3)
+    # The strip (left of its colour bar): 68 magenta squares of the tracked fit in
+    # each of the six frames, and the refined dots on them, in reliability 1's green
+    # in the five clear frames and in frame 7's colour in one frame only.
+    strip = image[:300, :1100]
+    assert _count_near(strip, plots.TRACKED_COLOUR_RGB, 0) > 6 * 68
+    assert _count_near(strip, plots.RELIABILITY_COLOURS(1.0)) > 5 * 68 * 2
+    hand = plots.RELIABILITY_COLOURS(float(view.reliability[7]))
+    assert _count_near(strip, hand) > 68 * 2
+    columns = np.flatnonzero(_near(strip, hand).any(axis=0))
+    assert columns.max() - columns.min() < 1100 / 6
+    # The curves, one colour per landmark.
+    for k in range(4):
+        assert _count_near(image, plots._CLASS_COLOURS[k], 0) > 100
+    np.save(tmp_path / "track.npy", truth)
+    with pytest.raises(ValueError, match="draws landmarks on their frames"):
+        figures.track_view(str(tmp_path / "track.npy"), fps=200.0)
+
+
 # ---------------------------------------------------------------- the command line
 
 
@@ -192,3 +262,19 @@ def test_command_line_writes_png_and_tensorboard(tiny_model, tmp_path):
         for event in tf.compat.v1.train.summary_iterator(events):
             tags.update((v.tag, v.metadata.plugin_data.plugin_name) for v in event.summary.value)
     assert tags == {("class_means_synthetic", "images")}
+
+
+def test_command_line_draws_a_track(tmp_path):
+    folder, _ = _rendered_clip(tmp_path / "clip")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-m", "lfm_tf.visualize", "track", f"--input={folder}", "--fps=200",
+         "--last_frame=9", f"--out_dir={tmp_path}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    path = tmp_path / "p01_negative_01_track.png"
+    assert f"wrote {path}" in done.stdout
+    image = _image(path.read_bytes())
+    assert image.shape == (900, 1200, 3)
+    # Frames 0-9: the strip shows 0, 2, 4, 5, 7 and 9, frame 7 under the hand.
+    assert _count_near(image[:300, :1100], plots.RELIABILITY_COLOURS(1.0)) > 5 * 68 * 2

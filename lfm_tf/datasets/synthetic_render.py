@@ -63,6 +63,11 @@ class Camera:
       eye_distance: the distance between the eye centres in the written frames,
         px; frames are scaled to it (about 70 px in CASME II's cropped faces).
         None keeps the photo's (`RENDER_FACE_WIDTH` ear to ear, about 90 px).
+      frame_size: (width, height) of the written frames, px, for a camera of
+        more pixels than `IMAGE_SIZE`: the photo is taken that large, its face
+        scaled with the height (so SAMM's 2040x1088 shows it about 500 px ear
+        to ear), warped and seen by the camera at that size, not upscaled
+        from a small render. None: `IMAGE_SIZE`. Not with `eye_distance`.
       seed: the noise of frame k of a clip draws from (seed, clip id, k).
     """
 
@@ -70,6 +75,7 @@ class Camera:
     flicker: float = 0.01
     jpeg_quality: int = 85
     eye_distance: float | None = None
+    frame_size: tuple[int, int] | None = None
     seed: int = 0
 
     def __post_init__(self):
@@ -78,6 +84,18 @@ class Camera:
                              f"[0, 100], got {self}")
         if self.eye_distance is not None and self.eye_distance <= 0:
             raise ValueError(f"eye_distance must be positive, got {self.eye_distance}")
+        if self.frame_size is not None:
+            if self.eye_distance is not None:
+                raise ValueError("a camera takes eye_distance or frame_size, not both")
+            # Tuples, also when read back from JSON: the camera is part of render stamps.
+            object.__setattr__(self, "frame_size", tuple(int(v) for v in self.frame_size))
+            if len(self.frame_size) != 2 or min(self.frame_size) < 64:
+                raise ValueError(f"frame_size must be (width, height) of at least 64 px, got "
+                                 f"{self.frame_size}")
+
+    def photo(self) -> tuple[np.ndarray, np.ndarray]:
+        """The photo this camera renders on, and its landmarks (`photo`)."""
+        return photo() if self.frame_size is None else photo(self.frame_size)
 
     def scale(self, anchor: np.ndarray) -> float:
         """How much frames showing the photo's `anchor` landmarks are resized."""
@@ -91,12 +109,14 @@ class Camera:
 CLEAN_CAMERA = Camera(sensor_noise=0.0, flicker=0.0, jpeg_quality=95)
 
 
-@functools.lru_cache(maxsize=1)
-def photo() -> tuple[np.ndarray, np.ndarray]:
+@functools.lru_cache(maxsize=2)
+def photo(size: tuple[int, int] = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """The face that rendered clips show, and its 68 landmarks as the pipeline finds them.
 
     scikit-image's astronaut in greyscale, scaled so that her face is
-    `RENDER_FACE_WIDTH` wide and cropped to `IMAGE_SIZE` around it.
+    `RENDER_FACE_WIDTH` wide at `IMAGE_SIZE` (and as much wider as `size` is
+    taller) and cropped to `size` (width, height) around it.
+    Raises ValueError for a size larger than the scaled photo.
     """
     # Rendering alone needs OpenCV, dlib and scikit-image; the in-memory data does not.
     import cv2
@@ -113,9 +133,13 @@ def photo() -> tuple[np.ndarray, np.ndarray]:
     grey = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)
     # Her face is about 90 px wide in the 512x512 original: upsample to find it.
     points = landmarks(grey, LandmarkSettings(upsample=1))
-    scale = RENDER_FACE_WIDTH / np.linalg.norm(points[16] - points[0])
+    width, height = size
+    face_width = RENDER_FACE_WIDTH * height / IMAGE_SIZE[1]
+    scale = face_width / np.linalg.norm(points[16] - points[0])
     big = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    width, height = IMAGE_SIZE
+    if big.shape[1] < width or big.shape[0] < height:
+        raise ValueError(f"the photo, scaled to a {face_width:.0f} px face, is "
+                         f"{big.shape[1]}x{big.shape[0]}: smaller than frames of {width}x{height}")
     cx, cy = (points.min(0) + points.max(0)) / 2 * scale
     x0 = int(np.clip(round(cx - width / 2), 0, big.shape[1] - width))
     y0 = int(np.clip(round(cy - height / 2), 0, big.shape[0] - height))
@@ -255,7 +279,7 @@ def render(clips: Sequence[Clip], out_dir: str, *, camera: Camera = Camera(),
     Returns:
       clip_id -> (N, 68, 2) float32 true landmarks in the rendered frames.
     """
-    image, anchor = photo()
+    image, anchor = camera.photo()
     warp = PiecewiseAffineWarp(image, anchor)
     truth = {}
     for clip in clips:
@@ -265,21 +289,22 @@ def render(clips: Sequence[Clip], out_dir: str, *, camera: Camera = Camera(),
             if re.fullmatch(r"img\d+\.jpg", name):
                 os.remove(os.path.join(folder, name))
         truth[clip.clip_id] = _render_frames(clip, _frame_paths(clip, out_dir, first_frame),
-                                             warp, camera)
+                                             warp, anchor, camera)
     _write_coding(clips, os.path.join(out_dir, CODING_FILE), first_frame)
     return truth
 
 
 def _render_frames(clip: Clip, paths: Sequence[str], warp: PiecewiseAffineWarp,
-                   camera: Camera) -> np.ndarray:
-    """Write a clip's motion, carried onto the photo and seen by `camera`, as one image
-    per path; returns the (N, 68, 2) float32 landmarks of the written frames."""
+                   anchor: np.ndarray, camera: Camera) -> np.ndarray:
+    """Write a clip's motion, carried onto the photo (whose landmarks are `anchor`)
+    and seen by `camera`, as one image per path; returns the (N, 68, 2) float32
+    landmarks of the written frames."""
     import cv2
 
     if clip.landmarks is None:
         raise ValueError(f"{clip.name}: only clips with landmarks can be rendered")
-    track = motion_on_photo(clip.landmarks, photo()[1])
-    scale = camera.scale(photo()[1])
+    track = motion_on_photo(clip.landmarks, anchor)
+    scale = camera.scale(anchor)
     height, width = warp.image.shape[:2]
     size = (round(width * scale), round(height * scale))
     # Pixel centres: pixel q of the resized frame covers [q, q + 1) / scale.
@@ -316,7 +341,7 @@ def render_ckplus(clips: Sequence[Clip], out_dir: str, *, camera: Camera = Camer
     Returns:
       clip_id -> (subject, sequence) as written.
     """
-    image, anchor = photo()
+    image, anchor = camera.photo()
     warp = PiecewiseAffineWarp(image, anchor)
     written, counts = {}, {}
     for clip in sorted(clips, key=lambda c: (c.subject, c.clip_id)):
@@ -336,7 +361,7 @@ def render_ckplus(clips: Sequence[Clip], out_dir: str, *, camera: Camera = Camer
                 os.remove(os.path.join(folder, name))
         peak = dataclasses.replace(clip, landmarks=clip.landmarks[:clip.apex])
         paths = [os.path.join(folders["cohn-kanade-images"], f"{s}.png") for s in stems]
-        track = _render_frames(peak, paths, warp, camera)
+        track = _render_frames(peak, paths, warp, anchor, camera)
         for stem, points in zip(stems, track):
             with open(os.path.join(folders["Landmarks"], f"{stem}_landmarks.txt"), "w") as f:
                 f.writelines(f"   {x:.7e}   {y:.7e}\n" for x, y in points)
