@@ -22,7 +22,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
-# About 10 minutes on 2 cores; rewrites BENCHMARKS.md (benchmarks/run.py).
+# About 40 minutes on 2 cores (the LOSO recipes are 17 of them); rewrites BENCHMARKS.md (benchmarks/run.py).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 

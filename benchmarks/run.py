@@ -1,7 +1,7 @@
 """`make bench`: run every benchmark, each in a process of its own, and write
 BENCHMARKS.md from their results.
 
-  python -m benchmarks.run                       # all, about 10 minutes on 2 cores
+  python -m benchmarks.run                       # all: about 40 minutes on these 2 cores
   python -m benchmarks.run --only=features       # re-run some; the others' last results stay
   python -m benchmarks.run --loso_folds=26       # the whole protocol instead of an estimate
 
