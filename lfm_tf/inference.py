@@ -10,9 +10,12 @@ The path of one input, as in training (Choi & Song, IEEE Access 2020, Section II
   -> the exported classifier (`lfm_tf.model_folder`: CNN of Table 1, LSTM of
      Table 2) -> probabilities, with SFEM (Eq. 3) of the same frames beside them.
 
-A whole input is one clip, as a dataset clip is in training. With a `window` (in
-frames) the same is done for every window of that many frames, `stride` frames
-apart, so that a long recording shows where something happened. With `spot`, the
+A whole input is one clip, as a dataset clip is in training. With a `window` (frames,
+or seconds: "0.5s") the same is done for every window of that length, `stride`
+apart (default half a window, so that a movement of up to half a window lies wholly
+inside one), and, where frames are left after the last, one more window ending on
+the last frame (`window_ranges`): every frame is in a window, so a long recording
+shows where something happened. With `spot`, the
 spotter (`lfm_tf.spotting.spotter`) first finds ME and MaE intervals and each one is
 classified as a clip of its own (spot-then-recognise, as MEGC 2022-2025 score it).
 
@@ -26,8 +29,10 @@ exported I-FER too (`model_folder.ExportedIFER`), the whole input and every wind
 is routed by its SFEM before any network runs: below tau to the classifier above
 (LFM-FER), otherwise to the I-FER, which reads eye-aligned crops of a few of its
 frames (`lfm_tf.table8.crops`) and their landmark trajectory. Only the chosen
-network sees it. A landmark file has no pixels: one that a route sends to the
-I-FER fails, saying so.
+network sees it. A span the chosen network cannot run on (routed to the I-FER from
+a landmark file, which has no pixels; a frame to crop that cannot be read) is
+reported as skipped, with its route and the reason, and costs only itself: the
+other spans are classified, and `exit_status` says the input was not fully done.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
@@ -52,6 +58,12 @@ from lfm_tf.table8 import adaptive, crops, ifer
 # What a result record calls the network that ran on a clip (`adaptive.route`'s names).
 ROUTES = {adaptive.LFM_FER: "lfm", adaptive.I_FER: "ifer"}
 ROUTE_TITLES = {"lfm": "LFM-FER", "ifer": "I-FER"}
+# Why a span routed to the I-FER from a landmark file gets no class.
+NO_PIXELS = ("a landmark file has no frames for the I-FER to crop: pass the video or "
+             "folder of frames instead, or a larger --tau")
+# --window and --stride: a whole number of frames, or a duration in s or ms.
+_LENGTH = re.compile(r"(?P<value>[-+]?\d+(?:\.\d*)?|\.\d+)(?P<unit>s|ms)?")
+_SECONDS_PER_UNIT = {"s": 1.0, "ms": 1e-3}
 
 
 def model_input(track: np.ndarray, frame_interval: int, indices: Sequence[int],
@@ -70,8 +82,15 @@ class PredictOptions:
       fps: frame rate; required for frames and landmark files, and overrides
         what a video declares.
       frame_interval: T of Eq. 1; None for round(fps / 25) per input (Section V-A).
-      window: frames per sliding window; None predicts on the whole input only.
-      stride: frames from one window's start to the next; None = `window`.
+      window: the length of a sliding window: a whole number of frames (25 or
+        "25") or a duration ("0.5s", "500ms"), made frames at each input's rate
+        (`length_frames`); None predicts on the whole input only.
+      stride: from one window's start to the next, in the window's unit, at
+        most the window (frames between windows would never be seen); None:
+        half the window in frames, rounded down, so that a movement of up to
+        half a window (an onset) lies wholly inside at least one window. Where
+        frames are left after the last window, one more ends on the last frame
+        (`window_ranges`).
       max_gap: the longest run of frames without a face that is interpolated.
       landmark_settings: dlib model, detection, tracking and refinement (its own
         max_gap is not used).
@@ -90,8 +109,8 @@ class PredictOptions:
 
     fps: float | None = None
     frame_interval: int | None = None
-    window: int | None = None
-    stride: int | None = None
+    window: int | str | None = None
+    stride: int | str | None = None
     max_gap: int = landmarks.LandmarkSettings.max_gap
     landmark_settings: landmarks.LandmarkSettings = landmarks.LandmarkSettings()
     file_settings: landmark_files.FileSettings = landmark_files.FileSettings()
@@ -101,12 +120,23 @@ class PredictOptions:
     temporal_filter: str = temporal_filter.DEFAULT_TEMPORAL_FILTER
 
     def __post_init__(self):
-        for name in ("fps", "frame_interval", "window", "stride"):
+        for name in ("fps", "frame_interval"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"--{name} must be positive, got {value}")
         if self.stride is not None and self.window is None:
             raise ValueError("--stride needs --window")
+        if self.window is not None:
+            window = parse_length(self.window, "window")
+        if self.stride is not None:
+            stride = parse_length(self.stride, "stride")
+            if stride[1] != window[1]:
+                raise ValueError(f"--stride={self.stride} and --window={self.window}: give "
+                                 f"both in frames or both in seconds")
+            if stride[0] > window[0]:
+                raise ValueError(f"--stride={self.stride} is longer than --window="
+                                 f"{self.window}: the frames between windows would never be "
+                                 f"seen; use a stride of at most the window")
         if self.max_gap < 0:
             raise ValueError(f"--max_gap cannot be negative, got {self.max_gap}")
         if self.sfem_form not in features.SFEM_FORMS:
@@ -114,12 +144,61 @@ class PredictOptions:
                              f"{self.sfem_form!r}")
 
 
+    def window_frames(self, fps: float) -> tuple[int, int]:
+        """(window, stride) in frames at `fps` (frames / s); needs a window."""
+        window = length_frames(self.window, fps, "window")
+        if self.stride is None:
+            return window, max(1, window // 2)
+        return window, length_frames(self.stride, fps, "stride")
+
+
+def parse_length(length: int | str, flag: str) -> tuple[float, str]:
+    """A --window or --stride as (value, unit): (25, "frames") for 25 or "25",
+    (0.5, "s") for "0.5s" or "500ms".
+
+    Raises ValueError, naming `--flag`, for anything else: a fraction of a frame,
+    another unit, a length that is not above 0.
+    """
+    match = _LENGTH.fullmatch(str(length).strip().lower())
+    if match is None:
+        raise ValueError(f"--{flag}={length}: give frames (25) or seconds (0.5s, 500ms)")
+    value, unit = float(match["value"]), match["unit"]
+    if not value > 0:
+        raise ValueError(f"--{flag}={length} must be above 0")
+    if unit is None:
+        if value != int(value):
+            raise ValueError(f"--{flag}={length}: a number of frames is whole; for seconds, "
+                             f"write {length}s")
+        return int(value), "frames"
+    return value * _SECONDS_PER_UNIT[unit], "s"
+
+
+def length_frames(length: int | str, fps: float, flag: str) -> int:
+    """A --window or --stride (`parse_length`) in frames at `fps` (frames / s): a
+    duration is rounded to the nearest frame, and is at least 1."""
+    value, unit = parse_length(length, flag)
+    return int(value) if unit == "frames" else max(1, round(value * fps))
+
+
 def window_ranges(num_frames: int, window: int, stride: int) -> list[tuple[int, int]]:
-    """[start, end) of each window: starts 0, stride, 2 stride, ... while a whole
-    window fits; an input shorter than one window is one window."""
+    """[start, end) of each window of `window` frames, `stride` (at most `window`)
+    apart: starts 0, stride, 2 stride, ... while a whole window fits, then, where
+    frames are left after the last of those, one more window ending on the last
+    frame (starting at num_frames - window). So every frame is in a window, and
+    any run of up to window - stride frames lies wholly inside at least one. An
+    input shorter than one window is one window.
+
+    Raises ValueError when `stride` is above `window`.
+    """
+    if stride > window:
+        raise ValueError(f"a stride of {stride} frames is longer than the window, {window}: "
+                         f"the frames between windows would never be seen")
     if num_frames <= window:
         return [(0, num_frames)]
-    return [(s, s + window) for s in range(0, num_frames - window + 1, stride)]
+    ranges = [(s, s + window) for s in range(0, num_frames - window + 1, stride)]
+    if ranges[-1][1] < num_frames:
+        ranges.append((num_frames - window, num_frames))
+    return ranges
 
 
 def _span(rec: Recording, start: int, end: int, frame_interval: int, sfem_form: str) -> dict:
@@ -138,7 +217,8 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
     interval = options.frame_interval or features.frame_interval_for_fps(rec.fps)
     gaps = unbridged_gaps(rec.face, options.max_gap)
     record = {"input": rec.path, "source": rec.source, "num_frames": rec.num_frames,
-              "fps": rec.fps, "frame_interval": interval, "time_base": rec.time_base,
+              "fps": rec.fps, "declared_fps": rec.declared_fps, "frame_interval": interval,
+              "time_base": rec.time_base, "warnings": list(rec.warnings),
               "notes": list(rec.notes),
               "no_face_frames": int(np.count_nonzero(~rec.face)),
               "no_face_ranges": [list(r) for r in runs(~rec.face)],
@@ -154,12 +234,14 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
     record.update(_span(rec, start, end, interval, options.sfem_form))
     spans, inputs = [record], [(start, end)]
     if options.window:
-        if options.window <= interval:
-            raise InputError(f"--window={options.window} frames makes no map at T = {interval}: "
-                             f"use at least {interval + 1}")
+        length, stride = options.window_frames(rec.fps)
+        if length <= interval:
+            raise InputError(f"--window={options.window} is {length} frames at {rec.fps:g} fps, "
+                             f"which makes no map at T = {interval}: use at least "
+                             f"{interval + 1} frames")
+        record.update(window_frames=length, stride_frames=stride)
         windows = []
-        for s, e in window_ranges(rec.num_frames, options.window,
-                                  options.stride or options.window):
+        for s, e in window_ranges(rec.num_frames, length, stride):
             blocked = [(a, b) for a, b in gaps if a < e and b >= s]
             if blocked or e - s <= interval:
                 where = ", ".join(f"{a}-{b}" for a, b in blocked)
@@ -184,11 +266,13 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
     else:
         record["tau"] = tau
         probabilities = routed_probabilities(model, image, rec, spans, inputs, interval, tau)
-    if not np.isfinite(probabilities).all():
+    classified = [(span, probs) for span, probs in zip(spans, probabilities)
+                  if "skipped" not in span]
+    if not all(np.isfinite(probs).all() for _, probs in classified):
         raise ValueError(f"{rec.path}: the model gave probabilities that are not numbers (its "
                          f"weights are NaN or inf: trained with too high a learning rate?): "
                          f"retrain and export it again")
-    for span, probs in zip(spans, probabilities):
+    for span, probs in classified:
         span["class"] = model.classes[int(np.argmax(probs))]
         span["probabilities"] = {c: float(p) for c, p in zip(model.classes, probs)}
     return record
@@ -224,58 +308,84 @@ def lfm_probabilities(model: ExportedModel, rec: Recording, ranges: Sequence[tup
     return model.probabilities(batch)
 
 
-def ifer_input(rec: Recording, ranges: Sequence[tuple[int, int]], num_frames: int,
-               size: int) -> dict[str, np.ndarray]:
-    """The I-FER's batched input for [start, end) frame ranges of a video or folder
-    of frames, made as `preprocess --crops` makes a clip's: `num_frames` frames
+def ifer_inputs(rec: Recording, ranges: Sequence[tuple[int, int]], num_frames: int,
+                size: int) -> list[dict[str, np.ndarray] | str]:
+    """The I-FER's input for each [start, end) frame range of a video or folder of
+    frames, made as `preprocess --crops` makes a clip's: `num_frames` frames
     spread over the range (`crops.crop_positions`), warped into `size` x `size`
     greyscale crops under the range's one eye alignment (`crops.clip_crops`), and
-    the landmark trajectory of those frames (`ifer.clip_input`). The input is
-    decoded once and only the crops are kept, however many ranges."""
+    the landmark trajectory of those frames (`ifer.clip_input`); `ifer.stack`
+    batches them. The input is decoded once and only the crops are kept, however
+    many ranges.
+
+    Where a range's input cannot be made (a frame it crops cannot be read or is
+    past the input's end, its eyes coincide), its entry is the reason instead,
+    and only that range goes without.
+    """
     positions = [start + crops.crop_positions(end - start, num_frames) for start, end in ranges]
-    transforms = [crops.alignment(rec.landmarks[p], size) for p in positions]
-    users = collections.defaultdict(list)  # input frame -> (range, crop) that show it
+    reasons: dict[int, str] = {}  # range -> why its input cannot be made
+    transforms = {}
     for i, frames in enumerate(positions):
-        for j, k in enumerate(frames):
+        try:
+            transforms[i] = crops.alignment(rec.landmarks[frames], size)
+        except ValueError as err:
+            reasons[i] = f"no eye alignment for the I-FER's crops ({err})"
+    users = collections.defaultdict(list)  # input frame -> (range, crop) that show it
+    for i in transforms:
+        for j, k in enumerate(positions[i]):
             users[rec.input_frame(k)].append((i, j))
     pixels = np.zeros((len(ranges), num_frames, size, size), np.uint8)
-    for k, frame in read_frames(rec.path, users):
+    unreadable: list[tuple[int, str]] = []
+    for k, frame in read_frames(rec.path, users, unreadable=unreadable):
         for i, j in users[k]:
             pixels[i, j] = crops.warp(frame, transforms[i], size)
-    return ifer.stack([ifer.clip_input(c, rec.landmarks[p]) for c, p in zip(pixels, positions)])
+    for k, why in unreadable:
+        for i, _ in users[k]:
+            reasons.setdefault(i, f"frame {k} of the input, one the I-FER crops, cannot be "
+                                  f"read ({why})")
+    return [reasons[i] if i in reasons else ifer.clip_input(pixels[i], rec.landmarks[p])
+            for i, p in enumerate(positions)]
 
 
 def routed_probabilities(model: ExportedModel, image: ExportedIFER, rec: Recording,
                          spans: Sequence[dict], ranges: Sequence[tuple[int, int]],
                          frame_interval: int, tau: float) -> np.ndarray:
-    """The adaptive framework on a recording's spans (the whole input, windows):
-    each goes by its SFEM (`adaptive.route`) to LFM-FER or the I-FER, and each
-    network runs once, on its spans only (`adaptive.classify`). Adds `route` and
-    `model` (the folder of the network that ran) to every span.
+    """The adaptive framework on a recording's spans (the whole input, windows,
+    spotted intervals): each goes by its SFEM (`adaptive.route`) to LFM-FER or the
+    I-FER, and each network runs once, on its spans only (`adaptive.classify`).
+    Adds `route` to every span, and `model` (the folder of the network that ran)
+    where it ran.
 
-    Raises InputError before either runs when a landmark file (no pixels) has a
-    span routed to the I-FER.
+    A span routed to the I-FER that the I-FER cannot read (a landmark file has no
+    pixels, `NO_PIXELS`; `ifer_inputs` gives the other reasons) gets `skipped`,
+    the reason, and a NaN row; the other spans are classified as if it were not
+    there. Returns (len(spans), classes) probabilities.
     """
     sfem = [span["sfem"] for span in spans]
     routes = adaptive.route(sfem, tau)
-    if rec.source == "landmarks" and adaptive.I_FER in routes:
-        sent = [span for span, r in zip(spans, routes) if r == adaptive.I_FER]
-        named = [("the whole input" if span is spans[0] else
-                  f"frames {span['start_frame']}-{span['end_frame']}")
-                 + f" (SFEM {span['sfem']:.3f})" for span in sent]
-        more = f" and {len(named) - 3} more windows" if len(named) > 3 else ""
-        raise InputError(f"{rec.path}: SFEM not below tau = {tau:g} sends {', '.join(named[:3])}"
-                         f"{more} to the image-based FER (I-FER), which needs the frames, and a "
-                         f"landmark file has none: pass the video or folder of frames instead, "
-                         f"or a larger --tau")
-    routed = adaptive.classify(
-        ranges, sfem, lambda chosen: lfm_probabilities(model, rec, chosen, frame_interval),
-        lambda chosen: image.probabilities(
-            ifer_input(rec, chosen, image.crop_frames, image.crop_size)), tau)
-    for span, name in zip(spans, routed.routes):
+    sent = [k for k, name in enumerate(routes) if name == adaptive.I_FER]
+    if rec.source == "landmarks":
+        made = {k: NO_PIXELS for k in sent}
+    else:
+        made = dict(zip(sent, ifer_inputs(rec, [ranges[k] for k in sent], image.crop_frames,
+                                          image.crop_size)))
+    reasons = {k: why for k, why in made.items() if isinstance(why, str)}
+    runnable = [k for k in range(len(spans)) if k not in reasons]
+    probabilities = np.full((len(spans), len(model.classes)), np.nan, np.float32)
+    if runnable:
+        routed = adaptive.classify(
+            runnable, [sfem[k] for k in runnable],
+            lambda chosen: lfm_probabilities(model, rec, [ranges[k] for k in chosen],
+                                             frame_interval),
+            lambda chosen: image.probabilities(ifer.stack([made[k] for k in chosen])), tau)
+        probabilities[runnable] = routed.probabilities
+    for k, (span, name) in enumerate(zip(spans, routes)):
         span["route"] = ROUTES[name]
-        span["model"] = (model if name == adaptive.LFM_FER else image).folder
-    return routed.probabilities
+        if k in reasons:
+            span["skipped"] = reasons[k]
+        else:
+            span["model"] = (model if name == adaptive.LFM_FER else image).folder
+    return probabilities
 
 
 def predict_file(model: ExportedModel, path: str, options: PredictOptions,
@@ -291,7 +401,7 @@ def format_record(record: dict) -> str:
     """The lines a person reads for one result record."""
     if "error" in record:
         return f"error: {record['error']}"
-    lines = [f"{record['input']}: {_prediction(record)}"]
+    lines = [f"{record['input']}: {_outcome(record)}"]
     source = {"video": "video", "frames": "frames", "landmarks": "landmark file"}
     timing = {"even": "even frame times", "resampled": "resampled from uneven frame times",
               "frame order": "no frame times"}
@@ -307,25 +417,81 @@ def format_record(record: dict) -> str:
     if record["filled_frames"]:
         about += f" ({record['filled_frames']} of them filled by interpolation)"
     lines.append(about)
+    lines.extend(f"  warning: {warning}" for warning in record["warnings"])
     lines.extend(f"  note: {note}" for note in record["notes"])
+    if "windows" in record:
+        lines.append(_windows_summary(record))
     for w in record.get("windows", ()):
         where = (f"  frames {w['start_frame']}-{w['end_frame']} "
                  f"({w['start_s']:.2f}-{w['end_s']:.2f} s): ")
-        lines.append(where + (f"skipped, {w['skipped']}" if "skipped" in w else _prediction(w)))
+        lines.append(where + _outcome(w))
     if "intervals" in record:
         lines.append(f"  spotted {len(record['intervals'])} intervals")
     for w in record.get("intervals", ()):
         where = (f"  {TYPE_TITLES[w['type']]} frames {w['start_frame']}-{w['end_frame']} "
                  f"({w['start_s']:.2f}-{w['end_s']:.2f} s, apex {w['apex_frame']}, "
                  f"score {w['score']:.2f}): ")
-        lines.append(where + (f"skipped, {w['skipped']}" if "skipped" in w else _prediction(w)))
+        lines.append(where + _outcome(w))
     return "\n".join(lines)
 
 
-def _prediction(result: dict) -> str:
-    probs = ", ".join(f"{c} {p:.3f}" for c, p in result["probabilities"].items())
-    route = f" -> {ROUTE_TITLES[result['route']]}" if "route" in result else ""
-    return f"{result['class']} ({probs}), SFEM {result['sfem']:.3f}{route}"
+def _windows_summary(record: dict) -> str:
+    """Where the windows lie, so that the lines after it account for every frame."""
+    frames, fps = record["num_frames"], record["fps"]
+    length, stride = record["window_frames"], record["stride_frames"]
+    if frames <= length:
+        return (f"  1 window, the whole input: it is shorter than a window ({length} frames, "
+                f"{length / fps:.2f} s)")
+    return (f"  {len(record['windows'])} windows of {length} frames ({length / fps:.2f} s), "
+            f"{stride} apart ({stride / fps:.2f} s), the last ending on the last frame "
+            f"({frames - 1}): a movement of up to {length - stride} frames "
+            f"({(length - stride) / fps:.2f} s) lies wholly inside one")
+
+
+def _outcome(span: dict) -> str:
+    """A span's class, or why it has none."""
+    if "class" in span:
+        probs = ", ".join(f"{c} {p:.3f}" for c, p in span["probabilities"].items())
+        route = f" -> {ROUTE_TITLES[span['route']]}" if "route" in span else ""
+        return f"{span['class']} ({probs}), SFEM {span['sfem']:.3f}{route}"
+    if "route" in span:
+        return (f"SFEM {span['sfem']:.3f} -> {ROUTE_TITLES[span['route']]}, skipped: "
+                f"{span['skipped']}")
+    return f"skipped, {span['skipped']}"
+
+
+def _spans(record: dict) -> list[dict]:
+    """A result record's spans: the whole input, its windows, its spotted intervals."""
+    return [record, *record.get("windows", ()), *record.get("intervals", ())]
+
+
+def unclassified(record: dict) -> list[dict]:
+    """The spans of a result record routed to a network that could not run on
+    them (`routed_probabilities`)."""
+    return [s for s in _spans(record) if "route" in s and "skipped" in s]
+
+
+def incomplete(record: dict) -> str | None:
+    """The one line saying which spans of a record were routed but not classified,
+    and why; None when there are none."""
+    missed = unclassified(record)
+    if not missed:
+        return None
+    routed = [s for s in _spans(record) if "route" in s]
+    names = ["the whole input" if s is record else f"frames {s['start_frame']}-{s['end_frame']}"
+             for s in missed]
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    reasons = list(dict.fromkeys(s["skipped"] for s in missed))
+    others = f"; and {len(reasons) - 1} other reasons, on their lines" if len(reasons) > 1 else ""
+    return (f"{record['input']}: {len(missed)} of {len(routed)} spans not classified "
+            f"({', '.join(names[:3])}{more}): {reasons[0]}{others}")
+
+
+def exit_status(records: Sequence[dict]) -> int:
+    """predict's exit status for its result records: 1 when an input failed or a
+    span was routed to a network that could not run on it (`unclassified`: the
+    output names them), else 0."""
+    return int(any("error" in r or unclassified(r) for r in records))
 
 
 def _message(path: str, err: Exception) -> str:
@@ -355,9 +521,12 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     """Predict on every input, print each result as it comes, and write them all
     to `output` (JSON) if given. Returns the records.
 
-    A record holds, for the whole input: input, source, num_frames, fps,
-    frame_interval (T used), time_base ("even", "resampled" or "frame order":
-    `lfm_tf.timebase`), notes (what was wrong with the input and done about
+    A record holds, for the whole input: input, source, num_frames, fps (the
+    rate used: --fps where given), declared_fps (the rate the input declares: a
+    video's header, a landmark file's times; None where none), frame_interval (T
+    used), time_base ("even", "resampled" or "frame order": `lfm_tf.timebase`),
+    warnings (what must not go unseen: a --fps that disagrees with declared_fps,
+    `timebase.RATE_TOLERANCE`), notes (what was wrong with the input and done about
     it: unreadable frames, missing or crowded rows, resampling), no_face_frames and
     no_face_ranges ([first, last] 0-based frames where no face was found),
     frame_reliability (per frame, in [0, 1]: the fraction of landmarks whose
@@ -368,13 +537,19 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     interpolated), landmark_reliability (the mean of frame_reliability there),
     sfem (Eq. 3; which one: sfem_landmarks and sfem_form, given
     once per record), class and probabilities (one per class, summing
-    to 1). With a window, `windows` lists the same per window, or `skipped` with
-    the reason. An input that fails gives only input and error.
+    to 1). With a window, window_frames and stride_frames (at this input's fps),
+    and `windows` lists the same per window (`window_ranges`: together they hold
+    every frame), or `skipped` with the reason. An input that fails gives only
+    input and error, printed as one `error:` line.
 
     With `ifer_model` (an exported I-FER folder), the adaptive framework: each
     record also holds `tau`, and the whole input and each window `route` ("lfm":
-    SFEM below tau, the model above ran; "ifer": the I-FER ran) and `model` (the
-    folder of the one that ran). The JSON file then names both models and tau.
+    SFEM below tau, to the model above; "ifer": to the I-FER) and `model` (the
+    folder of the one that ran), or, where the one routed to could not run
+    (`routed_probabilities`), `skipped` with the reason instead of class,
+    probabilities and model; an `error:` line names those spans (`incomplete`),
+    and the other spans are classified. The JSON file then names both models and
+    tau.
 
     Raises ModelFolderError (before reading any input) when a model folder is
     missing or incomplete, or the two models' classes differ, and ValueError
@@ -407,6 +582,9 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     for record in predict_files(model, paths, options, image, tau):
         records.append(record)
         print(format_record(record), file=err if "error" in record else out, flush=True)
+        missed = incomplete(record)
+        if missed:
+            print(f"error: {missed}", file=err, flush=True)
     if output:
         body = {"model": model.summary(),
                 **({"ifer_model": image.summary(), "tau": tau} if image else {}),

@@ -2,6 +2,7 @@ r"""Predict micro-expression classes with an exported model (`train --protocol=f
 
   python -m lfm_tf.predict --model=runs/smic_full_clfm/export --input=person.mp4
   python -m lfm_tf.predict --model=... --window=25 --stride=5 --output=result.json long.mp4
+  python -m lfm_tf.predict --model=... --fps=200 --window=0.5s openface.csv
   python -m lfm_tf.predict --model=... --fps=200 frames_folder/ track.npy openface.csv
   python -m lfm_tf.predict --model=... --spot --output=result.json long.mp4
   python -m lfm_tf.predict --model=... --ifer_model=runs/table8/ifer/export --tau=0.35 person.mp4
@@ -11,12 +12,17 @@ given as --input (repeatable) or as arguments. A video's frame rate is read from
 the file; frames and landmark files need --fps. T = round(fps / 25) unless
 --frame_interval. Each input prints a line (and its windows); --output writes
 them all as JSON. An input that fails prints `error: ...` and the others go on;
-the exit status is 1 if any failed, 2 if the model folder or a flag is unusable.
+the exit status is 1 if any failed (or had a span the network routed to could not
+classify), 2 if the model folder or a flag is unusable.
+--window and --stride are frames (25) or seconds (0.5s, 500ms); the stride defaults
+to half the window, and a last window ends on the last frame, so every frame is in one.
 --ifer_model adds the image-based FER and runs the adaptive framework (Fig. 4): each
 input and window goes by its SFEM, below --tau to --model, otherwise to the I-FER
-(which needs frames: not a landmark file). --spot finds ME and MaE intervals first and
-classifies each (`intervals` in the record, each with its frames, type and score). Kept short on purpose: everything is in
-lfm_tf.inference (recordings: lfm_tf.recordings; the model folder: lfm_tf.model_folder).
+(which needs frames: from a landmark file those spans are reported as skipped, the
+others classified). --spot finds ME and MaE intervals first and classifies each
+(`intervals` in the record, each with its frames, type and score). Kept short on
+purpose: everything is in lfm_tf.inference (recordings: lfm_tf.recordings; the model
+folder: lfm_tf.model_folder).
 """
 
 from __future__ import annotations
@@ -50,13 +56,16 @@ _INPUT = flags.DEFINE_multi_string("input", [], "Video, folder of frames or land
                                    "(.npy, .csv); repeat for several, or list them as arguments.")
 _OUTPUT = flags.DEFINE_string("output", None, "Write every result to this JSON file.")
 _FPS = flags.DEFINE_float("fps", None, "Frame rate: needed for frames and landmark files; "
-                          "overrides a video's own.")
+                          "overrides a video's own and a landmark file's times (a warning says "
+                          "where they disagree).")
 _FRAME_INTERVAL = flags.DEFINE_integer("frame_interval", None, "T of Eq. 1; default "
                                        "round(fps / 25).", lower_bound=1)
-_WINDOW = flags.DEFINE_integer("window", None, "Also predict on windows of this many frames "
-                               "(e.g. 24 + T for exactly 24 maps).", lower_bound=1)
-_STRIDE = flags.DEFINE_integer("stride", None, "Frames between window starts; default "
-                               "--window.", lower_bound=1)
+_WINDOW = flags.DEFINE_string("window", None, "Also predict on sliding windows this long: "
+                              "frames (25; 24 + T gives exactly 24 maps) or seconds (0.5s, "
+                              "500ms). A last window ends on the last frame.")
+_STRIDE = flags.DEFINE_string("stride", None, "From one window's start to the next, in "
+                              "--window's unit, at most --window; default half the window, so "
+                              "a movement of up to half a window lies wholly inside one.")
 _MAX_GAP = flags.DEFINE_integer("max_gap", landmarks.LandmarkSettings.max_gap,
                                 "Longest run of frames without a face that is interpolated.",
                                 lower_bound=0)
@@ -91,7 +100,7 @@ def main(argv):
         spot=_SPOT.value)
     records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value,
                             ifer_model=_IFER_MODEL.value, tau=_TAU.value)
-    sys.exit(1 if any("error" in r for r in records) else 0)
+    sys.exit(inference.exit_status(records))
 
 
 def run():

@@ -52,6 +52,11 @@ class Recording:
       reliability: float32 (N,) in [0, 1], how far each frame's landmarks can
         be trusted (`landmarks.LandmarkTrack.reliability`); for a landmark
         file, 1 where it has a face and 0 where not. None: that.
+      declared_fps: the frame rate the input itself declares: a video's header,
+        or what a landmark file's time column gives (`timebase.times_fps`);
+        None for frames and files without times. `fps` is --fps where given.
+      warnings: what the output must not hide from people, e.g. a --fps that
+        disagrees with `declared_fps` (`timebase.rates_disagree`).
     """
 
     path: str
@@ -63,6 +68,8 @@ class Recording:
     notes: list[str] = dataclasses.field(default_factory=list)
     source_frames: np.ndarray | None = None
     reliability: np.ndarray | None = None
+    declared_fps: float | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def __post_init__(self):
         if self.reliability is None:
@@ -131,7 +138,9 @@ def read_recording(path: str, fps: float | None = None,
     cameras often store a playback rate); its frame times come from the
     container. Folders of frames and landmark files need `fps` (a landmark
     file's time column is checked for evenness, `timebase.file_period`). Uneven frame
-    times are resampled or refused as `time_settings` says.
+    times are resampled or refused as `time_settings` says. Where `fps` and the
+    rate the input declares disagree (`timebase.rates_disagree`), `fps` is used
+    and the recording's `warnings` say so.
 
     `extractor`'s `max_gap` should let every gap through (`unbridged_extractor`):
     where to split a recording is decided afterwards, by `usable_ranges`.
@@ -145,7 +154,7 @@ def read_recording(path: str, fps: float | None = None,
         what = "a folder of frames" if source == "frames" else "a landmark file"
         raise InputError(f"{path}: {what} carries no frame rate: pass --fps")
     notes: list[str] = []
-    times = period = None
+    times = period = declared = None
     if source == "landmarks":
         found = read_landmark_file(path, file_settings)
         reliability = None
@@ -153,12 +162,13 @@ def read_recording(path: str, fps: float | None = None,
         points, times = found.points, found.times
         period = (None if times is None
                   else timebase.file_period(times, fps, time_settings.tolerance))
+        declared = None if times is None else timebase.times_fps(times)
         rate = fps
     else:
         extractor = extractor or unbridged_extractor()
         if source == "video":
-            rate, times = float(video.video_fps(path)), []
-            period = 1 / rate
+            declared, times = float(video.video_fps(path)), []
+            rate, period = declared, 1 / declared
             frames = video.iter_video(path, times=times)
         else:
             paths = list_images(path)
@@ -186,8 +196,24 @@ def read_recording(path: str, fps: float | None = None,
         reliability = reliability[conformed.source_frames]
     if reliability is not None:
         reliability = np.where(filled, 0.0, reliability).astype(np.float32)
+    warnings = ([rate_warning(source, fps, declared)]
+                if fps and timebase.rates_disagree(fps, declared) else [])
     return Recording(path, source, float(rate), temporal_filter.denoise(track, denoiser),
-                     ~filled, conformed.time_base, notes, conformed.source_frames, reliability)
+                     ~filled, conformed.time_base, notes, conformed.source_frames, reliability,
+                     declared, warnings)
+
+
+def rate_warning(source: str, fps: float, declared: float) -> str:
+    """What a person reads where --fps (`fps`) disagrees with the rate a video or
+    landmark file (`source`) declares: which is used, and why it may be right."""
+    if source == "video":
+        return (f"--fps={fps:g} overrides the {declared:g} fps the video declares (T, "
+                f"seconds and windows follow --fps): right for a high-speed camera, which "
+                f"stores a playback rate; without --fps, {declared:g} would be used")
+    return (f"--fps={fps:g}, but the file's time column gives {declared:.4g} fps: --fps is "
+            f"used (T, seconds and windows follow it); if the times are the recording's, "
+            f"pass --fps={declared:.4g} (OpenFace makes times up, at 30 fps, for a folder "
+            f"of images)")
 
 
 def unbridged_extractor(settings: landmarks.LandmarkSettings | None = None
@@ -204,12 +230,18 @@ def read_frame(path: str, index: int) -> np.ndarray:
     return next(read_frames(path, [index], grey=False))[1]
 
 
-def read_frames(path: str, indices: Iterable[int],
-                grey: bool = True) -> Iterator[tuple[int, np.ndarray]]:
+def read_frames(path: str, indices: Iterable[int], grey: bool = True,
+                unreadable: list[tuple[int, str]] | None = None
+                ) -> Iterator[tuple[int, np.ndarray]]:
     """(index, frame) for each of the 0-based `indices` of a video or a folder of
     frames, in increasing order, uint8 greyscale or BGR. A folder reads only those
-    images; a video is decoded once, up to the last one wanted. Raises InputError
-    for an index the input does not have."""
+    images; a video is decoded once, up to the last one wanted.
+
+    Raises InputError for an index the input does not have, and VideoError for a
+    frame image or video that cannot be decoded; with an `unreadable` list, each
+    such frame is appended as (index, reason) instead and the others are read, so
+    that one bad frame costs only what needs it.
+    """
     wanted = sorted({int(k) for k in indices})
     if not wanted:
         return
@@ -217,17 +249,33 @@ def read_frames(path: str, indices: Iterable[int],
         paths = list_images(path)
         count = len(paths)
         for k in (k for k in wanted if 0 <= k < count):
-            yield k, video.read_image(paths[k], grey)
+            try:
+                image = video.read_image(paths[k], grey)
+            except video.VideoError as err:
+                if unreadable is None:
+                    raise
+                unreadable.append((k, str(err)))
+                continue
+            yield k, image
     else:
         count, chosen = 0, set(wanted)
-        for count, frame in enumerate(video.iter_video(path, grey), start=1):
-            if count - 1 in chosen:
-                yield count - 1, frame
-                if count > wanted[-1]:
-                    return
+        try:
+            for count, frame in enumerate(video.iter_video(path, grey), start=1):
+                if count - 1 in chosen:
+                    yield count - 1, frame
+                    if count > wanted[-1]:
+                        return
+        except video.VideoError as err:
+            if unreadable is None:
+                raise
+            # Decoding cannot go on past a frame it fails on.
+            unreadable.extend((k, str(err)) for k in wanted if k >= count)
+            return
     outside = [k for k in wanted if not 0 <= k < count]
-    if outside:
+    if outside and unreadable is None:
         raise InputError(f"{path}: no frame {outside[0]}; it has {count}")
+    if outside:
+        unreadable.extend((k, f"no frame {k}: the input has {count}") for k in outside)
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:

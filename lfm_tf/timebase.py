@@ -13,6 +13,12 @@ own fps; for a landmark file `--fps`, unless its times run on another clock
 their real rate): then the mean time per frame of its times (`file_period`), and
 `--fps` still says what rate the frames are, as it does for a video.
 
+The rate is `--fps` wherever it is given, even where the input declares another
+(a high-speed camera's video stores a playback rate; OpenFace's times for an image
+folder are made up): T, times in seconds and windows follow it. A declared rate
+further than `RATE_TOLERANCE` from it (a video's header; a landmark file's times,
+`times_fps`) is reported, never silently overridden (`recordings.read_recording`).
+
 Uneven, by default (`uneven="resample"`): the landmark track is resampled to the
 period, t0 + k / fps for k = 0, 1, ...: a grid time within `tolerance` of a frame
 takes that frame; otherwise it is interpolated linearly between the frames either
@@ -28,6 +34,11 @@ import dataclasses
 import numpy as np
 
 UNEVEN_CHOICES = ("resample", "refuse")
+# How far --fps may lie from the rate an input declares (a video's header, the
+# times of a landmark file) before the output says so, as a fraction: NTSC's 29.97
+# against 30 fps passes, 25 against 30 or 24 against 25 does not, and times written
+# to the millisecond pass over 50 ms or more of recording.
+RATE_TOLERANCE = 0.02
 
 
 class TimeBaseError(ValueError):
@@ -81,16 +92,31 @@ def _steps(times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return known, t, np.diff(t) / np.maximum(np.diff(known), 1)
 
 
+def times_fps(times: np.ndarray) -> float | None:
+    """The frame rate (frames / s) that per-frame `times` (s, NaN where unknown)
+    give: the frames from the first known time to the last over the time between
+    them; None with fewer than 2 times or none between them."""
+    known, t, _ = _steps(np.asarray(times, np.float64))
+    if len(known) < 2 or t[-1] <= t[0]:
+        return None
+    return float((known[-1] - known[0]) / (t[-1] - t[0]))
+
+
+def rates_disagree(given: float, declared: float | None) -> bool:
+    """Whether a frame rate `given` (--fps) lies further than `RATE_TOLERANCE`
+    from the one an input `declared` (None: it declares none)."""
+    return declared is not None and abs(given / declared - 1) > RATE_TOLERANCE
+
+
 def file_period(times: np.ndarray, fps: float, tolerance: float) -> float | None:
     """The frame period (s) a landmark file's `times` (NaN where unknown) are
     judged against: 1 / `fps` (--fps) where their mean time per frame is within
     `tolerance` of it, else that mean (the times run on another clock, e.g.
     OpenFace's made-up times for an image folder); None with fewer than 2 times."""
-    known, t, _ = _steps(np.asarray(times, np.float64))
-    if len(known) < 2 or t[-1] <= t[0]:
+    rate = times_fps(times)
+    if rate is None:
         return None
-    mean = float((t[-1] - t[0]) / (known[-1] - known[0]))
-    return 1 / fps if abs(mean * fps - 1) <= tolerance else mean
+    return 1 / fps if abs(fps / rate - 1) <= tolerance else 1 / rate
 
 
 def conform(source: str, points: np.ndarray, times: np.ndarray | None, period: float | None,

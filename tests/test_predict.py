@@ -18,17 +18,19 @@ import tensorflow as tf
 from lfm_tf import (features, inference, landmarks, model_folder, recordings, temporal_filter,
                     tfrecord_folder, trainer)
 from lfm_tf.datasets import synthetic
+from lfm_tf.table8 import adaptive
 from tests import assets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RECORD_FIELDS = {"input", "source", "num_frames", "fps", "frame_interval", "time_base",
-                 "notes", "no_face_frames",
+RECORD_FIELDS = {"input", "source", "num_frames", "fps", "declared_fps", "frame_interval",
+                 "time_base", "warnings", "notes", "no_face_frames",
                  "no_face_ranges", "start_frame", "end_frame", "start_s", "end_s", "num_maps",
                  "filled_frames", "sfem", "sfem_landmarks", "sfem_form", "class",
                  "probabilities", "frame_reliability", "landmark_reliability"}
-WINDOW_FIELDS = RECORD_FIELDS - {"input", "source", "num_frames", "fps", "frame_interval",
-                                 "time_base", "notes", "no_face_frames", "no_face_ranges",
-                                 "sfem_landmarks", "sfem_form", "frame_reliability"}
+WINDOW_FIELDS = RECORD_FIELDS - {"input", "source", "num_frames", "fps", "declared_fps",
+                                 "frame_interval", "time_base", "warnings", "notes",
+                                 "no_face_frames", "no_face_ranges", "sfem_landmarks",
+                                 "sfem_form", "frame_reliability"}
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +70,10 @@ def test_single_face_video_gives_every_field(model, tmp_path):
     assert saved["model"]["classes"] == model.classes == ["negative", "positive", "surprise"]
     assert saved["options"]["window"] == 25 and saved["options"]["max_gap"] == 5
     record = saved["results"][0]
-    assert set(record) == RECORD_FIELDS | {"windows"}
+    assert set(record) == RECORD_FIELDS | {"windows", "window_frames", "stride_frames"}
     # T = round(30 / 25) = 1, as the paper matches 25 Hz; the whole clip, 71 maps.
     assert (record["source"], record["num_frames"], record["fps"]) == ("video", 72, 30.0)
+    assert (record["declared_fps"], record["warnings"]) == (30.0, [])
     assert (record["frame_interval"], record["num_maps"]) == (1, 71)
     assert (record["time_base"], record["notes"]) == ("even", [])
     assert (record["no_face_frames"], record["no_face_ranges"], record["filled_frames"]) == (0, [], 0)
@@ -80,11 +83,13 @@ def test_single_face_video_gives_every_field(model, tmp_path):
     assert len(record["frame_reliability"]) == 72 and record["frame_reliability"][0] == 1.0
     assert min(record["frame_reliability"]) > 0.5 and record["landmark_reliability"] > 0.9
     _check_probabilities(record, model.classes)
-    # Windows of 25 frames every 10: starts 0, 10, 20, 30, 40 (47 is the last that fits).
+    # Windows of 25 frames every 10: starts 0, 10, 20, 30, 40, then frames 65-71 are
+    # left, so one more ends on the last frame: 47-71. Every frame is in a window.
     windows = record["windows"]
+    assert (record["window_frames"], record["stride_frames"]) == (25, 10)
     assert [(w["start_frame"], w["end_frame"]) for w in windows] == [
-        (0, 24), (10, 34), (20, 44), (30, 54), (40, 64)]
-    assert [w["start_s"] for w in windows] == [0.0, 0.333, 0.667, 1.0, 1.333]
+        (0, 24), (10, 34), (20, 44), (30, 54), (40, 64), (47, 71)]
+    assert [w["start_s"] for w in windows] == [0.0, 0.333, 0.667, 1.0, 1.333, 1.567]
     for w in windows:
         assert set(w) == WINDOW_FIELDS and w["num_maps"] == 24
         _check_probabilities(w, model.classes)
@@ -92,9 +97,10 @@ def test_single_face_video_gives_every_field(model, tmp_path):
     # frame ~17, held from 32 to 66) puts the first three windows above tau = 0.35
     # (1.32, 1.49, 0.71) and the fourth, 30-54, just above (0.39: it opens on the
     # onset's last two frames); the held smile alone, a still face, is below (0.14).
-    # Eq. 3 summed over maps put them all above (0.81 to 3.49).
-    assert [w["sfem"] >= 0.35 for w in windows] == [True, True, True, True, False]
-    assert [round(w["sfem"], 2) for w in windows] == [1.32, 1.49, 0.71, 0.39, 0.14]
+    # The last frames move again (1.22): before the window ending on the last frame,
+    # no window saw them. Eq. 3 summed over maps put them all above (0.81 to 3.49).
+    assert [w["sfem"] >= 0.35 for w in windows] == [True, True, True, True, False, True]
+    assert [round(w["sfem"], 2) for w in windows] == [1.32, 1.49, 0.71, 0.39, 0.14, 1.22]
     assert text[0].startswith(f"model {model.folder}: clfm, classes negative, positive, surprise")
     # Which SFEM every number below is: predict's default, the peak form.
     assert text[1] == ("SFEM (--sfem_form=peak): Eq. 3's largest single map from the first "
@@ -103,7 +109,11 @@ def test_single_face_video_gives_every_field(model, tmp_path):
     assert (record["sfem_landmarks"], record["sfem_form"]) == ("lfm", "peak")
     assert text[2].startswith(f"{video}: {record['class']} (negative ")
     assert text[3] == "  video, 72 frames at 30 fps (even frame times), T = 1; predicted on all frames"
-    assert text[4].startswith("  frames 0-24 (0.00-0.80 s): ")
+    assert text[4] == ("  6 windows of 25 frames (0.83 s), 10 apart (0.33 s), the last ending on "
+                       "the last frame (71): a movement of up to 15 frames (0.50 s) lies wholly "
+                       "inside one")
+    assert text[5].startswith("  frames 0-24 (0.00-0.80 s): ")
+    assert text[10].startswith("  frames 47-71 (1.57-2.37 s): ")
 
 
 def test_face_noface_video_reports_its_faceless_frames(model):
@@ -113,6 +123,9 @@ def test_face_noface_video_reports_its_faceless_frames(model):
     # the face, in the first 2.4 s (frames 0-71 of the file), fills frames 0-62.
     video = str(assets.asset("face_noface.mov"))
     record = inference.predict_file(model, video, inference.PredictOptions(window=48))
+    # The frame rate the container declares, used: nothing to warn of.
+    assert (record["fps"], record["declared_fps"], record["warnings"]) == (
+        pytest.approx(26.3979, abs=1e-4), record["fps"], [])
     assert (record["num_frames"], record["time_base"]) == (169, "resampled")
     assert record["notes"] == [
         "frame times uneven (intervals 13.7 to 41.7 ms, a frame is 37.9 ms at 26.3979 fps; "
@@ -121,10 +134,13 @@ def test_face_noface_video_reports_its_faceless_frames(model):
     # The whole-input prediction uses the frames with the face, none of them filled.
     assert (record["start_frame"], record["end_frame"], record["filled_frames"]) == (0, 62, 0)
     _check_probabilities(record, model.classes)
+    # 48 frames every 24 (half a window, the default), and the last on frames 121-168.
     windows = record["windows"]
-    assert [(w["start_frame"], w["end_frame"]) for w in windows] == [(0, 47), (48, 95), (96, 143)]
+    assert (record["window_frames"], record["stride_frames"]) == (48, 24)
+    assert [(w["start_frame"], w["end_frame"]) for w in windows] == [
+        (0, 47), (24, 71), (48, 95), (72, 119), (96, 143), (120, 167), (121, 168)]
     assert "class" in windows[0]
-    assert [w.get("skipped") for w in windows[1:]] == ["no face in frames 63-168"] * 2
+    assert [w.get("skipped") for w in windows[1:]] == ["no face in frames 63-168"] * 6
     text = inference.format_record(record)
     assert "169 frames at 26.3979 fps (resampled from uneven frame times)" in text
     assert "no face in 106 frames (63-168); predicted on frames 0-62" in text
@@ -207,6 +223,102 @@ def test_ranges_runs_and_windows_by_hand():
     assert recordings.usable_ranges(face, max_gap=3) == [(0, 10)]
     assert inference.window_ranges(10, 4, 3) == [(0, 4), (3, 7), (6, 10)]
     assert inference.window_ranges(3, 4, 3) == [(0, 3)]
+    # Issue 11: 100 frames, window and stride 30 left frames 90-99 in no window.
+    assert inference.window_ranges(100, 30, 30) == [(0, 30), (30, 60), (60, 90), (70, 100)]
+    assert inference.window_ranges(11, 4, 3) == [(0, 4), (3, 7), (6, 10), (7, 11)]
+    # Every frame is in a window, and every run of window - stride frames wholly in one.
+    for frames, window, stride in [(100, 30, 15), (97, 25, 12), (61, 20, 1), (45, 9, 9)]:
+        ranges = inference.window_ranges(frames, window, stride)
+        assert all(e - s == window for s, e in ranges)
+        assert set().union(*(range(s, e) for s, e in ranges)) == set(range(frames))
+        assert all(any(s <= a and a + window - stride <= e for s, e in ranges)
+                   for a in range(frames - (window - stride) + 1))
+    with pytest.raises(ValueError, match="a stride of 5 frames is longer than the window, 4"):
+        inference.window_ranges(10, 4, 5)
+
+
+def _onsets_at_200_fps(starts, frames=1200, ramp=20, apex=40, amplitude=7.0):
+    """A still synthetic face at 200 fps whose mouth opens by `amplitude` px over
+    `ramp` frames (0.1 s) from each of `starts`, stays open `apex` frames and closes
+    over `ramp` frames."""
+    face = synthetic.generate(1, 1, num_frames=40, seed=0)[0].landmarks[0].astype(np.float64)
+    mouth = np.arange(48, 68)
+    outward = face[mouth] - face[mouth].mean(axis=0)
+    outward /= np.linalg.norm(outward, axis=1, keepdims=True)
+    track = np.repeat(face[None], frames, axis=0)
+    n = np.arange(frames)
+    opened = sum(np.clip((n - a + 1) / ramp, 0, 1) - np.clip((n - a - ramp - apex + 1) / ramp, 0, 1)
+                 for a in starts)
+    track[:, mouth] += amplitude * opened[:, None, None] * outward
+    return track
+
+
+def test_windows_in_seconds_overlap_so_that_no_onset_is_split(model, tmp_path):
+    # Issue 11: at 200 fps, --window=25 (0.125 s) one after the other cut 2 of 6 onsets
+    # in two, each half below tau. Six onsets of 0.1 s (20 frames), four inside a
+    # 25-frame window, two (290, 840) split in half by the windows' edges.
+    starts = [102, 290, 503, 703, 840, 1003]
+    np.save(tmp_path / "onsets.npy", _onsets_at_200_fps(starts))
+    path = str(tmp_path / "onsets.npy")
+
+    def found(windows):
+        """Per onset, the largest SFEM of a window that overlaps it."""
+        return [max(w["sfem"] for w in windows if w["start_frame"] <= a + 19
+                    and w["end_frame"] >= a) for a in starts]
+
+    split = inference.predict_file(model, path, inference.PredictOptions(
+        fps=200.0, window=25, stride=25))
+    assert split["frame_interval"] == 8
+    # One onset wholly in a window: 0.584 (7 px of mouth opening); half of it, 0.291.
+    assert [round(v, 3) for v in found(split["windows"])] == [
+        0.584, 0.291, 0.584, 0.584, 0.291, 0.584]
+    assert [v >= adaptive.TAU for v in found(split["windows"])] == [
+        True, False, True, True, False, True]
+    # The same user now: 0.25 s at 200 fps is 50 frames, half a window apart by
+    # default, so every onset of up to 25 frames (0.125 s) lies wholly inside one.
+    whole = inference.predict_file(model, path, inference.PredictOptions(
+        fps=200.0, window="0.25s"))
+    assert (whole["window_frames"], whole["stride_frames"]) == (50, 25)
+    assert [round(v, 3) for v in found(whole["windows"])] == [0.584] * 6
+    assert "a movement of up to 25 frames (0.12 s) lies wholly inside one" in (
+        inference.format_record(whole))
+    # Frames still work, and give the same windows: 50 frames = 0.25 s = 250 ms.
+    for window, stride in [(50, None), ("50", 25), ("250ms", "0.125s")]:
+        same = inference.predict_file(model, path, inference.PredictOptions(
+            fps=200.0, window=window, stride=stride))
+        assert same["windows"] == whole["windows"]
+    # A frame count alone now overlaps too: 25 frames every 12 hold at least 13 of each
+    # onset's 20 frames, and every onset is above tau.
+    halves = inference.predict_file(model, path, inference.PredictOptions(fps=200.0, window=25))
+    assert (halves["window_frames"], halves["stride_frames"]) == (25, 12)
+    assert [round(v, 3) for v in found(halves["windows"])] == [
+        0.555, 0.584, 0.526, 0.525, 0.555, 0.525]
+
+
+def test_a_landmark_file_whose_times_disagree_with_fps_is_warned_of(model, clips, tmp_path):
+    # Issue 11: --fps=30 for an OpenFace file whose timestamps are 5 ms apart (200 fps).
+    # --fps is used (OpenFace makes times up for image folders), and the output says so.
+    track = clips[0].landmarks
+    header = ["frame", " timestamp", " success"] + [f" x_{k}" for k in range(68)] + [
+        f" y_{k}" for k in range(68)]
+    rows = [[k + 1, round(k * 0.005, 3), 1, *track[k, :, 0].tolist(), *track[k, :, 1].tolist()]
+            for k in range(len(track))]
+    with open(tmp_path / "openface.csv", "w") as f:
+        f.write(",".join(header) + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    record = inference.predict_file(model, str(tmp_path / "openface.csv"),
+                                    inference.PredictOptions(fps=30.0))
+    assert (record["fps"], record["frame_interval"]) == (30.0, 1)
+    assert record["declared_fps"] == pytest.approx(200.0)
+    warning = ("--fps=30, but the file's time column gives 200 fps: --fps is used (T, seconds "
+               "and windows follow it); if the times are the recording's, pass --fps=200 "
+               "(OpenFace makes times up, at 30 fps, for a folder of images)")
+    assert record["warnings"] == [warning]
+    assert f"\n  warning: {warning}\n" in inference.format_record(record) + "\n"
+    # Within 2% (timebase.RATE_TOLERANCE): 197 fps passes, 205 does not.
+    for fps, warned in [(200.0, False), (197.0, False), (205.0, True)]:
+        record = inference.predict_file(model, str(tmp_path / "openface.csv"),
+                                        inference.PredictOptions(fps=fps))
+        assert bool(record["warnings"]) == warned, fps
 
 
 def test_too_short_inputs_and_bad_options_are_refused(model, clips, tmp_path):
@@ -217,15 +329,31 @@ def test_too_short_inputs_and_bad_options_are_refused(model, clips, tmp_path):
         inference.predict_file(model, str(tmp_path / "short.npy"),
                                inference.PredictOptions(fps=100.0))
     np.save(tmp_path / "long.npy", clips[0].landmarks)
-    with pytest.raises(recordings.InputError, match=r"--window=3 frames makes no map at T = 4: "
-                                                   r"use at least 5"):
+    with pytest.raises(recordings.InputError, match=r"--window=3 is 3 frames at 100 fps, which "
+                                                   r"makes no map at T = 4: use at least 5 "
+                                                   r"frames"):
         inference.predict_file(model, str(tmp_path / "long.npy"),
                                inference.PredictOptions(fps=100.0, window=3))
+    # 30 ms is 3 frames at 100 fps: the same.
+    with pytest.raises(recordings.InputError, match=r"--window=30ms is 3 frames at 100 fps"):
+        inference.predict_file(model, str(tmp_path / "long.npy"),
+                               inference.PredictOptions(fps=100.0, window="30ms"))
     np.save(tmp_path / "flat.npy", np.zeros((5, 68)))
     with pytest.raises(recordings.InputError, match=r"expected landmarks of shape \(N, 68, 2\)"):
         recordings.read_landmark_file(str(tmp_path / "flat.npy"))
     with pytest.raises(ValueError, match="--stride needs --window"):
         inference.PredictOptions(stride=2)
+    for window, stride, message in [
+            ("2.5", None, r"--window=2.5: a number of frames is whole; for seconds, write 2.5s"),
+            ("1min", None, r"--window=1min: give frames \(25\) or seconds \(0.5s, 500ms\)"),
+            ("0s", None, r"--window=0s must be above 0"),
+            (25, 30, r"--stride=30 is longer than --window=25: the frames between windows "
+                     r"would never be seen"),
+            ("0.5s", "600ms", r"--stride=600ms is longer than --window=0.5s"),
+            (25, "0.1s", r"--stride=0.1s and --window=25: give both in frames or both in "
+                         r"seconds")]:
+        with pytest.raises(ValueError, match=message):
+            inference.PredictOptions(window=window, stride=stride)
 
 
 # ---------------------------------------------------------------- clean failures

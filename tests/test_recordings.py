@@ -283,6 +283,48 @@ def test_landmark_file_times_resample_to_exact_values(track, tmp_path):
     assert np.flatnonzero(~gap.face).tolist() == [3, 4] and gap.time_base == "even"
 
 
+def test_fps_against_the_rate_an_input_declares_is_used_and_reported(track, face_frames,
+                                                                     tmp_path):
+    # Issue 11: --fps that disagrees with the input's own rate was used silently. It is
+    # still the one used (a high-speed camera's playback rate, OpenFace's made-up times),
+    # and a warning says so beyond timebase.RATE_TOLERANCE (2%).
+    path = tmp_path / "at25.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25,
+                             face_frames[0].shape[::-1])
+    for frame in face_frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+    writer.release()
+    plain = recordings.read_recording(str(path))
+    assert (plain.fps, plain.declared_fps, plain.warnings) == (25.0, 25.0, [])
+    fast = recordings.read_recording(str(path), fps=200.0)
+    assert (fast.fps, fast.declared_fps, fast.time_base) == (200.0, 25.0, "even")
+    assert fast.warnings == [
+        "--fps=200 overrides the 25 fps the video declares (T, seconds and windows follow "
+        "--fps): right for a high-speed camera, which stores a playback rate; without --fps, "
+        "25 would be used"]
+    # A landmark file's times 40 ms apart (25 fps) under --fps=30: 20% apart, which the
+    # evenness check (25%) lets through, so only this says it.
+    header = ["frame", "timestamp", "success"] + XY
+    _write_csv(tmp_path / "at25.csv", header,
+               [[k + 1, round(k * 0.04, 3), 1, *_xy(track[k])] for k in range(20)])
+    rec = recordings.read_recording(str(tmp_path / "at25.csv"), fps=30.0)
+    assert (rec.fps, rec.time_base, rec.declared_fps) == (30.0, "even", pytest.approx(25.0))
+    assert rec.warnings == [
+        "--fps=30, but the file's time column gives 25 fps: --fps is used (T, seconds and "
+        "windows follow it); if the times are the recording's, pass --fps=25 (OpenFace makes "
+        "times up, at 30 fps, for a folder of images)"]
+    # NTSC's 29.97 against 30 is within the tolerance; a file without times declares none.
+    _write_csv(tmp_path / "ntsc.csv", header,
+               [[k + 1, round(k / 29.97, 3), 1, *_xy(track[k])] for k in range(20)])
+    ntsc = recordings.read_recording(str(tmp_path / "ntsc.csv"), fps=30.0)
+    assert ntsc.declared_fps == pytest.approx(29.97, abs=0.01) and ntsc.warnings == []
+    np.save(tmp_path / "times.npy", track[:20])
+    bare = recordings.read_recording(str(tmp_path / "times.npy"), fps=30.0)
+    assert (bare.declared_fps, bare.warnings) == (None, [])
+    assert timebase.times_fps(np.array([0.0, np.nan, 0.01, 0.015])) == pytest.approx(200.0)
+    assert timebase.times_fps(np.array([0.5, np.nan])) is None
+
+
 def test_folder_dataset_landmark_csv_keeps_missing_frames_missing(track, tmp_path):
     (tmp_path / "labels.csv").write_text("subject,clip,label\ns1,c1,happy\n")
     (tmp_path / "s1" / "c1").mkdir(parents=True)
