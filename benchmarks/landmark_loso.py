@@ -4,8 +4,9 @@ the rendered noisy synthetic set, with each landmark source.
   python -m benchmarks.landmark_loso --work_dir=/tmp/bench --out=landmark_loso.json
 
 The demo's kind of data (`synthetic.generate`: the MEGC classes, micro-expressions
-of 1 to 3 px at 100 fps so T = 4, head drift, 0.2 px landmark noise), fewer clips
-(`--clips_per_class`) to keep three trainings near 10 minutes of CPU, rendered
+of 1 to 3 px at 100 fps so T = 4, head drift, 0.2 px landmark noise), 3 clips per
+subject and class instead of the demo's 4 so that the three trainings take about
+15 CPU minutes on this project's 2-core machine, rendered
 as frames of a real face seen by an ordinary camera (`landmark_sources`), then
 preprocessed with each source's landmarks (`landmark_sources.SOURCES`; by
 default the generated landmarks, the tracked dlib fit as before issue 10, and the

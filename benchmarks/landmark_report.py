@@ -166,8 +166,26 @@ def targets_section(lm: dict | None, wt: dict | None) -> list[str]:
         out += ["The motion-error rows judge the landmarks as the refinement gives them, before "
                 "the temporal filter, against the rendered truth (mean / p95; section 1b has "
                 "every filter): that truth carries the generator's 0.2 px landmark noise as "
-                "pixel motion, which a filter rightly removes and is then charged for.", ""]
+                "pixel motion, which a filter rightly removes and is then charged for."]
+        out[-1] += "".join(f" {line}" for line in _section1_disagrees(lm, sets))
+        out += [""]
     return out
+
+
+def _section1_disagrees(lm: dict, sets: dict) -> list[str]:
+    """Where section 1's own clips give another verdict than the rows' clips."""
+    lines = []
+    for size, section, _ in SIZES:
+        r = lm.get(section, {}).get("refined")
+        if r is None or size not in sets or sets[size]["refined"] is r:
+            continue
+        ok = r["motion_mean"] <= MOTION_MEAN_TARGET and r["motion_p95"] <= MOTION_P95_TARGET
+        row = sets[size]["refined"]
+        if ok != (row["motion_mean"] <= MOTION_MEAN_TARGET
+                  and row["motion_p95"] <= MOTION_P95_TARGET):
+            lines.append(f"Section 1's {lm[section]['clips']} clips at {size} give "
+                         f"{_mm(r)}: {'met' if ok else 'missed'} on those.")
+    return lines
 
 
 # ---------------------------------------------------------------- the temporal filter
