@@ -220,18 +220,19 @@ def temporal_filter_section(tf: dict) -> list[str]:
                 f" / {r[f'{method}+{f}']['motion_worst']:.2f}" for f in filters)])
     out += table(["clips", "count", "landmarks", *filters], rows)
     out += ["A rendered 2 px step of the mouth (landmarks 48-67) from frame 30 on (frames "
-            "counted from 0), refined landmarks: their mean height above the first 5 frames on "
-            "frames 27 to 33, px, and the first frame at half the step or more:", ""]
+            "counted from 0), refined landmarks: their mean vertical move from the first 5 frames "
+            "on frames 27 to 33, px (negative: up), and the first frame at half the step or "
+            "more:", ""]
     rows = []
     for label, s in tf["step"].items():
         for f in filters:
-            onset = next((27 + i for i, v in enumerate(s[f]) if v >= s["true_px"] / 2), None)
+            onset = next((27 + i for i, v in enumerate(s[f]) if v / s["true_px"] >= 0.5), None)
             rows.append([label, f, f"{s['true_px']:.2f}", *(f"{v:.2f}" for v in s[f]),
                          "-" if onset is None else onset])
     out += table(["size", "filter", "true step", *map(str, range(27, 34)), "onset frame"], rows)
     out += ["What the filter leaves of an expression's apex: the largest displacement from "
             "the first frame after filtering over that of the noise-free generated track, "
-            "mean (smallest) over 16 clips per frame rate:", ""]
+            "mean (smallest) over the clips of each frame rate:", ""]
     rows = [[fps, *(f"{v[f]['mean']:.1%} ({v[f]['min']:.1%})" for f in filters)]
             for fps, v in tf["apex"].items()]
     out += table(["fps", *filters], rows)

@@ -97,17 +97,18 @@ def test_issue10_targets_not_measured():
 
 def test_step_onset_is_the_first_frame_at_half_the_step():
     tf = {"filters": ["none", "median3"], "still": {}, "rendered": {},
-          "step": {"640x480": {"true_px": 2.0, "none": [0.0, 0.1, 0.0, 1.8, 1.9, 1.8, 1.9],
-                               "median3": [0.0, 0.0, 0.0, 0.9, 1.8, 1.9, 1.8]}},
+          # The mouth moves up: y falls.
+          "step": {"640x480": {"true_px": -2.0, "none": [0.0, 0.1, 0.0, -1.8, -1.9, -1.8, -1.9],
+                               "median3": [0.0, 0.0, 0.0, -0.9, -1.8, -1.9, -1.8]}},
           "apex": {"25.0": {"none": {"mean": 1.0, "min": 1.0},
                             "median3": {"mean": 0.98, "min": 0.9}}},
           "provided": {"none": 0.354, "median3": 0.301}}
     lines = landmark_report.temporal_filter_section(tf)
     steps = [line for line in lines if line.startswith("| 640x480 |")]
-    assert steps == ["| 640x480 | none | 2.00 | 0.00 | 0.10 | 0.00 | 1.80 | 1.90 | 1.80 | 1.90 "
-                     "| 30 |",
-                     "| 640x480 | median3 | 2.00 | 0.00 | 0.00 | 0.00 | 0.90 | 1.80 | 1.90 | 1.80 "
-                     "| 31 |"]
+    assert steps == ["| 640x480 | none | -2.00 | 0.00 | 0.10 | 0.00 | -1.80 | -1.90 | -1.80 | "
+                     "-1.90 | 30 |",
+                     "| 640x480 | median3 | -2.00 | 0.00 | 0.00 | 0.00 | -0.90 | -1.80 | -1.90 | "
+                     "-1.80 | 31 |"]
     assert "| 25.0 | 100.0% (100.0%) | 98.0% (90.0%) |" in lines
 
 
@@ -150,3 +151,13 @@ def test_issue10_sections_only_where_their_module_has_a_result(tmp_path):
     assert "| (c) refined + 3-frame median (the default) | 60.0% |" in text
     assert ("| true landmarks | 75.0% | 0.700 | 0.750 | 0.000 / 0.000 px / 0.00 | 0 | 1 | 280 |"
             in text)
+
+
+def test_targets_note_names_section_1_clips_that_give_another_verdict():
+    lm = fake_landmarks(sizes=((0.247, 0.532, 1.24), (0.2, 0.4, 1.0)))
+    lm["rendered"]["refined"].update(_motion(0.254, 0.554, 1.12))
+    lm["rendered"]["clips"] = 3
+    lm["cropped"] = {"clips": 3, "refined": _motion(0.2, 0.43, 0.9)}
+    lines = landmark_report.targets_section(lm, None)
+    assert lines[-2].endswith("is then charged for. Section 1's 3 clips at 640x480 give "
+                              "0.254 / 0.554 px: missed on those.")
