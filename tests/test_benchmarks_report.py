@@ -78,14 +78,14 @@ def test_issue10_targets_missed_each_with_its_reason():
     assert rows[4][3] == ("decoding alone runs at 800 and the tracked fit at 400 frames/s/core; "
                           "the registration adds 7.5 ms a frame, where 250 frames/s leave 4.0 ms "
                           "for everything")
-    assert rows[5][3] == ("the true landmarks score 45.0% too: the shortfall is the method's, "
-                          "not the landmarks'")
+    assert rows[5][3] == ("the true landmarks (`true`) score 45.0% too: the shortfall is the "
+                          "method's, not the landmarks'")
 
 
 def test_weak_transfer_missed_with_true_landmarks_above_the_target():
     row = landmark_report.targets(fake_landmarks(), fake_weak(refined=0.5, true_median3=0.65))[-1]
     assert row[2] == MISSED
-    assert row[3] == ("the true landmarks + 3-frame median score 65.0%: the landmarks cost 15.0 "
+    assert row[3] == ("the true landmarks (`true_median3`) score 65.0%: the landmarks cost 15.0 "
                       "points")
 
 
@@ -149,8 +149,8 @@ def test_issue10_sections_only_where_their_module_has_a_result(tmp_path):
     report.write(str(tmp_path), str(out))
     text = out.read_text()
     assert "| (c) refined + 3-frame median (the default) | 60.0% |" in text
-    assert ("| true landmarks | 75.0% | 0.700 | 0.750 | 0.000 / 0.000 px / 0.00 | 0 | 1 | 280 |"
-            in text)
+    assert ("| true landmarks, no filter | 75.0% | 0.700 | 0.750 | 0.000 / 0.000 px / 0.00 | 0 | 1 "
+            "| 280 |" in text)
 
 
 def test_targets_note_names_section_1_clips_that_give_another_verdict():
