@@ -1,7 +1,8 @@
 """Benchmarks of lfm_tf (issue 7): scripts, not timed tests.
 
-  make bench                          # all of them, then BENCHMARKS.md
+  make bench                          # the default set, then BENCHMARKS.md
   python -m benchmarks.run --only=landmarks,features
+  python -m benchmarks.run --only=landmark_loso,weak_transfer   # optional (run.py)
 
 `run` starts each benchmark module in its own process (so that each reports its
 own peak memory), collects their JSON results and writes BENCHMARKS.md with

@@ -18,6 +18,13 @@ import time
 
 from absl import flags
 
+# The modules of `make bench`, in the order they run, and those that run only
+# when named (`--only`): they train the network several times over, which
+# would take `make bench` far past its 15 minutes.
+MODULES = ("landmarks", "features", "preprocessing", "input_pipeline", "training", "loso",
+           "spotting")
+OPTIONAL_MODULES = ("weak_transfer", "landmark_loso")
+
 WORK_DIR = flags.DEFINE_string("work_dir", None, "Scratch folder for data the benchmarks make "
                                "(shared between modules, so each is made once).")
 OUT = flags.DEFINE_string("out", None, "Where this module writes its JSON result.")
@@ -142,12 +149,14 @@ def log(message: str) -> None:
 
 
 def save(result: dict, started: float) -> None:
-    """Write the module's result with its wall time, peak memory and the load
-    average at the end (other jobs on the machine show there)."""
+    """Write the module's result with its wall time, CPU time (this process's and
+    that of the processes it waited for), peak memory and the load average at the
+    end (other jobs on the machine show there)."""
     if not OUT.value:
         raise ValueError("--out is required")
-    result = {**result, "wall_s": round(time.time() - started, 1), "peak_rss_mb": peak_rss_mb(),
-              "load_average_end": os.getloadavg()}
+    cpu = time.process_time() + _children_cpu()
+    result = {**result, "wall_s": round(time.time() - started, 1), "cpu_s": round(cpu, 1),
+              "peak_rss_mb": peak_rss_mb(), "load_average_end": os.getloadavg()}
     os.makedirs(os.path.dirname(os.path.abspath(OUT.value)), exist_ok=True)
     tmp = f"{OUT.value}.tmp"
     with open(tmp, "w") as f:

@@ -26,19 +26,15 @@ made of.
 from __future__ import annotations
 
 import dataclasses
-import logging
-import os
 import shutil
 import time
 
 import numpy as np
 from absl import app, flags
 
-from benchmarks import common
-from lfm_tf import (experiment, features, landmarks, metrics, model_folder, pipeline,
-                    tfrecord_folder, trainer)
-from lfm_tf.datasets import synthetic, synthetic_render
-from lfm_tf.datasets.base import ReadResult
+from benchmarks import common, landmark_sources
+from lfm_tf import experiment, features, metrics, model_folder, tfrecord_folder, trainer
+from lfm_tf.datasets import synthetic
 
 _TRAIN_SUBJECTS = flags.DEFINE_integer("train_subjects", 6, "Subjects at full strength.")
 _TEST_SUBJECTS = flags.DEFINE_integer("test_subjects", 4, "Other subjects at weak strength.")
@@ -46,20 +42,12 @@ _CLIPS = flags.DEFINE_integer("clips_per_class", 2, "Clips per subject and class
 _STRENGTH = flags.DEFINE_float("strength", 0.15, "The test clips' motion, as a fraction.")
 _NOISE = flags.DEFINE_float("noise_px", 0.1, "Landmark noise of every clip, px.")
 _SOURCES = flags.DEFINE_list("sources", ["true", "true_median3", "tracked", "tracked_median3",
-                                         "refined"], "Landmark sources (SOURCES).")
+                                         "refined"],
+                              "Landmark sources (benchmarks.landmark_sources.SOURCES).")
 
 FPS = 30.0
 FRAMES = (20, 30)
-# name -> (landmark source, detector settings, temporal filter).
-SOURCES = {
-    "true": ("provided", landmarks.LandmarkSettings(), "none"),
-    "true_median3": ("provided", landmarks.LandmarkSettings(), "median3"),
-    "tracked": ("dlib", landmarks.LandmarkSettings(refinement=None), "none"),
-    "tracked_median3": ("dlib", landmarks.LandmarkSettings(refinement=None), "median3"),
-    "refined": ("dlib", landmarks.LandmarkSettings(), "median3"),
-}
-# The stages run in this process, one worker: the clips are few.
-BEAM_ARGS = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
+SPEC = dataclasses.replace(synthetic.SPEC, classes=synthetic.CLASS_SETS["ckplus"], fps=FPS)
 
 
 def make_clips() -> dict[str, list]:
@@ -85,60 +73,30 @@ def make_clips() -> dict[str, list]:
     return parts
 
 
-def _records(clips: list, source: str, part: str) -> str:
-    """The clips preprocessed with `source`'s landmarks; returns the TFRecord root."""
-    landmark_source, settings, denoiser = SOURCES[source]
-    root = common.work_path("weak_transfer", source, part)
-    if landmark_source == "dlib":
-        frames = common.work_path("weak_transfer", "frames", part)
-        options = {"benchmark": "weak_transfer", "part": part, "strength": _STRENGTH.value,
-                   "noise_px": _NOISE.value, "clips": [c.clip_id for c in clips]}
-        clips = synthetic_render.render_once(clips, frames, options)
-    spec = dataclasses.replace(synthetic.SPEC, classes=synthetic.CLASS_SETS["ckplus"], fps=FPS)
-    logging.getLogger().setLevel(logging.WARNING)
-    pipeline.run(pipeline.PreprocessConfig(
-        dataset="synthetic", data_dir=None, out_dir=root, variant="clfm",
-        landmark_source=landmark_source, landmark_settings=settings, temporal_filter=denoiser,
-        progress=False, overwrite=True), BEAM_ARGS, result=ReadResult(spec=spec, clips=clips))
-    common.log(f"{source}: {part} preprocessed")
-    return root
-
-
-def _motion_error(records: list, truth: dict[str, np.ndarray]) -> dict:
-    """Motion error of the records' landmarks against the truth, px."""
-    errors = []
-    for record in records:
-        found, true = record.landmarks, truth[record.clip]
-        errors.append(np.linalg.norm((found - found[0]) - (true - true[0]), axis=-1)[1:].ravel())
-    errors = np.concatenate(errors)
-    return {"motion_mean": float(errors.mean()), "motion_p95": float(np.percentile(errors, 95))}
-
-
 def run_source(source: str, parts: dict[str, list]) -> dict:
-    roots = {part: _records(clips, source, part) for part, clips in parts.items()}
+    options = {"strength": _STRENGTH.value, "noise_px": _NOISE.value}
+    folders = {part: landmark_sources.preprocess(clips, source, SPEC, "weak_transfer", part,
+                                                 options)["folder"]
+               for part, clips in parts.items()}
     config = experiment.load_config("synthetic")
-    config.protocol, config.tfrecord_dir = "full", roots["train"]
+    config.protocol, config.tfrecord_dir = "full", folders["train"]
     config.workdir = common.work_path("weak_transfer", source, "run")
     config.verbose = 0
     shutil.rmtree(config.workdir, ignore_errors=True)
     common.log(f"{source}: training on {len(parts['train'])} full-strength clips")
     exported, training = common.timed(trainer.run, config)
     model = model_folder.ExportedModel.load(exported["export"])
-    anchor = synthetic_render.Camera().photo()[1]
     out = {"training": dataclasses.asdict(training)}
     for part in ("test", "test_full"):
-        tests = list(tfrecord_folder.iter_records(os.path.join(roots[part], "synthetic",
-                                                               "clfm_T1")))
+        tests = list(tfrecord_folder.iter_records(folders[part]))
         windows = np.stack([features.select_window(r.maps) for r in tests])
         predicted = model.probabilities(windows).argmax(axis=1)
         scores = metrics.summarize([r.label for r in tests], predicted.tolist(), model.classes)
-        # The truth in the frames' coordinates: on the rendered photo, or the clips' own.
-        truth = {c.clip_id: (synthetic_render.motion_on_photo(c.landmarks, anchor)
-                             if SOURCES[source][0] == "dlib" else c.landmarks)
-                 for c in parts[part]}
+        truth = landmark_sources.truth(parts[part], source)
         out[part] = {"scores": {k: scores[k] for k in ("accuracy", "f1", "uf1", "uar",
                                                        "num_clips")},
-                     "confusion": scores["confusion"], "landmarks": _motion_error(tests, truth)}
+                     "confusion": scores["confusion"],
+                     "landmarks": landmark_sources.motion_error(tests, truth)}
     return out
 
 
