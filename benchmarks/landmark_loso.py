@@ -30,7 +30,7 @@ from lfm_tf.datasets import synthetic
 
 _SUBJECTS = flags.DEFINE_integer("num_subjects", 8, "Subjects, so LOSO folds.")
 _CLIPS = flags.DEFINE_integer("clips_per_class", 3, "Clips per subject and class.")
-_SOURCES = flags.DEFINE_list("sources", ["true", "tracked", "refined"],
+_SOURCES = flags.DEFINE_list("sources", ["true", "true_median3", "tracked", "refined"],
                              "Landmark sources (benchmarks.landmark_sources.SOURCES).")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the data and of training.")
 

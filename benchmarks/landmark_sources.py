@@ -11,7 +11,6 @@ the landmarks (maps, TFRecords, training) is the same for every source.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 
