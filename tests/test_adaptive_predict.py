@@ -130,10 +130,10 @@ def test_result_file_names_the_route_tau_and_model_and_landmark_files_fail_clean
     video = records[0]
     assert video["tau"] == TAU and video["route"] == "ifer" and video["model"] == image.folder
     assert [w["route"] for w in video["windows"]] == ["ifer", "ifer", "lfm", "lfm", "lfm"]
-    # SFEM 1.854 >= 1: the landmark file would need pixels. One line, nothing run.
+    # SFEM 1.698 >= 1: the landmark file would need pixels. One line, nothing run.
     assert records[1] == {"input": inputs[1], "error": (
-        f"{inputs[1]}: SFEM not below tau = 1 sends the whole input (SFEM 1.854), frames "
-        f"0-24 (SFEM 1.568), frames 10-34 (SFEM 1.772) to the image-based FER (I-FER), "
+        f"{inputs[1]}: SFEM not below tau = 1 sends the whole input (SFEM 1.698), frames "
+        f"0-24 (SFEM 1.551), frames 10-34 (SFEM 1.612) to the image-based FER (I-FER), "
         f"which needs the frames, and a landmark file has none: pass the video or folder of "
         f"frames instead, or a larger --tau")}
     assert err.getvalue() == f"error: {records[1]['error']}\n"
@@ -142,10 +142,11 @@ def test_result_file_names_the_route_tau_and_model_and_landmark_files_fail_clean
                         f"-> LFM-FER, otherwise I-FER")
     assert lines[2] == ("SFEM (--sfem_form=peak): Eq. 3's largest single map from the first "
                         "frame (frames T apart, not summed over maps) on the face scaled to "
-                        "17800 px^2 (CK+'s), all 68 landmarks")
-    assert lines[3].startswith(f"{VIDEO}: ") and lines[3].endswith("SFEM 1.854 -> I-FER")
-    assert lines[5].endswith("SFEM 1.568 -> I-FER")
-    assert lines[7].endswith("SFEM 0.806 -> LFM-FER")
+                        "17800 px^2 (CK+'s), the head's scale change removed, blinks "
+                        "skipped, all 68 landmarks")
+    assert lines[3].startswith(f"{VIDEO}: ") and lines[3].endswith("SFEM 1.698 -> I-FER")
+    assert lines[5].endswith("SFEM 1.551 -> I-FER")
+    assert lines[7].endswith("SFEM 0.629 -> LFM-FER")
     # With the tau raised above its SFEM, the landmark file goes to LFM-FER.
     record = inference.predict_file(model, inputs[1], options, image=image, tau=20.0)
     assert {w["route"] for w in _spans(record)} == {"lfm"}
