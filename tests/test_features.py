@@ -279,6 +279,94 @@ def test_sfem_peak_form_of_a_still_face_is_its_jitter_once_whatever_the_window()
     assert min(scaled.values()) > 0.35  # even 12 frames of jitter alone pass tau
 
 
+def _open_eyed_face() -> np.ndarray:
+    """`_smile_face` with open eyes: corners 40 px apart, lids 10 px apart, so each
+    eye's aspect ratio is (10 + 10) / (2 * 40) = 0.25."""
+    face = _smile_face()
+    for side in (-1, 1):
+        outer, upper, inner, lower = (36, (37, 38), 39, (41, 40)) if side < 0 else (
+            45, (44, 43), 42, (46, 47))
+        face[outer] = (320 + side * 70, 205)
+        face[inner] = (320 + side * 30, 205)
+        face[list(upper)] = [(320 + side * 60, 200), (320 + side * 40, 200)]
+        face[list(lower)] = [(320 + side * 60, 210), (320 + side * 40, 210)]
+    return face
+
+
+def test_eye_openness_by_hand():
+    face = _open_eyed_face()
+    closed = face.copy()
+    closed[[37, 38, 43, 44], 1] = 210
+    half = face.copy()
+    half[[37, 38, 43, 44], 1] = 205
+    np.testing.assert_allclose(features.eye_openness(np.stack([face, half, closed])),
+                               [0.25, 0.125, 0.0])
+    # Eye corners that coincide give no ratio.
+    assert np.isnan(features.eye_openness(_smile_face()[None] * 0)).all()
+
+
+def _zoom(track: np.ndarray, percent_per_s: float, fps: float) -> np.ndarray:
+    growth = (1 + percent_per_s / 100) ** (np.arange(len(track)) / fps)
+    return (track - (320, 240)) * growth[:, None, None] + (320, 240)
+
+
+def test_sfem_peak_form_removes_the_heads_scale_change():
+    # A still face coming 5% closer over 1 s (30 fps) changes every distance by up
+    # to 5%: without the removal that is 0.05 * sum_ij d_ij(0) over the face size
+    # (about 1, as much as a smile); with it, the median ratio is each frame's zoom
+    # exactly and nothing is left.
+    still = _zoom(np.repeat(_smile_face()[None], 31, axis=0), 5.0, 30.0)
+    dist = np.linalg.norm(still[0][:, None] - still[0][None], axis=-1)
+    assert features.sfem(still, 1, form="peak", scale_change="none") == pytest.approx(
+        0.05 * dist.sum() / np.sqrt(features.REFERENCE_FACE_SIZE * features.face_size(
+            still).mean()), rel=1e-9)
+    assert features.sfem(still, 1, form="peak") < 1e-9
+    assert features.sfem(still, 1, form="peak", scale_change="similarity") < 1e-4
+    # The smile of the tests above (0.1221) zoomed by 10% a second: only the 133 of
+    # 2278 pairs that hold a mouth corner change by more than the zoom, so the
+    # median ratio is the zoom itself and the value is unchanged.
+    smile = _smile(30.0, 0.8)
+    zoomed = _zoom(smile, 10.0, 30.0)
+    assert features.sfem(zoomed, 1, form="peak") == pytest.approx(
+        features.sfem(smile, 1, form="peak"), rel=1e-9)
+    assert features.sfem(zoomed, 1, form="peak", scale_change="none") > 2 * features.sfem(
+        smile, 1, form="peak")
+    with pytest.raises(ValueError, match="unknown scale change"):
+        features.sfem(smile, 1, form="peak", scale_change="eye_corners")
+
+
+def test_sfem_peak_form_skips_blinks():
+    # A full blink at 30 fps: the upper lids come down 10 px to the lower ones over 2
+    # frames and go back up over 3. Its frames (openness 0.125, 0, 0, 0.083, 0.167,
+    # below 0.7 x the median 0.25) are skipped, so a still face scores 0.
+    face = _open_eyed_face()
+    blink = np.repeat(face[None], 30, axis=0)
+    blink[5:10, [37, 38, 43, 44], 1] += np.array([5.0, 10, 10, 20 / 3, 10 / 3])[:, None]
+    assert features.sfem(blink, 1, form="peak") == 0.0
+    counted = features.sfem(blink, 1, form="peak", blink_openness=None)
+    assert counted > 0.2  # four lid points 10 px: half a micro-expression's tau
+    # A window that opens mid-blink is compared with its first open-eyed frame.
+    assert features.sfem(blink[7:], 1, form="peak") == 0.0
+    # A smile (0.1221, mouth only) with a blink on its rise keeps its value: its apex
+    # (frame 12) is not a blink frame.
+    smile = _smile(30.0, 0.8)
+    smile[:, 36:48] = face[36:48]
+    reference = features.sfem(smile, 1, form="peak")
+    smile[5:10, [37, 38, 43, 44], 1] += np.array([5.0, 10, 10, 20 / 3, 10 / 3])[:, None]
+    assert features.sfem(smile, 1, form="peak") == pytest.approx(reference, rel=1e-12)
+
+
+def test_sfem_peak_form_crosses_tau_at_about_three_quarters_of_a_pixel_of_jitter():
+    # On CK+'s face size the peak form of a still face is about 0.46 px^-1 times the
+    # landmarks' jitter (benchmarks.sfem_windows, nuisance section): 1 s at 30 fps of
+    # this face stays below tau = 0.35 with 0.5 px and is above it with 1 px.
+    rng = np.random.default_rng(4)
+    face = _open_eyed_face()
+    values = {noise: [features.sfem(face + rng.normal(0.0, noise, (30, 68, 2)), 1, form="peak")
+                      for _ in range(5)] for noise in (0.5, 1.0)}
+    assert max(values[0.5]) < 0.35 < min(values[1.0])
+
+
 def test_select_window_long_exact_and_short():
     seq = np.arange(30)
     np.testing.assert_array_equal(features.select_window(seq), np.arange(3, 27))

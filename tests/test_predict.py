@@ -95,17 +95,19 @@ def test_single_face_video_gives_every_field(model, tmp_path):
         _check_probabilities(w, model.classes)
     # SFEM's peak form on the default landmarks (refined, median3): the smile (from
     # frame ~17, held from 32 to 66) puts the first three windows above tau = 0.35
-    # (1.32, 1.49, 0.71) and the fourth, 30-54, just above (0.39: it opens on the
-    # onset's last two frames); the held smile alone, a still face, is below (0.14).
-    # The last frames move again (1.22): before the window ending on the last frame,
-    # no window saw them. Eq. 3 summed over maps put them all above (0.81 to 3.49).
+    # (1.30, 1.49, 0.70) and the fourth, 30-54, just above (0.38: it opens on the
+    # onset's last two frames); the held smile alone, a still face, is below (0.13).
+    # The last frames move again (1.20): before the window ending on the last frame,
+    # no window saw them. Without the scale removal and blink skip: 1.32, 1.49, 0.71,
+    # 0.39, 0.14, 1.22. Eq. 3 summed over maps put them all above (0.81 to 3.49).
     assert [w["sfem"] >= 0.35 for w in windows] == [True, True, True, True, False, True]
-    assert [round(w["sfem"], 2) for w in windows] == [1.32, 1.49, 0.71, 0.39, 0.14, 1.22]
+    assert [round(w["sfem"], 2) for w in windows] == [1.30, 1.49, 0.70, 0.38, 0.13, 1.20]
     assert text[0].startswith(f"model {model.folder}: clfm, classes negative, positive, surprise")
     # Which SFEM every number below is: predict's default, the peak form.
     assert text[1] == ("SFEM (--sfem_form=peak): Eq. 3's largest single map from the first "
                        "frame (frames T apart, not summed over maps) on the face scaled to "
-                       "17800 px^2 (CK+'s), all 68 landmarks")
+                       "17800 px^2 (CK+'s), the head's scale change removed, blinks "
+                       "skipped, all 68 landmarks")
     assert (record["sfem_landmarks"], record["sfem_form"]) == ("lfm", "peak")
     assert text[2].startswith(f"{video}: {record['class']} (negative ")
     assert text[3] == "  video, 72 frames at 30 fps (even frame times), T = 1; predicted on all frames"
