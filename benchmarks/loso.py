@@ -3,7 +3,7 @@ II-sized synthetic data (26 subjects, so 26 folds), for each training recipe
 side by side on the same folds, seeds and records (issue 16).
 
   python -m benchmarks.loso --work_dir=/tmp/bench --out=loso.json --folds=2
-  python -m benchmarks.loso --folds=26 --recipes=fast   # a whole protocol, measured
+  python -m benchmarks.loso --work_dir=/tmp/bench --out=fast26.json --folds=26 --recipes=fast
 
 Recipes (`RECIPES`): `default` is configs/casme2.py as `python -m lfm_tf.train
 --dataset=casme2` runs it, one fold after another; `fast` is the time-to-accuracy
@@ -36,11 +36,11 @@ _RECIPES = flags.DEFINE_list("recipes", list(RECIPES), f"Recipes to run, of {lis
 def estimate(run_wall_s: float, fold_seconds: list[float], parallel: int, total: int) -> dict:
     """The whole protocol's wall time from `fold_seconds` (each fold's own time)
     in a run of `run_wall_s`: the run's overhead (start-up, the pooled report)
-    plus `total` folds at the mean fold time, `parallel` of them at a time."""
-    busy = sum(fold_seconds) / parallel
-    overhead = max(0.0, run_wall_s - busy)
-    return {"overhead_s": overhead,
-            "estimated_full_s": overhead + total * busy / len(fold_seconds)}
+    plus `total` folds at the mean fold time, `parallel` of them at a time (fewer
+    folds than `parallel` ran side by side only as many)."""
+    mean = sum(fold_seconds) / len(fold_seconds)
+    overhead = max(0.0, run_wall_s - sum(fold_seconds) / min(parallel, len(fold_seconds)))
+    return {"overhead_s": overhead, "estimated_full_s": overhead + total * mean / parallel}
 
 
 def run_recipe(name: str, folds: int) -> dict:
@@ -87,6 +87,8 @@ def main(argv):
     unknown = sorted(set(_RECIPES.value) - set(RECIPES))
     if unknown:
         raise app.UsageError(f"unknown recipes {unknown}; choose from {list(RECIPES)}")
+    if not (common.WORK_DIR.value and common.OUT.value):
+        raise app.UsageError("--work_dir and --out are required")
     started = time.time()
     logging.set_verbosity(logging.WARNING)
     common.save({"recipes": {name: run_recipe(name, _FOLDS.value) for name in _RECIPES.value}},

@@ -41,8 +41,14 @@ def os_error_message(err: OSError) -> str:
 
 
 def flag_error_message(err: flags.Error) -> str:
-    """One line for a flag absl rejects, with the values the flag takes."""
-    text = " ".join(str(err).split())
+    """One line for a flag absl rejects, with the values the flag takes. A config
+    file that raised while loading (ml_collections puts the whole traceback in the
+    message) is named with its exception's last line only."""
+    text = str(err)
+    head, traceback_found, rest = text.partition("Traceback (most recent call last):")
+    if traceback_found:
+        text = head + rest.rstrip().splitlines()[-1]
+    text = " ".join(text.split())
     match = re.match(r"flag --(\w+)=", text)
     if match and match.group(1) in flags.FLAGS:
         parser = flags.FLAGS[match.group(1)].parser
@@ -61,7 +67,8 @@ def _strict_parser(parser: Callable | None) -> Callable:
 
 def run(main: Callable, flags_parser: Callable | None = None, exit_code: int = 1) -> None:
     """`absl.app.run(main)`, printing a flag error, ValueError or OSError as one
-    `error: <message>` line and exiting with `exit_code`."""
+    `error: <message>` line and exiting with `exit_code` (Ctrl-C: `error: interrupted`,
+    exit status 130)."""
     try:
         app.run(main, flags_parser=_strict_parser(flags_parser))
     except flags.Error as err:
@@ -70,6 +77,9 @@ def run(main: Callable, flags_parser: Callable | None = None, exit_code: int = 1
         _fail(str(err), exit_code)
     except OSError as err:
         _fail(os_error_message(err), exit_code)
+    except KeyboardInterrupt:
+        # Ctrl-C: what finished is on disk (a training run resumes from its folds).
+        _fail("interrupted", 130)
 
 
 def _fail(message: str, exit_code: int) -> None:

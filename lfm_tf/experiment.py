@@ -214,13 +214,17 @@ def _check_numbers(config: ConfigDict) -> None:
         bad(f"{stage}.warmup_epochs", warmup,
             isinstance(warmup, (int, float)) and 0 <= warmup < config[stage].epochs,
             f"a number in [0, {stage}.epochs)")
+        if warmup > 0 and config[stage].schedule == "constant":
+            # A warm-up belongs to a schedule; with a constant rate it would be ignored.
+            raise ValueError(f"--config.{stage}.warmup_epochs={warmup} needs a schedule that "
+                             f"warms up: add --config.{stage}.schedule=cosine")
     dropout = config.cnn.dropout
     bad("cnn.dropout", dropout, isinstance(dropout, (int, float)) and 0 <= dropout < 1,
         "a number in [0, 1)")
     bad("parallel_folds", config.parallel_folds,
         integer(config.parallel_folds) and config.parallel_folds >= 1, "an integer of at least 1")
     if config.parallel_folds > 1 and config.strategy != "default":
-        raise ValueError(f"--config.parallel_folds={config.parallel_folds} trains folds side by "
+        raise ValueError(f"--parallel_folds={config.parallel_folds} trains folds side by "
                          f"side, each on its own devices; it cannot be combined with "
                          f"--strategy={config.strategy}: use one or the other")
     for name in ("validation_subjects", "seed"):

@@ -18,8 +18,11 @@ the kernels split their sums by thread (BENCHMARKS.md measures by how much).
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 
 from absl import logging
 from ml_collections import ConfigDict
@@ -41,11 +44,26 @@ def threads_per_worker(workers: int, cores: int | None = None) -> int:
     return max(1, (cores or available_cores()) // workers)
 
 
+def _die_with_parent() -> None:
+    """Have the kernel end this worker when the process that started it ends (Linux's
+    PR_SET_PDEATHSIG), so that a killed run leaves no fold training on behind it,
+    writing into a folder that a rerun may be training too. Elsewhere a no-op: the
+    pool ends its workers on a clean exit or Ctrl-C."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != multiprocessing.parent_process().pid:  # it died before the call
+        os._exit(1)
+
+
 def _start_worker(threads: int) -> None:
     """Initializer of a worker process: TensorFlow quietly, its threads set before
     any op runs, GPU memory taken as needed so that workers can share a GPU."""
     from lfm_tf import runtime
 
+    _die_with_parent()
     tf = runtime.import_tensorflow()
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -90,6 +108,16 @@ def train(config: ConfigDict, fold_names: list[str], on_result) -> None:
     # spawn, not fork: TensorFlow's thread pools do not survive a fork.
     context = multiprocessing.get_context("spawn")
     jobs = [(config.to_dict(), name) for name in fold_names]
-    with context.Pool(workers, initializer=_start_worker, initargs=(threads,)) as pool:
-        for result in pool.imap_unordered(_train, jobs):
-            on_result(result)
+    # SIGTERM (kill, a scheduler's pre-emption) ends the pool as Ctrl-C does: the
+    # workers are stopped and the queue's semaphores released, not left behind.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with context.Pool(workers, initializer=_start_worker, initargs=(threads,)) as pool:
+            for result in pool.imap_unordered(_train, jobs):
+                on_result(result)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -289,6 +289,14 @@ def train_fold(exp: experiment.Experiment, fold: protocols.Fold,
         # Where the fold's wall time went (BENCHMARKS.md section 4 sums them).
         "stage_seconds": clock.seconds,
         "replicas": strategy.num_replicas_in_sync,
+        # How the fold ran, which the run's fingerprint leaves out (shards may differ):
+        # float32 sums depend on the threads (0: all cores, TensorFlow's default), and
+        # the precision on the policy.
+        "execution": {"strategy": exp.config.strategy,
+                      "parallel_folds": exp.config.parallel_folds,
+                      "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+                      "mixed_precision": bool(exp.config.mixed_precision),
+                      "jit_compile": exp.config.jit_compile},
     }
     # Written last: its presence marks the fold finished.
     files.write_json(os.path.join(fold_dir, experiment.RESULT_FILE), result)

@@ -12,6 +12,14 @@ def test_estimate_two_folds_side_by_side():
     assert got["estimated_full_s"] == 15.0 + 26 * 105.0 / 2
 
 
+def test_estimate_one_fold_of_two_workers():
+    # One fold of 250 s in a 275 s run: the second worker had nothing to do, so the
+    # overhead is 25 s, not 275 - 250 / 2.
+    got = loso.estimate(275.0, [250.0], parallel=2, total=26)
+    assert got["overhead_s"] == 25.0
+    assert got["estimated_full_s"] == 25.0 + 26 * 250.0 / 2
+
+
 def test_estimate_one_after_another():
     got = loso.estimate(230.0, [100.0, 110.0], parallel=1, total=26)
     assert got["overhead_s"] == 20.0

@@ -113,6 +113,12 @@ def test_parallel_folds_equal_one_after_another_with_the_same_threads(records, t
     assert sum(metrics["support"].values()) == 18
     for fold in ("p1", "p2", "p3"):
         assert (_probabilities(tmp_path / "s", fold) == _probabilities(tmp_path / "p", fold)).all()
+    # Each fold says how it ran: a worker's share of the cores.
+    with open(tmp_path / "p" / "folds" / "p1" / "result.json") as f:
+        assert json.load(f)["execution"] == {
+            "strategy": "default", "parallel_folds": 2,
+            "intra_op_threads": parallel_folds.threads_per_worker(2),
+            "mixed_precision": False, "jit_compile": config.jit_compile}
 
 
 def test_parallel_folds_cannot_be_combined_with_a_strategy(records, tmp_path):

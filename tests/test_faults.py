@@ -80,6 +80,24 @@ def test_flag_errors_are_one_line_with_the_allowed_values(flag, monkeypatch, cap
     assert code == 1 and lines == [message]
 
 
+def test_a_config_file_that_raises_is_one_line_without_its_traceback():
+    err = flags.IllegalFlagValueError(
+        "flag --config=configs/synthetic.py:fastt: Error whilst parsing config file: "
+        "Traceback (most recent call last):\n  File \"configs/base.py\", line 102, in "
+        "get_config\n    raise ValueError(...)\nValueError: unknown config argument "
+        "'fastt'; 'runlocal' or 'fast'\n")
+    assert cli.flag_error_message(err) == (
+        "flag --config=configs/synthetic.py:fastt: Error whilst parsing config file: "
+        "ValueError: unknown config argument 'fastt'; 'runlocal' or 'fast'")
+
+
+def test_ctrl_c_is_one_line_and_exit_status_130(monkeypatch, capsys):
+    def interrupted(argv):
+        raise KeyboardInterrupt
+
+    assert _run_cli(monkeypatch, capsys, interrupted) == (130, ["error: interrupted"])
+
+
 def test_os_errors_are_one_line_naming_the_path(monkeypatch, capsys, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("x")

@@ -320,6 +320,8 @@ def test_bad_config_fails_before_any_training(tmp_path, monkeypatch):
         ({"lstm__warmup_epochs": 1.0}, r"--config.lstm.warmup_epochs=1.0 is out of range: it "
                                        r"must be a number in \[0, lstm.epochs\)"),
         ({"parallel_folds": 0}, r"--config.parallel_folds=0 is out of range"),
+        ({"cnn__warmup_epochs": 0.5}, r"--config.cnn.warmup_epochs=0.5 needs a schedule that "
+                                      r"warms up: add --config.cnn.schedule=cosine"),
     ]
     for fields, message in cases:
         with pytest.raises((ValueError, FileNotFoundError), match=message):
