@@ -274,7 +274,9 @@ def claim_workdir(exp: Experiment, create: bool) -> None:
                                    f"damaged: use another --workdir")
         if previous["fingerprint"] != record["fingerprint"]:
             raise ValueError(f"{exp.workdir} holds a run with other settings or data "
-                             f"({_differences(previous, record)}): use another --workdir")
+                             f"({_differences(previous, record)}): use another --workdir, or "
+                             f"repeat that run's flags (--config ones included) to resume or "
+                             f"pool it")
     elif create:
         os.makedirs(exp.workdir, exist_ok=True)
         files.write_json(path, record)

@@ -208,7 +208,9 @@ def test_workdir_of_another_experiment_is_refused(e2e, monkeypatch):
     config = e2e["config"].copy_and_resolve_references()
     config.cnn.epochs = 2
     with pytest.raises(ValueError, match=r"holds a run with other settings or data "
-                                         r"\(cnn.epochs\): use another --workdir"):
+                                         r"\(cnn.epochs\): use another --workdir, or "
+                                         r"repeat that run's flags \(--config ones included\) "
+                                         r"to resume or pool it"):
         trainer.run(config)
 
 
