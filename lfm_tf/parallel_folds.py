@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 
 from absl import logging
 from ml_collections import ConfigDict
@@ -110,13 +111,16 @@ def train(config: ConfigDict, fold_names: list[str], on_result) -> None:
     jobs = [(config.to_dict(), name) for name in fold_names]
     # SIGTERM (kill, a scheduler's pre-emption) ends the pool as Ctrl-C does: the
     # workers are stopped and the queue's semaphores released, not left behind.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Only the main thread may set a handler; from another thread SIGTERM stays as it is.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try:
         with context.Pool(workers, initializer=_start_worker, initargs=(threads,)) as pool:
             for result in pool.imap_unordered(_train, jobs):
                 on_result(result)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupt(signum, frame):
