@@ -110,6 +110,11 @@ class Tracker:
         return (self._box is not None and self._check_every > 0
                 and self._since_detector + 1 >= self._check_every)
 
+    def lose(self) -> None:
+        """Forget the box (a cut: the face may be anywhere now): the next fit
+        detects on the whole frame."""
+        self._box = None
+
     def follow(self, landmarks: np.ndarray) -> None:
         """A frame whose landmarks came from elsewhere (the optical flow), not from
         a fit: the box follows them, and the frame counts towards the check."""

