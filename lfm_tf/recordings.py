@@ -51,7 +51,8 @@ class Recording:
         each frame, where resampling made new ones; None when they are its own.
       reliability: float32 (N,) in [0, 1], how far each frame's landmarks can
         be trusted (`landmarks.LandmarkTrack.reliability`); for a landmark
-        file, 1 where it has a face and 0 where not. None: that.
+        file, its `reliability` column where it has one (the landmark CLI's
+        CSV), else 1 where it has a face; 0 where not. None: that.
       declared_fps: the frame rate the input itself declares: a video's header,
         or what a landmark file's time column gives (`timebase.times_fps`);
         None for frames and files without times. `fps` is --fps where given.
@@ -137,7 +138,9 @@ def read_recording(path: str, fps: float | None = None,
     A video's frame rate is the one it declares unless `fps` is given (high-speed
     cameras often store a playback rate); its frame times come from the
     container. Folders of frames and landmark files need `fps` (a landmark
-    file's time column is checked for evenness, `timebase.file_period`). Uneven frame
+    file's time column is checked for evenness, `timebase.file_period`), except
+    the landmark CLI's CSV, whose timestamps are the recording's own: its rate is
+    theirs (`timebase.times_fps`), and the notes say so. Uneven frame
     times are resampled or refused as `time_settings` says. Where `fps` and the
     rate the input declares disagree (`timebase.rates_disagree`), `fps` is used
     and the recording's `warnings` say so.
@@ -148,22 +151,27 @@ def read_recording(path: str, fps: float | None = None,
     Raises InputError (one line, naming the input) for anything unusable.
     """
     source = input_source(path)
-    if source != "video" and not fps:
-        # A landmark file's time column says whether its frames are evenly spaced, not
-        # their rate: OpenFace writes made-up times (30 fps, or 1 ms) for image folders.
+    found = read_landmark_file(path, file_settings) if source == "landmarks" else None
+    own_rate = (timebase.times_fps(found.times)
+                if found is not None and found.own_times else None)
+    if source != "video" and not fps and not own_rate:
+        # Other landmark files' time columns say whether their frames are evenly spaced,
+        # not their rate: OpenFace writes made-up times (30 fps, or 1 ms) for image folders.
         what = "a folder of frames" if source == "frames" else "a landmark file"
         raise InputError(f"{path}: {what} carries no frame rate: pass --fps")
     notes: list[str] = []
     times = period = declared = None
     if source == "landmarks":
-        found = read_landmark_file(path, file_settings)
-        reliability = None
+        reliability = found.reliability
         notes += found.notes
         points, times = found.points, found.times
-        period = (None if times is None
-                  else timebase.file_period(times, fps, time_settings.tolerance))
         declared = None if times is None else timebase.times_fps(times)
-        rate = fps
+        rate = fps or own_rate
+        if not fps:
+            notes.append(f"{rate:.6g} fps from the file's timestamps (the landmark CLI's own "
+                         f"times)")
+        period = (None if times is None
+                  else timebase.file_period(times, rate, time_settings.tolerance))
     else:
         extractor = extractor or unbridged_extractor()
         if source == "video":
