@@ -1,7 +1,7 @@
-"""The flags of how inputs are read, shared by `preprocess` and `predict`: face
-detection and landmark refinement (`landmarks.LandmarkSettings`), the temporal
-filter (`lfm_tf.temporal_filter`) and the time base (`timebase.TimeSettings`), with
-those settings' defaults."""
+"""The flags of how inputs are read, shared by `preprocess`, `predict` and the
+landmark CLI (`track_export`): face detection and landmark refinement
+(`landmarks.LandmarkSettings`), the temporal filter (`lfm_tf.temporal_filter`) and
+the time base (`timebase.TimeSettings`), with those settings' defaults."""
 
 from __future__ import annotations
 
@@ -10,18 +10,21 @@ from lfm_tf import landmarks, temporal_filter, timebase
 DETECTION_FLAGS = ("detect_max_side", "upsample", "detect_retry")
 
 
-def define(flags) -> None:
+def define(flags, with_temporal_filter: bool = True) -> None:
     """--detect_max_side, --upsample, --detect_retry, --landmark_refinement,
-    --temporal_filter, --uneven_time, --time_tolerance."""
+    --uneven_time, --time_tolerance, and --temporal_filter where
+    `with_temporal_filter` (not for the landmark CLI, whose files are read and
+    filtered by the tools that take them)."""
     d, t = landmarks.LandmarkSettings, timebase.TimeSettings
     flags.DEFINE_enum("landmark_refinement", "flow", list(landmarks.REFINEMENTS),
                       "flow: the detector's landmarks refined by optical-flow registration "
                       "(lfm_tf.registration); none: the detector's fits as they are.")
-    flags.DEFINE_enum("temporal_filter", temporal_filter.DEFAULT_TEMPORAL_FILTER,
-                      list(temporal_filter.TEMPORAL_FILTERS), "Denoise every landmark track "
-                      "over time: medianK, a running median over K frames (steps keep their "
-                      "onset frame); lfm_tf.temporal_filter has the measurements behind the "
-                      "default.")
+    if with_temporal_filter:
+        flags.DEFINE_enum("temporal_filter", temporal_filter.DEFAULT_TEMPORAL_FILTER,
+                          list(temporal_filter.TEMPORAL_FILTERS), "Denoise every landmark "
+                          "track over time: medianK, a running median over K frames (steps "
+                          "keep their onset frame); lfm_tf.temporal_filter has the "
+                          "measurements behind the default.")
     flags.DEFINE_integer("detect_max_side", d.detect_max_side, "Frames are downscaled to this "
                          "longest side (px) for face detection; faces from 80 px at that "
                          "size are found.", lower_bound=80)

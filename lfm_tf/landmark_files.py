@@ -5,6 +5,7 @@ pixels. What is read:
 
 | format | landmark columns | frame | time | face | confidence |
 | --- | --- | --- | --- | --- | --- |
+| ours (`python -m lfm_tf.landmarks`, `TRACK_CSV_COLUMNS`) | `x_0..x_67`, `y_0..y_67` | row order (its `frame` only names the input's frame) | `timestamp` (s, the recording's own) | one | `success`, `reliability` |
 | OpenFace 2.x (FeatureExtraction, FaceLandmarkVidMulti) | `x_0..x_67`, `y_0..y_67` | `frame` (from 1) | `timestamp` (s) | `face_id` | `success`, `confidence` |
 | py-feat (`Fex.to_csv`) | `x_0..x_67`, `y_0..y_67` | `frame` (from 0) | none (its `approx_time` is whole seconds) | `face_id` | `FaceScore` |
 | MediaPipe-style and others | `x0..x67`/`y0..y67`, `landmark_0_x`/`landmark_0_y`, ... | `frame`, `frame_id`, `frame_index`, `frame_number` | `timestamp_ms`, `time_ms` (ms); `time`, `time_s` (s) | `face_id`, `face` | `confidence` |
@@ -21,7 +22,14 @@ file whose coordinates all lie in 0..1 (normalized, as MediaPipe writes them).
 Frames: where a file has a frame column, row r belongs to frame `frame[r]`, and
 frame numbers the file skips are frames without a face (counted, filled or not
 under `--max_gap` like any other), not closed up. The track starts at the file's
-first frame number. Without a frame column, rows are frames in order.
+first frame number. Without a frame column, rows are frames in order; so are
+the rows of our own CSV (`TRACK_CSV_COLUMNS`, the landmark CLI's): each row is a
+frame of the recording's even time grid, and its `frame` is the input's frame
+nearest in time, which repeats or skips where the input was resampled.
+
+Times: only our own CSV's times are the recording's (`LandmarkFile.own_times`),
+so only they give its frame rate; other files' may be made up (OpenFace writes
+30 fps times for a folder of images).
 
 Faces: where a frame has several rows (faces), `FileSettings.face` decides:
 "auto" (default) takes the face nearest the one taken in the frame before, or the
@@ -30,7 +38,8 @@ that face only (`--face=1`); "single" refuses the file, naming the frames.
 
 Confidence: a row with `success` 0, or a confidence (`confidence`, `FaceScore`)
 missing, at most 0 or below `FileSettings.min_confidence`, is a frame without a
-face; so is a row with an empty or NaN coordinate.
+face; so is a row with an empty or NaN coordinate. Our own CSV's `reliability`
+(`landmarks.LandmarkTrack.reliability`) is read as `LandmarkFile.reliability`.
 """
 
 from __future__ import annotations
@@ -46,6 +55,11 @@ from lfm_tf import files
 from lfm_tf.features import NUM_LANDMARKS
 
 FACE_CHOICES = ("auto", "single")
+# The CSV `python -m lfm_tf.landmarks` writes (`track_export`): OpenFace's names,
+# and the reliability of each frame's landmarks. A file with all of them is ours.
+TRACK_CSV_COLUMNS = ("frame", "timestamp", "success", "reliability",
+                     *(f"x_{k}" for k in range(NUM_LANDMARKS)),
+                     *(f"y_{k}" for k in range(NUM_LANDMARKS)))
 NEEDED = "x_0..x_67 and y_0..y_67 in pixels (or 136 values x0, y0, x1, y1, ... without a header)"
 
 _FRAME_COLUMNS = ("frame", "frame_id", "frame_index", "frame_number", "frame_idx")
@@ -98,12 +112,18 @@ class LandmarkFile:
         no row for; None without a time column.
       first_frame: the file's own number of frame 0 (0 without a frame column).
       notes: what was done to read it (missing frames, faces chosen), for people.
+      reliability: float64 (N,) in [0, 1] from our own CSV's `reliability`
+        column, 0 for frames without a face; None for other files.
+      own_times: whether `times` are the recording's own (our own CSV), so
+        that they give its frame rate; other files' times may be made up.
     """
 
     points: np.ndarray
     times: np.ndarray | None
     first_frame: int
     notes: list[str]
+    reliability: np.ndarray | None = None
+    own_times: bool = False
 
 
 def read(path: str, settings: FileSettings = FileSettings()) -> LandmarkFile:
@@ -168,6 +188,7 @@ class _Row:
     points: np.ndarray  # (68, 2), NaN without a face
     area: float | None  # the face box's area, px^2, where the file gives one
     ok: bool  # success and confidence allow it
+    reliability: float = math.nan  # our own CSV's, else NaN
 
 
 def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
@@ -188,7 +209,9 @@ def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
     def first(names):
         return next((named[n] for n in names if n in named), None)
 
+    ours = all(name in named for name in TRACK_CSV_COLUMNS)
     frame_col, face_col = first(_FRAME_COLUMNS), first(_FACE_COLUMNS)
+    reliability_col = named["reliability"] if ours else None
     success_col, confidence_col = first(_SUCCESS_COLUMNS), first(_CONFIDENCE_COLUMNS)
     time_name = next((n for n in _TIME_COLUMNS if n in named), None)
     box_cols = [named[n] for n in _BOX_COLUMNS if n in named]
@@ -211,7 +234,9 @@ def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
         area = (math.prod(_number(path, line, cells[c]) for c in box_cols)
                 if len(box_cols) == 2 else None)
         face_id = cells[face_col].strip() if face_col is not None else None
-        rows.append(_Row(line, face_id, points, area, ok))
+        reliability = (_number(path, line, cells[reliability_col])
+                       if reliability_col is not None else math.nan)
+        rows.append(_Row(line, face_id, points, area, ok, reliability))
         if frame_col is not None:
             frames.append(_whole(path, header[frame_col], line,
                                  _number(path, line, cells[frame_col])))
@@ -219,6 +244,12 @@ def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
             times.append(_number(path, line, cells[named[time_name]]) * _TIME_COLUMNS[time_name])
     if not rows:
         raise LandmarkFileError(f"{path}: a header and no rows")
+    if ours:
+        # One row per frame of the recording's time grid; a repeated frame number
+        # is one input frame shown twice (resampling), not a second face.
+        found = _assemble(path, rows, None, np.array(times), settings)
+        found.first_frame, found.own_times = frames[0], True
+        return found
     return _assemble(path, rows, frames if frame_col is not None else None,
                      np.array(times) if time_name is not None else None, settings)
 
@@ -296,6 +327,9 @@ def _assemble(path: str, rows: list[_Row], frames: list[int] | None,
                                     f"{', '.join(ids[:10])}")
     points = np.full((count, NUM_LANDMARKS, 2), np.nan)
     frame_times = None if times is None else np.full(count, np.nan)
+    # Only our own CSV's rows carry a reliability (NaN in every other file's).
+    reliability = (np.zeros(count) if any(np.isfinite(row.reliability) for row in rows)
+                   else None)
     previous = None
     for k in range(count):
         members = by_frame.get(k, [])
@@ -309,6 +343,8 @@ def _assemble(path: str, rows: list[_Row], frames: list[int] | None,
         chosen = min(usable, key=lambda r: _distance(rows[r].points, previous)) \
             if previous is not None else max(usable, key=lambda r: _size(rows[r]))
         points[k] = previous = rows[chosen].points
+        if reliability is not None:
+            reliability[k] = np.clip(np.nan_to_num(rows[chosen].reliability), 0, 1)
     absent = sorted(set(range(count)) - set(by_frame))
     if absent:
         notes.append(f"the file has no row for {len(absent)} frames "
@@ -318,7 +354,7 @@ def _assemble(path: str, rows: list[_Row], frames: list[int] | None,
                      f"one tracked from the frame before (or the largest)")
     elif crowded:
         notes.append(f"face {face} taken in frames with several ({_frame_list(crowded)})")
-    return LandmarkFile(points, frame_times, first, notes)
+    return LandmarkFile(points, frame_times, first, notes, reliability)
 
 
 def _size(row: _Row) -> float:

@@ -4,12 +4,14 @@ into 68 landmarks per frame (`predict`, `visualize`, and what comes after them).
 An input is a video file, a folder of numbered frames (`datasets.base.list_images`
 lists them, in numeric order, without hidden and OS metadata files) or a landmark
 file (`lfm_tf.landmark_files`: OpenFace, py-feat, .npy, ...). Pixels go through
-the tracked dlib fit (`lfm_tf.landmarks`); a frame image that cannot be decoded is
-a frame without a face, named in the notes. Where per-frame times are known (a
-video's container, a landmark file's time column) the track is put on an even
-time base first (`lfm_tf.timebase`). Frames without a face are counted and
-interpolated across, and where a recording must be split is decided afterwards
-(`usable_ranges`), from the gaps that are longer than a tool allows.
+the tracked dlib fit (`lfm_tf.landmarks`); a frame image that cannot be decoded,
+and a number a folder's numbering skips (`frame_files`), is a frame without a
+face, named in the notes, so the frames after it keep their times. Where
+per-frame times are known (a video's container, a landmark file's time column)
+the track is put on an even time base first (`lfm_tf.timebase`). Frames without
+a face are counted and interpolated across, and where a recording must be split
+is decided afterwards (`usable_ranges`), from the gaps that are longer than a
+tool allows.
 """
 
 from __future__ import annotations
@@ -22,10 +24,15 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 from lfm_tf import landmark_files, landmarks, temporal_filter, timebase, video
-from lfm_tf.datasets.base import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, list_images
+from lfm_tf.datasets.base import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, FrameListError,
+                                  frame_number, list_images)
 
 LANDMARK_EXTENSIONS = (".npy", ".npz", ".csv")
 SOURCES = ("video", "frames", "landmarks")
+# A frame folder whose numbers span more than this many times its files is not one
+# recording with frames missing (two takes numbered 1.. and 5000.., say): refused
+# rather than tracked over thousands of empty frames.
+MAX_NUMBERING_SPAN = 2
 
 
 class InputError(ValueError):
@@ -51,7 +58,8 @@ class Recording:
         each frame, where resampling made new ones; None when they are its own.
       reliability: float32 (N,) in [0, 1], how far each frame's landmarks can
         be trusted (`landmarks.LandmarkTrack.reliability`); for a landmark
-        file, 1 where it has a face and 0 where not. None: that.
+        file, its `reliability` column where it has one (the landmark CLI's
+        CSV), else 1 where it has a face; 0 where not. None: that.
       declared_fps: the frame rate the input itself declares: a video's header,
         or what a landmark file's time column gives (`timebase.times_fps`);
         None for frames and files without times. `fps` is --fps where given.
@@ -137,7 +145,9 @@ def read_recording(path: str, fps: float | None = None,
     A video's frame rate is the one it declares unless `fps` is given (high-speed
     cameras often store a playback rate); its frame times come from the
     container. Folders of frames and landmark files need `fps` (a landmark
-    file's time column is checked for evenness, `timebase.file_period`). Uneven frame
+    file's time column is checked for evenness, `timebase.file_period`), except
+    the landmark CLI's CSV, whose timestamps are the recording's own: its rate is
+    theirs (`timebase.times_fps`), and the notes say so. Uneven frame
     times are resampled or refused as `time_settings` says. Where `fps` and the
     rate the input declares disagree (`timebase.rates_disagree`), `fps` is used
     and the recording's `warnings` say so.
@@ -148,22 +158,27 @@ def read_recording(path: str, fps: float | None = None,
     Raises InputError (one line, naming the input) for anything unusable.
     """
     source = input_source(path)
-    if source != "video" and not fps:
-        # A landmark file's time column says whether its frames are evenly spaced, not
-        # their rate: OpenFace writes made-up times (30 fps, or 1 ms) for image folders.
+    found = read_landmark_file(path, file_settings) if source == "landmarks" else None
+    own_rate = (timebase.times_fps(found.times)
+                if found is not None and found.own_times else None)
+    if source != "video" and not fps and not own_rate:
+        # Other landmark files' time columns say whether their frames are evenly spaced,
+        # not their rate: OpenFace writes made-up times (30 fps, or 1 ms) for image folders.
         what = "a folder of frames" if source == "frames" else "a landmark file"
         raise InputError(f"{path}: {what} carries no frame rate: pass --fps")
     notes: list[str] = []
     times = period = declared = None
     if source == "landmarks":
-        found = read_landmark_file(path, file_settings)
-        reliability = None
+        reliability = found.reliability
         notes += found.notes
         points, times = found.points, found.times
-        period = (None if times is None
-                  else timebase.file_period(times, fps, time_settings.tolerance))
         declared = None if times is None else timebase.times_fps(times)
-        rate = fps
+        rate = fps or own_rate
+        if not fps:
+            notes.append(f"{rate:.6g} fps from the file's timestamps (the landmark CLI's own "
+                         f"times)")
+        period = (None if times is None
+                  else timebase.file_period(times, rate, time_settings.tolerance))
     else:
         extractor = extractor or unbridged_extractor()
         if source == "video":
@@ -171,16 +186,14 @@ def read_recording(path: str, fps: float | None = None,
             rate, period = declared, 1 / declared
             frames = video.iter_video(path, times=times)
         else:
-            paths = list_images(path)
-            if not paths:
-                raise InputError(f"{path}: no numbered image frames in this folder "
-                                 f"({' '.join(IMAGE_EXTENSIONS)})")
+            paths, skipped = frame_files(path)
             unreadable: list[tuple[int, str]] = []
             rate, frames = fps, video.read_images(paths, unreadable=unreadable)
         track = extractor.track(frames, source=path)
         reliability = track.reliability
-        if source == "frames" and unreadable:
-            notes.append(video.describe_unreadable(unreadable))
+        if source == "frames":
+            notes += [skipped] if skipped else []
+            notes += [video.describe_unreadable(unreadable)] if unreadable else []
         points = np.where(track.filled[:, None, None], np.nan, track.landmarks)
         rate = fps or rate
     try:
@@ -225,6 +238,61 @@ def unbridged_extractor(settings: landmarks.LandmarkSettings | None = None
     return landmarks.LandmarkExtractor(dataclasses.replace(settings, max_gap=sys.maxsize))
 
 
+def frame_files(path: str) -> tuple[list[str | None], str | None]:
+    """The frames of a folder of numbered frames, one image path per frame, and
+    a note naming the numbers the folder skips (None where it skips none).
+
+    Frame 0 is the first file (`list_images`), whatever its number (img000,
+    img001, img100); frame k is the file numbered k steps after it, the step
+    being the one the numbers advance by (the greatest common divisor of their
+    differences: 1 for img001, img002, ...; 10 for img000, img010, ...). A
+    number the folder skips (a file deleted, or never written) is a frame
+    without a face, None, so that the frames after it keep their times.
+
+    Raises InputError for a folder without numbered images, with two files of
+    one number, or whose numbers would make more than `MAX_NUMBERING_SPAN`
+    times as many frames as it has files (naming the largest hole).
+    """
+    try:
+        paths = list_images(path)
+    except FrameListError as err:
+        raise InputError(str(err)) from None
+    if not paths:
+        raise InputError(f"{path}: no numbered image frames in this folder "
+                         f"({' '.join(IMAGE_EXTENSIONS)})")
+    numbers = np.array([frame_number(p) for p in paths])
+    gaps = np.diff(numbers)
+    step = int(np.gcd.reduce(gaps)) if len(gaps) else 1
+    places = (numbers - numbers[0]) // step
+    count = int(places[-1]) + 1
+    if count > MAX_NUMBERING_SPAN * len(paths):
+        widest = int(np.argmax(gaps))
+        raise InputError(
+            f"{path}: frame numbers {numbers[0]} to {numbers[-1]} over {len(paths)} files: "
+            f"{count} frames, most of them missing (the largest hole: "
+            f"{gaps[widest] // step - 1} frames between {os.path.basename(paths[widest])} and "
+            f"{os.path.basename(paths[widest + 1])}); is this one recording? Put each in a "
+            f"folder of its own")
+    frames: list[str | None] = [None] * count
+    for place, file in zip(places, paths):
+        frames[place] = file
+    holes = runs(np.array([f is None for f in frames]))
+    if not holes:
+        return frames, None
+
+    def numbered(a, b):
+        first, last = numbers[0] + a * step, numbers[0] + b * step
+        return (f"{a} (no file numbered {first})" if a == b
+                else f"{a}-{b} (no files numbered {first}-{last})")
+
+    shown = 3
+    named = "; ".join(numbered(a, b) for a, b in holes[:shown])
+    more = f"; and {len(holes) - shown} more" if len(holes) > shown else ""
+    missing = sum(b - a + 1 for a, b in holes)
+    return frames, (f"{missing} frame(s) missing from the folder's numbering, counted as "
+                    f"without a face: {named}{more}")
+
+
 def read_frame(path: str, index: int) -> np.ndarray:
     """Frame `index` (0-based) of a video or a folder of frames, BGR uint8."""
     return next(read_frames(path, [index], grey=False))[1]
@@ -237,19 +305,26 @@ def read_frames(path: str, indices: Iterable[int], grey: bool = True,
     frames, in increasing order, uint8 greyscale or BGR. A folder reads only those
     images; a video is decoded once, up to the last one wanted.
 
+    A folder's frames are numbered as `frame_files` numbers them (a number it
+    skips is a frame, without an image), as the recording's frames are.
+
     Raises InputError for an index the input does not have, and VideoError for a
-    frame image or video that cannot be decoded; with an `unreadable` list, each
-    such frame is appended as (index, reason) instead and the others are read, so
-    that one bad frame costs only what needs it.
+    frame image or video that cannot be decoded, or a frame a folder's numbering
+    skips; with an `unreadable` list, each such frame is appended as (index,
+    reason) instead and the others are read, so that one bad frame costs only
+    what needs it.
     """
     wanted = sorted({int(k) for k in indices})
     if not wanted:
         return
     if input_source(path) == "frames":
-        paths = list_images(path)
+        paths, _ = frame_files(path)
         count = len(paths)
         for k in (k for k in wanted if 0 <= k < count):
             try:
+                if paths[k] is None:
+                    raise video.VideoError(f"no frame image for frame {k} of {path}: a number "
+                                           f"missing from the folder's numbering")
                 image = video.read_image(paths[k], grey)
             except video.VideoError as err:
                 if unreadable is None:

@@ -76,13 +76,18 @@ def describe_unreadable(unreadable: Sequence[tuple[int, str]], shown: int = 3) -
     return f"{len(unreadable)} unreadable frame(s), counted as without a face: {named}{more}"
 
 
-def read_images(paths: Sequence[str], grey: bool = True,
+def read_images(paths: Sequence[str | None], grey: bool = True,
                 unreadable: list[tuple[int, str]] | None = None
                 ) -> Iterator[np.ndarray | None]:
-    """The frame images in order. With an `unreadable` list, a file that cannot be
-    decoded yields None and (its 0-based index, the reason) is appended, so that
-    one bad frame costs a frame, not the clip; without one it raises VideoError."""
+    """The frame images in order; a None path (a number a folder's numbering skips,
+    `recordings.frame_files`) yields None, a frame without a face. With an
+    `unreadable` list, a file that cannot be decoded yields None and (its 0-based
+    index, the reason) is appended, so that one bad frame costs a frame, not the
+    clip; without one it raises VideoError."""
     for k, path in enumerate(paths):
+        if path is None:
+            yield None
+            continue
         try:
             yield read_image(path, grey)
         except VideoError as err:

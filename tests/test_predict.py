@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from lfm_tf import (features, inference, landmarks, model_folder, recordings, temporal_filter,
-                    tfrecord_folder, trainer)
+                    tfrecord_folder, track_export, trainer)
 from lfm_tf.datasets import synthetic
 from lfm_tf.table8 import adaptive
 from tests import assets
@@ -187,6 +187,36 @@ def test_landmark_files_give_exactly_the_training_input(model, clips, tmp_path):
     assert (record["sfem_landmarks"], record["sfem_form"]) == clip.sfem_setting == (
         "lfm", "printed")
     assert record["sfem"] == pytest.approx(clip.sfem, rel=1e-5)
+
+
+def test_the_landmark_cli_csv_predicts_as_the_video_does(model, tmp_path):
+    # The CSV holds the landmarks before the temporal filter, which predict applies
+    # once, as on the video; its reliability column is the tracker's, its times give
+    # the rate. So only the CSV's 3-decimal rounding separates the two.
+    video = str(assets.asset("single_face.mp4"))
+    options = inference.PredictOptions()
+    direct = inference.predict_file(model, video, options)
+    table = track_export.export_tracks([video], str(tmp_path))[1]
+    exported = inference.predict_file(model, table, options)
+    assert (exported["source"], exported["time_base"], exported["declared_fps"]) == (
+        "landmarks", "even", exported["fps"])
+    assert exported["notes"] == ["30 fps from the file's timestamps (the landmark CLI's own "
+                                 "times)"]
+    assert exported["fps"] == pytest.approx(30.0, rel=1e-6)
+    for field in ("num_frames", "frame_interval", "num_maps", "start_frame", "end_frame",
+                  "no_face_frames", "class"):
+        assert exported[field] == direct[field], field
+    assert (direct["num_frames"], direct["frame_interval"]) == (72, 1)
+    # SFEM 1.52013 on the video, 1.52015 on the CSV; the CSV filtered again, as predict
+    # once did, gave 1.51920.
+    assert exported["sfem"] == pytest.approx(direct["sfem"], abs=2e-4)
+    np.testing.assert_allclose(list(exported["probabilities"].values()),
+                               list(direct["probabilities"].values()), atol=1e-3)
+    np.testing.assert_allclose(exported["frame_reliability"], direct["frame_reliability"],
+                               atol=1e-3)
+    assert min(exported["frame_reliability"]) < 1.0  # the tracker's, not 1 per face
+    assert exported["landmark_reliability"] == pytest.approx(direct["landmark_reliability"],
+                                                             abs=1e-3)
 
 
 def test_faceless_rows_are_filled_or_split_the_track(model, clips, tmp_path):

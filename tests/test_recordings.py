@@ -161,6 +161,64 @@ def test_frame_listing_ignores_os_clutter(tmp_path):
         "img1.jpg", "img2.jpg", "img10.jpg"]
 
 
+def test_a_number_missing_from_a_frame_folder_is_a_frame_without_a_face(face_frames,
+                                                                     tmp_path):
+    # img001..img006 with img004 deleted: frame 3 has no image, frames 4 and 5 keep
+    # their times (they were closed up into frames 3 and 4).
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    for k, frame in enumerate(face_frames, start=1):
+        if k != 4:
+            cv2.imwrite(str(folder / f"img{k:03d}.jpg"), frame)
+    note = ("1 frame(s) missing from the folder's numbering, counted as without a face: "
+            "3 (no file numbered 4)")
+    rec = recordings.read_recording(str(folder), fps=30.0)
+    assert rec.num_frames == 6 and np.flatnonzero(~rec.face).tolist() == [3]
+    assert rec.notes == [note] and rec.reliability[3] == 0
+    # Pixels are fetched on the same numbering: frame 4 is img005.
+    pixels = dict(recordings.read_frames(str(folder), [2, 4, 5]))
+    for k, name in ((2, "img003.jpg"), (4, "img005.jpg"), (5, "img006.jpg")):
+        np.testing.assert_array_equal(pixels[k], cv2.imread(str(folder / name), 0))
+    unreadable = []
+    assert [k for k, _ in recordings.read_frames(str(folder), [3, 4], unreadable=unreadable)] \
+        == [4]
+    assert unreadable == [(3, f"no frame image for frame 3 of {folder}: a number missing from "
+                              f"the folder's numbering")]
+    with pytest.raises(video.VideoError, match="no frame image for frame 3"):
+        recordings.read_frame(str(folder), 3)
+
+
+def test_frame_folder_numbering_starts_at_its_first_file_and_absurd_holes_are_refused(
+        tmp_path):
+    def folder(name, numbers):
+        path = tmp_path / name
+        path.mkdir()
+        for n in numbers:
+            (path / f"img{n:03d}.jpg").write_bytes(b"x")
+        return str(path)
+
+    def names(files):
+        return [None if f is None else os.path.basename(f) for f in files]
+
+    # img100 is frame 0: no 100 empty frames in front; the hole at 102 and 103 is one.
+    files, note = recordings.frame_files(folder("late", [100, 101, 104, 105]))
+    assert names(files) == ["img100.jpg", "img101.jpg", None, None, "img104.jpg", "img105.jpg"]
+    assert note == ("2 frame(s) missing from the folder's numbering, counted as without a "
+                    "face: 2-3 (no files numbered 102-103)")
+    # Numbered in steps of 10: every 10th frame was saved, none is missing.
+    files, note = recordings.frame_files(folder("tens", [0, 10, 20, 30]))
+    assert names(files) == ["img000.jpg", "img010.jpg", "img020.jpg", "img030.jpg"]
+    assert note is None
+    # 3 files numbered 1 to 50 would be 50 frames, 47 of them empty: refused.
+    absurd = folder("absurd", [1, 2, 50])
+    with pytest.raises(recordings.InputError) as err:
+        recordings.frame_files(absurd)
+    assert str(err.value) == (
+        f"{absurd}: frame numbers 1 to 50 over 3 files: 50 frames, most of them missing (the "
+        f"largest hole: 47 frames between img002.jpg and img050.jpg); is this one recording? "
+        f"Put each in a folder of its own")
+
+
 def test_truncated_jpeg_is_a_frame_without_a_face_in_both_tools(face_frames, tmp_path):
     folder = tmp_path / "clip"
     folder.mkdir()

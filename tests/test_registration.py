@@ -3,7 +3,9 @@ known motion and ordinary camera noise (sensor noise, flicker, JPEG 85)."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import errno
 import os
 import subprocess
 import sys
@@ -13,8 +15,8 @@ import numpy as np
 import pytest
 from tests import assets
 
+from lfm_tf import landmark_files, recordings, registration, temporal_filter, track_export, video
 from lfm_tf import landmarks as lm
-from lfm_tf import recordings, registration, temporal_filter, video
 from lfm_tf.datasets import synthetic, synthetic_render
 from lfm_tf.datasets.base import list_images
 
@@ -259,6 +261,14 @@ def test_landmark_cli_writes_tracks_that_predict_reads_back(rendered, tmp_path):
                                    points, atol=1e-3)
     recording = recordings.read_recording(str(out / "clip.csv"), fps=200)
     assert recording.num_frames == 12 and recording.face.all()
+    # A folder's frames are its own, in order; its CSV needs no --fps (its times are).
+    rows = (out / "clip.csv").read_text().splitlines()[1:]
+    assert [r.split(",")[:2] for r in rows[:3]] == [["1", "0.000000"], ["2", "0.005000"],
+                                                   ["3", "0.010000"]]
+    assert [int(r.split(",")[0]) for r in rows] == list(range(1, 13))
+    again = recordings.read_recording(str(out / "clip.csv"))
+    assert (again.fps, again.num_frames) == (pytest.approx(200.0), 12)
+    assert again.notes == ["200 fps from the file's timestamps (the landmark CLI's own times)"]
 
 
 def test_landmark_cli_marks_frames_without_a_face_and_goes_on_after_a_bad_input(tmp_path):
@@ -288,3 +298,93 @@ def test_landmark_cli_marks_frames_without_a_face_and_goes_on_after_a_bad_input(
                          cwd=os.path.dirname(lm.__file__) + "/..")
     assert bad.returncode == 1
     assert bad.stderr.strip().splitlines()[-1] == "error: --fps must be a positive number, got -5.0"
+    # The files hold the landmarks before the temporal filter, which their readers
+    # apply once: this CLI has no such flag.
+    filtered = subprocess.run([sys.executable, "-m", "lfm_tf.landmarks", video,
+                               "--temporal_filter=median3", f"--output_dir={out}"],
+                              capture_output=True, text=True,
+                              cwd=os.path.dirname(lm.__file__) + "/..")
+    assert filtered.returncode == 1
+    assert filtered.stderr.strip().splitlines()[-1] == (
+        "error: Unknown command line flag 'temporal_filter'")
+
+
+def _resampled_recording() -> recordings.Recording:
+    """Six frames of a variable-frame-rate video resampled to 100 fps: grid frames 1
+    and 2 both show the input's frame 1 (0-based), its frame 2 shows in none; grid
+    frame 3 had no face (its landmarks filled in, reliability 0)."""
+    points = 200 + 50 * np.random.default_rng(0).random((6, 68, 2)).astype(np.float32)
+    return recordings.Recording(
+        "phone.mp4", "video", 100.0, points, np.array([True, True, True, False, True, True]),
+        "resampled", source_frames=np.array([0, 1, 1, 3, 4, 5]),
+        reliability=np.array([1.0, 0.9, 0.875, 0.0, 0.75, 1.0], np.float32))
+
+
+def test_csv_frame_column_is_the_input_frame_and_the_timestamp_orders_the_rows(tmp_path):
+    rec = _resampled_recording()
+    npy, table = track_export.write_track(rec, str(tmp_path / "phone"))
+    rows = list(csv.reader(open(table)))
+    assert rows[0] == list(landmark_files.TRACK_CSV_COLUMNS)
+    # frame: the input's own frame (from 1), repeated and skipped; timestamp: the grid.
+    assert [r[:4] for r in rows[1:]] == [
+        ["1", "0.000000", "1", "1.000"], ["2", "0.010000", "1", "0.900"],
+        ["2", "0.020000", "1", "0.875"], ["4", "0.030000", "0", "0.000"],
+        ["5", "0.040000", "1", "0.750"], ["6", "0.050000", "1", "1.000"]]
+    # Read back: six frames (the repeated number is no second face), the rate from
+    # the timestamps, the reliability column as the recording's.
+    back = recordings.read_recording(table, denoiser="none")
+    assert (back.num_frames, back.time_base, back.notes) == (
+        6, "even", ["100 fps from the file's timestamps (the landmark CLI's own times)"])
+    assert back.fps == back.declared_fps == pytest.approx(100.0)
+    assert back.face.tolist() == [True, True, True, False, True, True]
+    np.testing.assert_array_equal(back.reliability, rec.reliability)
+    face = rec.face
+    np.testing.assert_allclose(back.landmarks[face], rec.landmarks[face], atol=5e-4)
+    # success 0: filled in anew between its neighbours, as predict fills a gap.
+    np.testing.assert_allclose(back.landmarks[3], (rec.landmarks[2] + rec.landmarks[4]) / 2,
+                               atol=5e-4)
+    found = recordings.read_landmark_file(table)
+    assert (found.first_frame, found.own_times, found.notes) == (1, True, [])
+    np.testing.assert_allclose(np.load(npy)[face], rec.landmarks[face])
+    assert np.isnan(np.load(npy)[3]).all()
+
+
+def test_a_failed_write_leaves_no_track_under_the_final_name(tmp_path, monkeypatch):
+    rec = _resampled_recording()
+    real_writer = csv.writer
+
+    class FullDisk:
+        """A CSV writer whose disk fills after the header and two rows."""
+
+        def __init__(self, f):
+            self.writer, self.rows = real_writer(f), 0
+
+        def writerow(self, row):
+            if self.rows == 3:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.rows += 1
+            self.writer.writerow(row)
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(csv, "writer", FullDisk)
+        with pytest.raises(OSError) as err:
+            track_export.write_track(rec, str(fresh / "phone"))
+    assert (err.value.errno, err.value.filename) == (errno.ENOSPC, str(fresh / "phone.csv"))
+    # Neither file (the .npy was whole, but not its .csv), and no temporary file.
+    assert os.listdir(fresh) == []
+
+    def half_npy(path, array):
+        with open(path, "wb") as f:
+            f.write(b"\x93NUMPY")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    # A rerun that fails leaves the earlier run's whole files as they were.
+    old = track_export.write_track(rec, str(tmp_path / "phone"))
+    before = [open(p, "rb").read() for p in old]
+    monkeypatch.setattr(np, "save", half_npy)
+    with pytest.raises(OSError):
+        track_export.write_track(dataclasses.replace(rec, fps=50.0), str(tmp_path / "phone"))
+    assert sorted(os.listdir(tmp_path)) == ["fresh", "phone.csv", "phone.npy"]
+    assert [open(p, "rb").read() for p in old] == before
