@@ -495,16 +495,28 @@ def sfem(landmarks, frame_interval: int, indices: Sequence[int] | None = None, *
     return float(total / size)
 
 
-def describe_sfem(landmark_set: str = SFEM_LANDMARKS, form: str = "printed") -> str:
+def describe_sfem(landmark_set: str = SFEM_LANDMARKS, form: str = "printed",
+                  scale_change: str = WINDOW_SFEM_SCALE_CHANGE,
+                  blink_openness: float | None = BLINK_OPENNESS) -> str:
     """One phrase saying which SFEM a number is, for reports and printed output:
-    "Eq. 3 as printed, all 68 landmarks"."""
+    "Eq. 3 as printed, all 68 landmarks". `scale_change` and `blink_openness`
+    (`sfem`'s) are named for the peak form only, the one they change."""
     landmarks = {"lfm": "all 68 landmarks", "clfm": "the 21 CLFM landmarks"}.get(
         landmark_set, f"{landmark_set} landmarks")
+    scale = {"median_ratio": "the head's scale change removed",
+             "similarity": "the head's scale change removed (OpenCV's similarity fit)",
+             "none": "the head's scale change kept"}.get(scale_change, scale_change)
+    if not blink_openness:
+        blinks = "blinks kept"
+    elif blink_openness == BLINK_OPENNESS:
+        blinks = "blinks skipped"
+    else:
+        blinks = f"blinks skipped (eyes below {blink_openness:g} of open)"
     how = {"printed": "Eq. 3 as printed",
            "scaled": f"Eq. 3 on the face scaled to {REFERENCE_FACE_SIZE:.0f} px^2 (CK+'s)",
            "peak": (f"Eq. 3's largest single map from the first frame (frames T apart, not "
                     f"summed over maps) on the face scaled to {REFERENCE_FACE_SIZE:.0f} px^2 "
-                    f"(CK+'s), the head's scale change removed, blinks skipped")}
+                    f"(CK+'s), {scale}, {blinks}")}
     return f"{how.get(form, form)}, {landmarks}"
 
 
