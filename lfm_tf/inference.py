@@ -14,15 +14,19 @@ A whole input is one clip, as a dataset clip is in training. With a `window` (fr
 or seconds: "0.5s") the same is done for every window of that length, `stride`
 apart (default half a window, so that a movement of up to half a window lies wholly
 inside one), and, where frames are left after the last, one more window ending on
-the last frame (`window_ranges`): every frame is in a window, so a long recording
-shows where something happened. With `spot`, the
+the last frame (`window_ranges`): every frame with a face is in a window, so a long
+recording shows where something happened. With `spot`, the
 spotter (`lfm_tf.spotting.spotter`) first finds ME and MaE intervals and each one is
 classified as a clip of its own (spot-then-recognise, as MEGC 2022-2025 score it).
 
 Frames without a face: runs of at most `max_gap` of them are interpolated between
 the frames either side, as preprocessing does (`LandmarkSettings.max_gap`). A
 longer run cannot be bridged: the whole-input prediction uses the longest stretch
-of frames without one, and windows that overlap one are reported as skipped.
+of frames without one, and each stretch between such runs gets its own windows, laid
+as on a whole input (`stretch_windows`; one shorter than a window is one shorter
+window). The record names the frames in no window and why (`outside_windows`): the
+runs without a face, and any stretch between them of at most T frames, too short
+for a map.
 
 The adaptive framework (Section IV-B, Fig. 4; `lfm_tf.table8.adaptive`): given an
 exported I-FER too (`model_folder.ExportedIFER`), the whole input and every window
@@ -88,9 +92,12 @@ class PredictOptions:
       stride: from one window's start to the next, in the window's unit, at
         most the window (frames between windows would never be seen); None:
         half the window in frames, rounded down, so that a movement of up to
-        half a window (an onset) lies wholly inside at least one window. Where
-        frames are left after the last window, one more ends on the last frame
-        (`window_ranges`).
+        half a window (an onset) lies wholly inside at least one window. Windows
+        are laid on each stretch between unbridgeable gaps (`stretch_windows`),
+        and where frames are left after a stretch's last window, one more ends
+        on its last frame (`window_ranges`). Seconds are made frames at each
+        input's rate (`window_frames`), which refuses a rounding that changes
+        what was asked.
       max_gap: the longest run of frames without a face that is interpolated.
       landmark_settings: dlib model, detection, tracking and refinement (its own
         max_gap is not used).
@@ -105,6 +112,15 @@ class PredictOptions:
         the window's length, the frame rate and the face's size in pixels),
         "scaled" or "printed" (summed over maps, as the records and Table 8
         hold it).
+      sfem_scale_change: the peak form's estimate of the head's scale change
+        (`features.SFEM_SCALE_CHANGES`).
+      sfem_blink_openness: the peak form skips frames whose eye openness is
+        below this fraction of the window's open-eye level, in [0, 1]; 0 skips
+        none (`features.BLINK_OPENNESS`).
+
+    Raises ValueError for a setting out of range or that cannot make a map:
+    a window of one frame (or of at most --frame_interval frames), and, where
+    --fps is given, what `window_frames` refuses at it: before any input is read.
     """
 
     fps: float | None = None
@@ -118,6 +134,8 @@ class PredictOptions:
     spot: bool = False
     sfem_form: str = features.WINDOW_SFEM_FORM
     temporal_filter: str = temporal_filter.DEFAULT_TEMPORAL_FILTER
+    sfem_scale_change: str = features.WINDOW_SFEM_SCALE_CHANGE
+    sfem_blink_openness: float = features.BLINK_OPENNESS
 
     def __post_init__(self):
         for name in ("fps", "frame_interval"):
@@ -142,14 +160,64 @@ class PredictOptions:
         if self.sfem_form not in features.SFEM_FORMS:
             raise ValueError(f"--sfem_form must be one of {features.SFEM_FORMS}, got "
                              f"{self.sfem_form!r}")
+        if self.sfem_scale_change not in features.SFEM_SCALE_CHANGES:
+            raise ValueError(f"--sfem_scale_change must be one of "
+                             f"{features.SFEM_SCALE_CHANGES}, got {self.sfem_scale_change!r}")
+        if not 0 <= self.sfem_blink_openness <= 1:
+            raise ValueError(f"--sfem_blink_openness is a fraction of the open eyes' "
+                             f"openness, from 0 (skip no frame) to 1, got "
+                             f"{self.sfem_blink_openness}")
+        if self.window is not None and window[1] == "frames":
+            # A map compares two frames T apart: known before any input is read.
+            least = (self.frame_interval or 1) + 1
+            if window[0] < least:
+                at = (f"T = --frame_interval={self.frame_interval}" if self.frame_interval
+                      else "any T")
+                raise ValueError(f"--window={self.window} is {_frames(window[0])}, which makes "
+                                 f"no map at {at} (a map compares frames T apart): use at "
+                                 f"least {least} frames")
+        if self.window is not None and self.fps:
+            # Every input is read at --fps: its windows are known now, so a bad one
+            # is refused once, not once per input.
+            self.window_frames(self.fps, self.frame_interval
+                               or features.frame_interval_for_fps(self.fps))
 
+    def window_frames(self, fps: float, frame_interval: int) -> tuple[int, int]:
+        """(window, stride) in frames at `fps` (frames / s), for maps at T =
+        `frame_interval`; needs a window.
 
-    def window_frames(self, fps: float) -> tuple[int, int]:
-        """(window, stride) in frames at `fps` (frames / s); needs a window."""
+        Seconds are rounded to the nearest frame. Raises ValueError, with the
+        frames each became, where that changes what was asked: a window of at
+        most T frames (no map), a stride of 0 frames, or a stride asked shorter
+        than the window that rounds to all of it (the windows would not overlap).
+        """
         window = length_frames(self.window, fps, "window")
+        if window <= frame_interval:
+            raise ValueError(f"--window={self.window} is {_frames(window)} at {fps:g} fps, "
+                             f"which makes no map at T = {frame_interval}: use at least "
+                             f"{frame_interval + 1} frames")
         if self.stride is None:
-            return window, max(1, window // 2)
-        return window, length_frames(self.stride, fps, "stride")
+            return window, window // 2
+        stride = length_frames(self.stride, fps, "stride")
+        if stride == 0:
+            raise ValueError(f"--stride={self.stride} is 0 frames at {fps:g} fps: use at "
+                             f"least 1 frame ({1 / fps:.4g}s)")
+        asked_less = parse_length(self.stride, "stride")[0] < parse_length(self.window,
+                                                                           "window")[0]
+        if asked_less and stride >= window:
+            shorter = window - 1
+            raise ValueError(f"--stride={self.stride} and --window={self.window} are both "
+                             f"{_frames(window)} at {fps:g} fps: the windows would not "
+                             f"overlap as asked; give a stride of at most {shorter / fps:.4g}s "
+                             f"({_frames(shorter)}), or both in frames")
+        return window, stride
+
+    def sfem(self, track: np.ndarray, frame_interval: int) -> float:
+        """SFEM (Eq. 3, all 68 landmarks) of a span's landmarks in this form and
+        with these settings (`features.sfem`)."""
+        return features.sfem(track, frame_interval, form=self.sfem_form,
+                             scale_change=self.sfem_scale_change,
+                             blink_openness=self.sfem_blink_openness)
 
 
 def parse_length(length: int | str, flag: str) -> tuple[float, str]:
@@ -175,9 +243,15 @@ def parse_length(length: int | str, flag: str) -> tuple[float, str]:
 
 def length_frames(length: int | str, fps: float, flag: str) -> int:
     """A --window or --stride (`parse_length`) in frames at `fps` (frames / s): a
-    duration is rounded to the nearest frame, and is at least 1."""
+    duration is rounded to the nearest frame, 0 where it is under half a frame
+    (`PredictOptions.window_frames` says what that means)."""
     value, unit = parse_length(length, flag)
-    return int(value) if unit == "frames" else max(1, round(value * fps))
+    return int(value) if unit == "frames" else round(value * fps)
+
+
+def _frames(count: int) -> str:
+    """'1 frame', '25 frames'."""
+    return f"{count} frame" if count == 1 else f"{count} frames"
 
 
 def window_ranges(num_frames: int, window: int, stride: int) -> list[tuple[int, int]]:
@@ -201,13 +275,41 @@ def window_ranges(num_frames: int, window: int, stride: int) -> list[tuple[int, 
     return ranges
 
 
-def _span(rec: Recording, start: int, end: int, frame_interval: int, sfem_form: str) -> dict:
+def stretch_windows(face: np.ndarray, max_gap: int, frame_interval: int, window: int,
+                    stride: int) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
+    """The windows of a recording whose frames with a face are `face` (bool (N,)),
+    and the frames in none.
+
+    Each stretch between gaps of more than `max_gap` frames without a face
+    (`usable_ranges`) gets its own windows, laid as on a whole input
+    (`window_ranges`): from its start, the last ending on its last frame, and a
+    stretch shorter than a window is one shorter window. A window never holds a
+    frame of such a gap, which cannot be interpolated across.
+
+    Returns ([start, end) of each window, in order; (first, last, why) of each run
+    of frames in no window: an unbridgeable gap, or a stretch of at most T =
+    `frame_interval` frames, too short for a map).
+    """
+    windows = []
+    outside = [(a, b, f"no face in {_frames(b - a + 1)} in a row, more than --max_gap="
+                f"{max_gap} interpolates across") for a, b in unbridged_gaps(face, max_gap)]
+    for start, end in usable_ranges(face, max_gap):
+        if end - start <= frame_interval:
+            outside.append((start, end - 1, f"only {_frames(end - start)} with a face between "
+                                            f"gaps, too few for a map at T = {frame_interval}"))
+            continue
+        windows += [(start + s, start + e) for s, e in window_ranges(end - start, window, stride)]
+    return windows, sorted(outside)
+
+
+def _span(rec: Recording, start: int, end: int, frame_interval: int,
+          options: PredictOptions) -> dict:
     return {"start_frame": start, "end_frame": end - 1,
             "start_s": round(start / rec.fps, 3), "end_s": round((end - 1) / rec.fps, 3),
             "num_maps": end - start - frame_interval,
             "filled_frames": int(np.count_nonzero(~rec.face[start:end])),
             "landmark_reliability": round(float(rec.reliability[start:end].mean()), 4),
-            "sfem": features.sfem(rec.landmarks[start:end], frame_interval, form=sfem_form)}
+            "sfem": options.sfem(rec.landmarks[start:end], frame_interval)}
 
 
 def predict_recording(model: ExportedModel, rec: Recording, options: PredictOptions,
@@ -231,32 +333,19 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
         raise InputError(f"{rec.path}: too few frames in a row with a face ({end - start}; "
                          f"longest stretch: {longest}) to make a map at T = {interval}: "
                          f"need at least {interval + 1}")
-    record.update(_span(rec, start, end, interval, options.sfem_form))
+    record.update(_span(rec, start, end, interval, options))
     spans, inputs = [record], [(start, end)]
     if options.window:
-        length, stride = options.window_frames(rec.fps)
-        if length <= interval:
-            raise InputError(f"--window={options.window} is {length} frames at {rec.fps:g} fps, "
-                             f"which makes no map at T = {interval}: use at least "
-                             f"{interval + 1} frames")
-        record.update(window_frames=length, stride_frames=stride)
-        windows = []
-        for s, e in window_ranges(rec.num_frames, length, stride):
-            blocked = [(a, b) for a, b in gaps if a < e and b >= s]
-            if blocked or e - s <= interval:
-                where = ", ".join(f"{a}-{b}" for a, b in blocked)
-                windows.append({"start_frame": s, "end_frame": e - 1,
-                                "start_s": round(s / rec.fps, 3),
-                                "end_s": round((e - 1) / rec.fps, 3),
-                                "skipped": f"no face in frames {where}" if blocked
-                                else f"{e - s} frames, too few at T = {interval}"})
-                continue
-            windows.append(_span(rec, s, e, interval, options.sfem_form))
-            spans.append(windows[-1])
-            inputs.append((s, e))
-        record["windows"] = windows
+        length, stride = options.window_frames(rec.fps, interval)
+        ranges, outside = stretch_windows(rec.face, options.max_gap, interval, length, stride)
+        record.update(window_frames=length, stride_frames=stride,
+                      windows=[_span(rec, s, e, interval, options) for s, e in ranges],
+                      outside_windows=[{"start_frame": a, "end_frame": b, "why": why}
+                                       for a, b, why in outside])
+        spans += record["windows"]
+        inputs += ranges
     if options.spot:
-        record["intervals"] = spotted_spans(rec, interval, gaps, options.sfem_form)
+        record["intervals"] = spotted_spans(rec, interval, gaps, options)
         for span in record["intervals"]:
             if "skipped" not in span:
                 spans.append(span)
@@ -279,7 +368,7 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
 
 
 def spotted_spans(rec: Recording, frame_interval: int, gaps: Sequence[tuple[int, int]],
-                  sfem_form: str) -> list[dict]:
+                  options: PredictOptions) -> list[dict]:
     """A span (as for a window, 0-based frames) per interval the spotter finds, with
     its type ("me"/"mae"), apex_frame and score; `skipped` where it crosses frames
     without a face or is too short for a map at T."""
@@ -292,9 +381,9 @@ def spotted_spans(rec: Recording, frame_interval: int, gaps: Sequence[tuple[int,
             span = {"start_frame": start, "end_frame": end - 1,
                     "start_s": round(start / rec.fps, 3), "end_s": round((end - 1) / rec.fps, 3),
                     "skipped": "no face in part of it" if blocked
-                    else f"{end - start} frames, too few at T = {frame_interval}"}
+                    else f"{_frames(end - start)}, too few at T = {frame_interval}"}
         else:
-            span = _span(rec, start, end, frame_interval, sfem_form)
+            span = _span(rec, start, end, frame_interval, options)
         span.update(type=s.type, apex_frame=s.apex - 1, score=s.score)
         spans.append(span)
     return spans
@@ -401,7 +490,8 @@ def format_record(record: dict) -> str:
     """The lines a person reads for one result record."""
     if "error" in record:
         return f"error: {record['error']}"
-    lines = [f"{record['input']}: {_outcome(record)}"]
+    tau = record.get("tau")
+    lines = [f"{record['input']}: {_outcome(record, tau)}"]
     source = {"video": "video", "frames": "frames", "landmarks": "landmark file"}
     timing = {"even": "even frame times", "resampled": "resampled from uneven frame times",
               "frame order": "no frame times"}
@@ -410,7 +500,7 @@ def format_record(record: dict) -> str:
              f"T = {record['frame_interval']}; ")
     if record["no_face_frames"]:
         no_face = ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in record["no_face_ranges"])
-        about += f"no face in {record['no_face_frames']} frames ({no_face}); "
+        about += f"no face in {_frames(record['no_face_frames'])} ({no_face}); "
     used = record["end_frame"] - record["start_frame"] + 1 < record["num_frames"]
     about += (f"predicted on frames {record['start_frame']}-{record['end_frame']}" if used
               else "predicted on all frames")
@@ -421,17 +511,22 @@ def format_record(record: dict) -> str:
     lines.extend(f"  note: {note}" for note in record["notes"])
     if "windows" in record:
         lines.append(_windows_summary(record))
-    for w in record.get("windows", ()):
-        where = (f"  frames {w['start_frame']}-{w['end_frame']} "
-                 f"({w['start_s']:.2f}-{w['end_s']:.2f} s): ")
-        lines.append(where + _outcome(w))
+        # In frame order: the frames in no window, and why, where they fall.
+        fps = record["fps"]
+        rows = [(w["start_frame"], w["end_frame"], w["start_s"], w["end_s"], _outcome(w, tau))
+                for w in record["windows"]]
+        rows += [(a, b, round(a / fps, 3), round(b / fps, 3), f"in no window, {o['why']}")
+                 for o in record["outside_windows"]
+                 for a, b in [(o["start_frame"], o["end_frame"])]]
+        lines.extend(f"  frames {a}-{b} ({start:.2f}-{end:.2f} s): {what}"
+                     for a, b, start, end, what in sorted(rows))
     if "intervals" in record:
         lines.append(f"  spotted {len(record['intervals'])} intervals")
     for w in record.get("intervals", ()):
         where = (f"  {TYPE_TITLES[w['type']]} frames {w['start_frame']}-{w['end_frame']} "
                  f"({w['start_s']:.2f}-{w['end_s']:.2f} s, apex {w['apex_frame']}, "
                  f"score {w['score']:.2f}): ")
-        lines.append(where + _outcome(w))
+        lines.append(where + _outcome(w, tau))
     return "\n".join(lines)
 
 
@@ -439,24 +534,47 @@ def _windows_summary(record: dict) -> str:
     """Where the windows lie, so that the lines after it account for every frame."""
     frames, fps = record["num_frames"], record["fps"]
     length, stride = record["window_frames"], record["stride_frames"]
-    if frames <= length:
-        return (f"  1 window, the whole input: it is shorter than a window ({length} frames, "
+    windows, outside = record["windows"], record["outside_windows"]
+    sizes = [w["end_frame"] - w["start_frame"] + 1 for w in windows]
+    if not outside and sizes == [frames] and frames <= length:
+        size = "shorter than a window" if frames < length else "exactly a window long"
+        return (f"  1 window, the whole input: it is {size} ({_frames(length)}, "
                 f"{length / fps:.2f} s)")
-    return (f"  {len(record['windows'])} windows of {length} frames ({length / fps:.2f} s), "
-            f"{stride} apart ({stride / fps:.2f} s), the last ending on the last frame "
-            f"({frames - 1}): a movement of up to {length - stride} frames "
-            f"({(length - stride) / fps:.2f} s) lies wholly inside one")
+    text = (f"  {len(windows)} window{'s' if len(windows) != 1 else ''} of {_frames(length)} "
+            f"({length / fps:.2f} s), {stride} apart ({stride / fps:.2f} s), ")
+    if outside:
+        short = sum(size < length for size in sizes)
+        text += ("on each stretch between frames in no window, the last ending on the "
+                 "stretch's last frame" + (f" ({short} shorter: a stretch shorter than a "
+                                           f"window is one window)" if short else ""))
+    else:
+        text += f"the last ending on the last frame ({frames - 1})"
+    if stride < length:
+        return (f"{text}: a movement of up to {_frames(length - stride)} "
+                f"({(length - stride) / fps:.2f} s) lies wholly inside one")
+    return f"{text}: they do not overlap, so a movement across two is cut in two"
 
 
-def _outcome(span: dict) -> str:
-    """A span's class, or why it has none."""
+def _sfem_text(sfem: float, tau: float | None) -> str:
+    """SFEM with 3 decimals, or as many more as it takes to print it on its side
+    of `tau` (0.3496 routed below 0.35 is not printed 0.350)."""
+    for digits in range(3, 17):
+        text = f"{sfem:.{digits}f}"
+        if tau is None or (float(text) < tau) == (sfem < tau):
+            return text
+    return repr(sfem)
+
+
+def _outcome(span: dict, tau: float | None = None) -> str:
+    """A span's class, or why it has none; SFEM printed on its side of `tau`,
+    where the span was routed by it."""
+    sfem = _sfem_text(span["sfem"], tau) if "sfem" in span else None
     if "class" in span:
         probs = ", ".join(f"{c} {p:.3f}" for c, p in span["probabilities"].items())
         route = f" -> {ROUTE_TITLES[span['route']]}" if "route" in span else ""
-        return f"{span['class']} ({probs}), SFEM {span['sfem']:.3f}{route}"
+        return f"{span['class']} ({probs}), SFEM {sfem}{route}"
     if "route" in span:
-        return (f"SFEM {span['sfem']:.3f} -> {ROUTE_TITLES[span['route']]}, skipped: "
-                f"{span['skipped']}")
+        return f"SFEM {sfem} -> {ROUTE_TITLES[span['route']]}, skipped: {span['skipped']}"
     return f"skipped, {span['skipped']}"
 
 
@@ -538,8 +656,10 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
     sfem (Eq. 3; which one: sfem_landmarks and sfem_form, given
     once per record), class and probabilities (one per class, summing
     to 1). With a window, window_frames and stride_frames (at this input's fps),
-    and `windows` lists the same per window (`window_ranges`: together they hold
-    every frame), or `skipped` with the reason. An input that fails gives only
+    `windows` lists the same per window (`stretch_windows`), and
+    `outside_windows` the frames in none: start_frame, end_frame (inclusive) and
+    why (no face for longer than max_gap, or too few frames between such gaps
+    for a map); together they hold every frame. An input that fails gives only
     input and error, printed as one `error:` line.
 
     With `ifer_model` (an exported I-FER folder), the adaptive framework: each
@@ -576,8 +696,9 @@ def run(model_path: str, paths: Sequence[str], options: PredictOptions,
         print(f"I-FER {image.folder}: {image.crop_frames} crops of {image.crop_size}x"
               f"{image.crop_size} a clip; SFEM below tau = {tau:g} -> LFM-FER, otherwise I-FER",
               file=out)
-    print(f"SFEM (--sfem_form={options.sfem_form}): "
-          f"{features.describe_sfem(features.SFEM_LANDMARKS, options.sfem_form)}", file=out)
+    sfem = features.describe_sfem(features.SFEM_LANDMARKS, options.sfem_form,
+                                  options.sfem_scale_change, options.sfem_blink_openness)
+    print(f"SFEM (--sfem_form={options.sfem_form}): {sfem}", file=out)
     records = []
     for record in predict_files(model, paths, options, image, tau):
         records.append(record)

@@ -15,7 +15,9 @@ them all as JSON. An input that fails prints `error: ...` and the others go on;
 the exit status is 1 if any failed (or had a span the network routed to could not
 classify), 2 if the model folder or a flag is unusable.
 --window and --stride are frames (25) or seconds (0.5s, 500ms); the stride defaults
-to half the window, and a last window ends on the last frame, so every frame is in one.
+to half the window. Windows are laid on each stretch between runs of frames without a
+face longer than --max_gap, a last one ending on the stretch's last frame; the frames
+in no window (those runs, stretches too short for a map) are printed with the reason.
 --ifer_model adds the image-based FER and runs the adaptive framework (Fig. 4): each
 input and window goes by its SFEM, below --tau to --model, otherwise to the I-FER
 (which needs frames: from a landmark file those spans are reported as skipped, the
@@ -53,6 +55,17 @@ _SFEM_FORM = flags.DEFINE_enum("sfem_form", features.WINDOW_SFEM_FORM, list(feat
                                "head's scale change removed and blinks skipped (the same at any "
                                "window length, frame rate and resolution); scaled, summed "
                                "over maps on that face; printed, as in Eq. 3 (README, predict).")
+_SFEM_SCALE_CHANGE = flags.DEFINE_enum(
+    "sfem_scale_change", features.WINDOW_SFEM_SCALE_CHANGE, list(features.SFEM_SCALE_CHANGES),
+    "--sfem_form=peak: how the head's scale change is removed before distances are "
+    "compared: median_ratio, the median over all pairs of a frame's distance over the "
+    "first frame's; similarity, OpenCV's least-median-of-squares fit; none, kept "
+    "(lfm_tf.features, SFEM_SCALE_CHANGES).")
+_SFEM_BLINK_OPENNESS = flags.DEFINE_float(
+    "sfem_blink_openness", features.BLINK_OPENNESS, "--sfem_form=peak: frames whose eye "
+    "openness is below this fraction of the window's open-eye level (its 90th percentile) "
+    "are skipped as blinks; 0 skips none (lfm_tf.features, BLINK_OPENNESS).",
+    lower_bound=0.0, upper_bound=1.0)
 _INPUT = flags.DEFINE_multi_string("input", [], "Video, folder of frames or landmark file "
                                    "(.npy, .csv); repeat for several, or list them as arguments.")
 _OUTPUT = flags.DEFINE_string("output", None, "Write every result to this JSON file.")
@@ -63,7 +76,9 @@ _FRAME_INTERVAL = flags.DEFINE_integer("frame_interval", None, "T of Eq. 1; defa
                                        "round(fps / 25).", lower_bound=1)
 _WINDOW = flags.DEFINE_string("window", None, "Also predict on sliding windows this long: "
                               "frames (25; 24 + T gives exactly 24 maps) or seconds (0.5s, "
-                              "500ms). A last window ends on the last frame.")
+                              "500ms; refused where rounding to frames makes no map or "
+                              "changes the overlap asked). A last window ends on the last "
+                              "frame of each stretch with a face.")
 _STRIDE = flags.DEFINE_string("stride", None, "From one window's start to the next, in "
                               "--window's unit, at most --window; default half the window, so "
                               "a movement of up to half a window lies wholly inside one.")
@@ -89,6 +104,10 @@ flags.mark_flag_as_required("model")
 def main(argv):
     if _TAU.present and not _IFER_MODEL.value:
         raise ValueError("--tau needs --ifer_model: without the I-FER nothing is routed")
+    for flag in (_SFEM_SCALE_CHANGE, _SFEM_BLINK_OPENNESS):
+        if flag.present and _SFEM_FORM.value != "peak":
+            raise ValueError(f"--{flag.name} is a setting of --sfem_form=peak, not of "
+                             f"--sfem_form={_SFEM_FORM.value}")
     options = inference.PredictOptions(
         fps=_FPS.value, frame_interval=_FRAME_INTERVAL.value, window=_WINDOW.value,
         stride=_STRIDE.value, max_gap=_MAX_GAP.value, sfem_form=_SFEM_FORM.value,
@@ -98,7 +117,8 @@ def main(argv):
         temporal_filter=flags.FLAGS.temporal_filter,
         file_settings=landmark_files.FileSettings(_FACE.value, _MIN_CONFIDENCE.value),
         time_settings=input_flags.time_settings(flags.FLAGS),
-        spot=_SPOT.value)
+        spot=_SPOT.value, sfem_scale_change=_SFEM_SCALE_CHANGE.value,
+        sfem_blink_openness=_SFEM_BLINK_OPENNESS.value)
     records = inference.run(_MODEL.value, _INPUT.value + argv[1:], options, _OUTPUT.value,
                             ifer_model=_IFER_MODEL.value, tau=_TAU.value)
     sys.exit(inference.exit_status(records))

@@ -356,6 +356,31 @@ def test_sfem_peak_form_skips_blinks():
     assert features.sfem(smile, 1, form="peak") == pytest.approx(reference, rel=1e-12)
 
 
+def test_sfem_peak_form_skips_eyes_shut_for_most_of_the_window(monkeypatch):
+    # Issue 10: the lids close over 2 frames from frame 5, stay shut for 20 frames and
+    # reopen over 3: 23 of 30 frames (openness 0.125, 0 x 20, 0.083, 0.167) below 0.7
+    # of the open level 0.25, only 7 open. The window's median openness is 0, so
+    # against it nothing was skipped and the still face scored its lids' 10 px; its
+    # 90th percentile (`BLINK_REFERENCE_PERCENTILE`) is open, and the closure is
+    # skipped as a blink is.
+    face = _open_eyed_face()
+    shut = np.repeat(face[None], 30, axis=0)
+    shut[5:28, [37, 38, 43, 44], 1] += np.r_[5.0, np.full(20, 10.0), 20 / 3, 10 / 3][:, None]
+    assert features.sfem(shut, 1, form="peak") == 0.0
+    # The first 20 frames end shut: 15 of 20 frames, the same.
+    assert features.sfem(shut[:20], 1, form="peak") == 0.0
+    counted = features.sfem(shut, 1, form="peak", blink_openness=None)
+    assert round(counted, 4) == 0.2180
+    # 0 skips none, as None does.
+    assert features.sfem(shut, 1, form="peak", blink_openness=0.0) == counted
+    # The window's median as the open level (as first made) skipped none of it.
+    monkeypatch.setattr(features, "BLINK_REFERENCE_PERCENTILE", 50.0)
+    assert features.sfem(shut, 1, form="peak") == counted
+    with pytest.raises(ValueError, match=r"blink_openness is a fraction .* from 0 \(skip "
+                                         r"none\) to 1, got 1.5"):
+        features.sfem(shut, 1, form="peak", blink_openness=1.5)
+
+
 def test_sfem_peak_form_crosses_tau_at_about_three_quarters_of_a_pixel_of_jitter():
     # On CK+'s face size the peak form of a still face is about 0.46 px^-1 times the
     # landmarks' jitter (benchmarks.sfem_windows, nuisance section): 1 s at 30 fps of

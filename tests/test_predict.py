@@ -2,6 +2,7 @@
 windows across faceless frames, bad inputs and model folders failing cleanly, and
 the exported Keras models and SavedModel giving the same predictions."""
 
+import dataclasses
 import io
 import json
 import os
@@ -70,7 +71,9 @@ def test_single_face_video_gives_every_field(model, tmp_path):
     assert saved["model"]["classes"] == model.classes == ["negative", "positive", "surprise"]
     assert saved["options"]["window"] == 25 and saved["options"]["max_gap"] == 5
     record = saved["results"][0]
-    assert set(record) == RECORD_FIELDS | {"windows", "window_frames", "stride_frames"}
+    assert set(record) == RECORD_FIELDS | {"windows", "window_frames", "stride_frames",
+                                           "outside_windows"}
+    assert record["outside_windows"] == []
     # T = round(30 / 25) = 1, as the paper matches 25 Hz; the whole clip, 71 maps.
     assert (record["source"], record["num_frames"], record["fps"]) == ("video", 72, 30.0)
     assert (record["declared_fps"], record["warnings"]) == (30.0, [])
@@ -136,16 +139,20 @@ def test_face_noface_video_reports_its_faceless_frames(model):
     # The whole-input prediction uses the frames with the face, none of them filled.
     assert (record["start_frame"], record["end_frame"], record["filled_frames"]) == (0, 62, 0)
     _check_probabilities(record, model.classes)
-    # 48 frames every 24 (half a window, the default), and the last on frames 121-168.
+    # 48 frames every 24 (half a window, the default) on the stretch with the face,
+    # frames 0-62, the last ending on its last frame; frames 63-168 in none.
     windows = record["windows"]
     assert (record["window_frames"], record["stride_frames"]) == (48, 24)
-    assert [(w["start_frame"], w["end_frame"]) for w in windows] == [
-        (0, 47), (24, 71), (48, 95), (72, 119), (96, 143), (120, 167), (121, 168)]
-    assert "class" in windows[0]
-    assert [w.get("skipped") for w in windows[1:]] == ["no face in frames 63-168"] * 6
+    assert [(w["start_frame"], w["end_frame"]) for w in windows] == [(0, 47), (15, 62)]
+    assert all("class" in w for w in windows)
+    assert record["outside_windows"] == [{
+        "start_frame": 63, "end_frame": 168,
+        "why": "no face in 106 frames in a row, more than --max_gap=5 interpolates across"}]
     text = inference.format_record(record)
     assert "169 frames at 26.3979 fps (resampled from uneven frame times)" in text
     assert "no face in 106 frames (63-168); predicted on frames 0-62" in text
+    assert ("\n  frames 63-168 (2.39-6.36 s): in no window, no face in 106 frames in a row, "
+            "more than --max_gap=5 interpolates across") in text
     assert f"\n  note: {record['notes'][0]}\n" in text
 
 
@@ -230,11 +237,13 @@ def test_faceless_rows_are_filled_or_split_the_track(model, clips, tmp_path):
     assert record["no_face_ranges"] == [[10, 11], [30, 39]] and record["no_face_frames"] == 12
     # The longest stretch without an unbridgeable gap: frames 0-29, 2 of them filled.
     assert (record["start_frame"], record["end_frame"], record["filled_frames"]) == (0, 29, 2)
+    # Windows on each stretch with a face, none across frames 30-39.
     windows = record["windows"]
-    assert [(w["start_frame"], w.get("skipped")) for w in windows] == [
-        (0, None), (10, None), (20, "no face in frames 30-39"), (30, "no face in frames 30-39"),
-        (40, None)]
-    assert windows[0]["filled_frames"] == 2 and windows[4]["filled_frames"] == 0
+    assert [(w["start_frame"], w["end_frame"]) for w in windows] == [(0, 19), (10, 29), (40, 59)]
+    assert record["outside_windows"] == [{
+        "start_frame": 30, "end_frame": 39,
+        "why": "no face in 10 frames in a row, more than --max_gap=5 interpolates across"}]
+    assert windows[0]["filled_frames"] == 2 and windows[2]["filled_frames"] == 0
     # The filled frames are linear between frames 9 and 12, as preprocessing fills them;
     # then the track is denoised (the default 3-frame median), as preprocessing does.
     filled = track.copy()
@@ -267,6 +276,66 @@ def test_ranges_runs_and_windows_by_hand():
                    for a in range(frames - (window - stride) + 1))
     with pytest.raises(ValueError, match="a stride of 5 frames is longer than the window, 4"):
         inference.window_ranges(10, 4, 5)
+    # Issue 10: each stretch between unbridgeable gaps gets its own windows. 72 frames,
+    # no face on 40-59: frames 0-39 as a 40-frame input (0, 12 and 15, ending on 39),
+    # frames 60-71, shorter than a window, one window of 12 frames.
+    face = np.r_[np.ones(40, bool), np.zeros(20, bool), np.ones(12, bool)]
+    assert inference.stretch_windows(face, 5, 1, 25, 12) == (
+        [(0, 25), (12, 37), (15, 40), (60, 72)],
+        [(40, 59, "no face in 20 frames in a row, more than --max_gap=5 interpolates across")])
+    # A stretch of at most T frames makes no map: it is in no window, and says why.
+    face = np.r_[np.ones(30, bool), np.zeros(10, bool), np.ones(2, bool), np.zeros(8, bool),
+                 np.ones(1, bool), np.zeros(9, bool), np.ones(40, bool)]
+    assert inference.stretch_windows(face, 5, 4, 20, 10) == (
+        [(0, 20), (10, 30), (60, 80), (70, 90), (80, 100)],
+        [(30, 39, "no face in 10 frames in a row, more than --max_gap=5 interpolates across"),
+         (40, 41, "only 2 frames with a face between gaps, too few for a map at T = 4"),
+         (42, 49, "no face in 8 frames in a row, more than --max_gap=5 interpolates across"),
+         (50, 50, "only 1 frame with a face between gaps, too few for a map at T = 4"),
+         (51, 59, "no face in 9 frames in a row, more than --max_gap=5 interpolates across")])
+
+
+def test_a_long_face_gap_splits_the_windows_and_the_output_says_where(model, clips, tmp_path):
+    # Issue 10: 72 frames at 30 fps without a face on frames 40-59 (more than --max_gap
+    # = 5). Frames 60-71 were in no result, and nothing said so.
+    track = np.concatenate([c.landmarks for c in clips[:4]])[:72].astype(np.float64)
+    assert len(track) == 72
+    track[40:60] = np.nan
+    np.save(tmp_path / "gap.npy", track)
+    record = inference.predict_file(model, str(tmp_path / "gap.npy"),
+                                    inference.PredictOptions(fps=30.0, window=25, stride=12))
+    assert [(w["start_frame"], w["end_frame"], w["num_maps"]) for w in record["windows"]] == [
+        (0, 24, 24), (12, 36, 24), (15, 39, 24), (60, 71, 11)]
+    assert all("class" in w for w in record["windows"])
+    lines = inference.format_record(record).splitlines()
+    assert lines[2] == ("  4 windows of 25 frames (0.83 s), 12 apart (0.40 s), on each stretch "
+                        "between frames in no window, the last ending on the stretch's last "
+                        "frame (1 shorter: a stretch shorter than a window is one window): a "
+                        "movement of up to 13 frames (0.43 s) lies wholly inside one")
+    assert [line.split(":")[0] for line in lines[3:]] == [
+        "  frames 0-24 (0.00-0.80 s)", "  frames 12-36 (0.40-1.20 s)",
+        "  frames 15-39 (0.50-1.30 s)", "  frames 40-59 (1.33-1.97 s)",
+        "  frames 60-71 (2.00-2.37 s)"]
+    assert lines[6] == ("  frames 40-59 (1.33-1.97 s): in no window, no face in 20 frames in a "
+                        "row, more than --max_gap=5 interpolates across")
+    # Windows that do not overlap say so, instead of "up to 0 frames".
+    record = inference.predict_file(model, str(tmp_path / "gap.npy"),
+                                    inference.PredictOptions(fps=30.0, window=20, stride=20))
+    assert [(w["start_frame"], w["end_frame"]) for w in record["windows"]] == [
+        (0, 19), (20, 39), (60, 71)]
+    assert inference.format_record(record).splitlines()[2].endswith(
+        "(1 shorter: a stretch shorter than a window is one window): they do not overlap, so "
+        "a movement across two is cut in two")
+    # An input exactly a window long is not "shorter than a window".
+    np.save(tmp_path / "exact.npy", track[:25])
+    record = inference.predict_file(model, str(tmp_path / "exact.npy"),
+                                    inference.PredictOptions(fps=30.0, window=25))
+    assert inference.format_record(record).splitlines()[2] == (
+        "  1 window, the whole input: it is exactly a window long (25 frames, 0.83 s)")
+    record = inference.predict_file(model, str(tmp_path / "exact.npy"),
+                                    inference.PredictOptions(fps=30.0, window=26))
+    assert inference.format_record(record).splitlines()[2] == (
+        "  1 window, the whole input: it is shorter than a window (26 frames, 0.87 s)")
 
 
 def _onsets_at_200_fps(starts, frames=1200, ramp=20, apex=40, amplitude=7.0):
@@ -327,6 +396,69 @@ def test_windows_in_seconds_overlap_so_that_no_onset_is_split(model, tmp_path):
         0.555, 0.584, 0.526, 0.525, 0.555, 0.525]
 
 
+def _eyes_shut(frames=90, first=30, shut=21):
+    """A still synthetic face at 30 fps whose upper lids come half way down to the
+    lower ones on frame `first`, meet them on the next `shut` frames and are 2/3 and
+    1/3 down on the two after."""
+    face = synthetic.generate(1, 1, num_frames=40, seed=0)[0].landmarks[0].astype(np.float64)
+    closure = np.zeros(frames)
+    closure[first:first + shut + 3] = np.r_[0.5, np.ones(shut), 2 / 3, 1 / 3]
+    track = np.repeat(face[None], frames, axis=0)
+    for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):
+        track[:, upper, 1] += closure * (face[lower, 1] - face[upper, 1])
+    return track
+
+
+def test_eyes_shut_for_most_of_a_window_are_skipped_as_a_blink(model, tmp_path, monkeypatch):
+    # Issue 10: eyes shut on frames 30-53 of a still face. The window on frames 30-59
+    # has them shut on 24 of its 30 frames, so its median openness was closed-eye:
+    # nothing was skipped and it scored 0.128 where the whole input scored 0.
+    np.save(tmp_path / "shut.npy", _eyes_shut())
+    path = str(tmp_path / "shut.npy")
+    options = inference.PredictOptions(fps=30.0, window=30, stride=15)
+    record = inference.predict_file(model, path, options)
+    assert [w["start_frame"] for w in record["windows"]] == [0, 15, 30, 45, 60]
+    assert [record["sfem"]] + [w["sfem"] for w in record["windows"]] == [0.0] * 6
+    monkeypatch.setattr(features, "BLINK_REFERENCE_PERCENTILE", 50.0)
+    before = inference.predict_file(model, path, options)
+    assert [round(w["sfem"], 3) for w in before["windows"]] == [0.0, 0.0, 0.128, 0.0, 0.0]
+    monkeypatch.undo()
+    # --sfem_blink_openness=0 skips no frame: the closure counts where a window holds
+    # both open and shut eyes (0.251), and the whole input's largest is the same.
+    kept = inference.predict_file(model, path, dataclasses.replace(options,
+                                                                   sfem_blink_openness=0.0))
+    assert [round(w["sfem"], 3) for w in kept["windows"]] == [0.0, 0.251, 0.128, 0.251, 0.0]
+    assert round(kept["sfem"], 3) == 0.251
+    # The scale change: none kept, the same here (a still head).
+    same = inference.predict_file(model, path, dataclasses.replace(
+        options, sfem_scale_change="none"))
+    assert [w["sfem"] for w in same["windows"]] == [0.0] * 5
+    for name, value, message in [
+            ("sfem_blink_openness", 1.5, r"--sfem_blink_openness is a fraction of the open "
+                                         r"eyes' openness, from 0 \(skip no frame\) to 1, got 1.5"),
+            ("sfem_scale_change", "affine", r"--sfem_scale_change must be one of")]:
+        with pytest.raises(ValueError, match=message):
+            inference.PredictOptions(**{name: value})
+    # The line that says which SFEM every number is names the settings that differ.
+    assert features.describe_sfem("lfm", "peak", "none", 0.0).endswith(
+        "(CK+'s), the head's scale change kept, blinks kept, all 68 landmarks")
+    assert features.describe_sfem("lfm", "peak", "similarity", 0.5).endswith(
+        "(CK+'s), the head's scale change removed (OpenCV's similarity fit), blinks skipped "
+        "(eyes below 0.5 of open), all 68 landmarks")
+
+
+def test_a_routed_sfem_is_printed_on_its_side_of_tau():
+    # Issue 10: 0.3496, routed below tau = 0.35, was printed "SFEM 0.350 -> LFM-FER".
+    span = {"sfem": 0.3496, "route": "lfm", "class": "positive",
+            "probabilities": {"negative": 0.25, "positive": 0.75}}
+    assert inference._outcome(span, 0.35) == (
+        "positive (negative 0.250, positive 0.750), SFEM 0.3496 -> LFM-FER")
+    assert [inference._sfem_text(v, 0.35) for v in (0.34996, 0.35, 0.3504, 1.5)] == [
+        "0.34996", "0.350", "0.350", "1.500"]
+    # Without routing, 3 decimals.
+    assert inference._sfem_text(0.3496, None) == "0.350"
+
+
 def test_a_landmark_file_whose_times_disagree_with_fps_is_warned_of(model, clips, tmp_path):
     # Issue 11: --fps=30 for an OpenFace file whose timestamps are 5 ms apart (200 fps).
     # --fps is used (OpenFace makes times up for image folders), and the output says so.
@@ -361,15 +493,17 @@ def test_too_short_inputs_and_bad_options_are_refused(model, clips, tmp_path):
         inference.predict_file(model, str(tmp_path / "short.npy"),
                                inference.PredictOptions(fps=100.0))
     np.save(tmp_path / "long.npy", clips[0].landmarks)
-    with pytest.raises(recordings.InputError, match=r"--window=3 is 3 frames at 100 fps, which "
-                                                   r"makes no map at T = 4: use at least 5 "
-                                                   r"frames"):
-        inference.predict_file(model, str(tmp_path / "long.npy"),
-                               inference.PredictOptions(fps=100.0, window=3))
+    # With --fps every input's T is known: refused once, before any input is read.
+    with pytest.raises(ValueError, match=r"--window=3 is 3 frames at 100 fps, which makes no "
+                                         r"map at T = 4: use at least 5 frames"):
+        inference.PredictOptions(fps=100.0, window=3)
     # 30 ms is 3 frames at 100 fps: the same.
-    with pytest.raises(recordings.InputError, match=r"--window=30ms is 3 frames at 100 fps"):
-        inference.predict_file(model, str(tmp_path / "long.npy"),
-                               inference.PredictOptions(fps=100.0, window="30ms"))
+    with pytest.raises(ValueError, match=r"--window=30ms is 3 frames at 100 fps"):
+        inference.PredictOptions(fps=100.0, window="30ms")
+    # Without it (a video's own rate), per input.
+    late = inference.PredictOptions(window="30ms")
+    with pytest.raises(ValueError, match=r"--window=30ms is 3 frames at 100 fps"):
+        late.window_frames(100.0, 4)
     np.save(tmp_path / "flat.npy", np.zeros((5, 68)))
     with pytest.raises(recordings.InputError, match=r"expected landmarks of shape \(N, 68, 2\)"):
         recordings.read_landmark_file(str(tmp_path / "flat.npy"))
@@ -383,9 +517,47 @@ def test_too_short_inputs_and_bad_options_are_refused(model, clips, tmp_path):
                      r"would never be seen"),
             ("0.5s", "600ms", r"--stride=600ms is longer than --window=0.5s"),
             (25, "0.1s", r"--stride=0.1s and --window=25: give both in frames or both in "
-                         r"seconds")]:
+                         r"seconds"),
+            # Issue 10: one frame makes no map at any T, whatever the input.
+            (1, None, r"--window=1 is 1 frame, which makes no map at any T \(a map compares "
+                      r"frames T apart\): use at least 2 frames")]:
         with pytest.raises(ValueError, match=message):
             inference.PredictOptions(window=window, stride=stride)
+    with pytest.raises(ValueError, match=r"--window=4 is 4 frames, which makes no map at T = "
+                                         r"--frame_interval=4"):
+        inference.PredictOptions(window=4, frame_interval=4)
+
+
+def test_seconds_that_round_to_another_meaning_are_refused_with_their_frames():
+    # Issue 10: 0.49 s and 0.5 s are both 15 frames at 30 fps: no overlap, silently.
+    for fps, window, stride, message in [
+            (30.0, "0.5s", "0.49s", r"--stride=0.49s and --window=0.5s are both 15 frames at 30 "
+                                    r"fps: the windows would not overlap as asked; give a "
+                                    r"stride of at most 0.4667s \(14 frames\), or both in "
+                                    r"frames"),
+            (30.0, "10ms", None, r"--window=10ms is 0 frames at 30 fps, which makes no map at "
+                                 r"T = 1: use at least 2 frames"),
+            (30.0, "0.5s", "1ms", r"--stride=1ms is 0 frames at 30 fps: use at least 1 frame "
+                                  r"\(0.03333s\)")]:
+        with pytest.raises(ValueError, match=message):
+            inference.PredictOptions(fps=fps, window=window, stride=stride)
+        with pytest.raises(ValueError, match=message):
+            inference.PredictOptions(window=window, stride=stride).window_frames(fps, 1)
+    # Asked equal, given equal; at 100 fps the two differ by a frame.
+    assert inference.PredictOptions(window="0.5s", stride="0.5s").window_frames(30.0, 1) == (
+        15, 15)
+    assert inference.PredictOptions(window="0.5s", stride="0.49s").window_frames(100.0, 4) == (
+        50, 49)
+
+
+def test_a_window_of_one_frame_is_refused_before_any_input_is_read(tiny_model, tmp_path):
+    done = _cli(f"--model={tiny_model.export}", "--window=1", str(tmp_path / "a.npy"),
+                str(tmp_path / "b.npy"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    # One line, and no input named: none was read (both are missing).
+    assert [line for line in done.stderr.splitlines() if line.startswith("error: ")] == [
+        "error: --window=1 is 1 frame, which makes no map at any T (a map compares frames T "
+        "apart): use at least 2 frames"]
 
 
 # ---------------------------------------------------------------- clean failures
