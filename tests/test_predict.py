@@ -82,9 +82,10 @@ def test_single_face_video_gives_every_field(model, tmp_path):
     assert (record["no_face_frames"], record["no_face_ranges"], record["filled_frames"]) == (0, [], 0)
     assert (record["start_frame"], record["end_frame"], record["end_s"]) == (0, 71, round(71 / 30, 3))
     assert record["sfem"] > 0
-    # The flow passed its check at most landmarks of every frame of this still face.
+    # The flow is kept at most landmarks of every frame; during the smile's onset
+    # the mouth's flow fails and the detector's fit takes those landmarks.
     assert len(record["frame_reliability"]) == 72 and record["frame_reliability"][0] == 1.0
-    assert min(record["frame_reliability"]) > 0.5 and record["landmark_reliability"] > 0.9
+    assert min(record["frame_reliability"]) >= 0.45 and record["landmark_reliability"] > 0.85
     _check_probabilities(record, model.classes)
     # Windows of 25 frames every 10: starts 0, 10, 20, 30, 40, then frames 65-71 are
     # left, so one more ends on the last frame: 47-71. Every frame is in a window.
@@ -98,13 +99,14 @@ def test_single_face_video_gives_every_field(model, tmp_path):
         _check_probabilities(w, model.classes)
     # SFEM's peak form on the default landmarks (refined, median3): the smile (from
     # frame ~17, held from 32 to 66) puts the first three windows above tau = 0.35
-    # (1.30, 1.49, 0.70) and the fourth, 30-54, just above (0.38: it opens on the
-    # onset's last two frames); the held smile alone, a still face, is below (0.13).
-    # The last frames move again (1.20): before the window ending on the last frame,
-    # no window saw them. Without the scale removal and blink skip: 1.32, 1.49, 0.71,
-    # 0.39, 0.14, 1.22. Eq. 3 summed over maps put them all above (0.81 to 3.49).
-    assert [w["sfem"] >= 0.35 for w in windows] == [True, True, True, True, False, True]
-    assert [round(w["sfem"], 2) for w in windows] == [1.30, 1.49, 0.70, 0.38, 0.13, 1.20]
+    # (1.57, 1.64, 0.64); the fourth, 30-54, opens on the onset's last two frames
+    # (0.28) and the held smile alone, a still face, is below (0.14). The last
+    # frames move again (1.32): before the window ending on the last frame, no
+    # window saw them. Before the flow's under-following of the smile was caught
+    # (issue 10) the mouth corners moved half as far: 1.30, 1.49, 0.70, 0.38, 0.13,
+    # 1.20. Eq. 3 summed over maps put them all above (0.81 to 3.49).
+    assert [w["sfem"] >= 0.35 for w in windows] == [True, True, True, False, False, True]
+    assert [round(w["sfem"], 2) for w in windows] == [1.57, 1.64, 0.64, 0.28, 0.14, 1.32]
     assert text[0].startswith(f"model {model.folder}: clfm, classes negative, positive, surprise")
     # Which SFEM every number below is: predict's default, the peak form.
     assert text[1] == ("SFEM (--sfem_form=peak): Eq. 3's largest single map from the first "
