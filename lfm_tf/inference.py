@@ -276,12 +276,13 @@ def window_ranges(num_frames: int, window: int, stride: int) -> list[tuple[int, 
 
 
 def stretch_windows(face: np.ndarray, max_gap: int, frame_interval: int, window: int,
-                    stride: int) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
+                    stride: int, cuts: Sequence[int] = ()
+                    ) -> tuple[list[tuple[int, int]], list[tuple[int, int, str]]]:
     """The windows of a recording whose frames with a face are `face` (bool (N,)),
     and the frames in none.
 
-    Each stretch between gaps of more than `max_gap` frames without a face
-    (`usable_ranges`) gets its own windows, laid as on a whole input
+    Each stretch between gaps of more than `max_gap` frames without a face and
+    cuts between shots (`usable_ranges`) gets its own windows, laid as on a whole input
     (`window_ranges`): from its start, the last ending on its last frame, and a
     stretch shorter than a window is one shorter window. A window never holds a
     frame of such a gap, which cannot be interpolated across.
@@ -293,10 +294,11 @@ def stretch_windows(face: np.ndarray, max_gap: int, frame_interval: int, window:
     windows = []
     outside = [(a, b, f"no face in {_frames(b - a + 1)} in a row, more than --max_gap="
                 f"{max_gap} interpolates across") for a, b in unbridged_gaps(face, max_gap)]
-    for start, end in usable_ranges(face, max_gap):
+    for start, end in usable_ranges(face, max_gap, cuts):
         if end - start <= frame_interval:
             outside.append((start, end - 1, f"only {_frames(end - start)} with a face between "
-                                            f"gaps, too few for a map at T = {frame_interval}"))
+                                            f"gaps or cuts, too few for a map at T = "
+                                            f"{frame_interval}"))
             continue
         windows += [(start + s, start + e) for s, e in window_ranges(end - start, window, stride)]
     return windows, sorted(outside)
@@ -326,7 +328,7 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
               "no_face_ranges": [list(r) for r in runs(~rec.face)],
               "sfem_landmarks": features.SFEM_LANDMARKS, "sfem_form": options.sfem_form,
               "frame_reliability": [round(float(r), 3) for r in rec.reliability]}
-    ranges = usable_ranges(rec.face, options.max_gap)
+    ranges = usable_ranges(rec.face, options.max_gap, rec.cuts)
     start, end = max(ranges, key=lambda r: r[1] - r[0], default=(0, 0))
     if end - start <= interval:
         longest = f"frames {start}-{end - 1}" if end > start else "none"
@@ -337,7 +339,8 @@ def predict_recording(model: ExportedModel, rec: Recording, options: PredictOpti
     spans, inputs = [record], [(start, end)]
     if options.window:
         length, stride = options.window_frames(rec.fps, interval)
-        ranges, outside = stretch_windows(rec.face, options.max_gap, interval, length, stride)
+        ranges, outside = stretch_windows(rec.face, options.max_gap, interval, length, stride,
+                                          rec.cuts)
         record.update(window_frames=length, stride_frames=stride,
                       windows=[_span(rec, s, e, interval, options) for s, e in ranges],
                       outside_windows=[{"start_frame": a, "end_frame": b, "why": why}

@@ -65,6 +65,9 @@ class Recording:
         None for frames and files without times. `fps` is --fps where given.
       warnings: what the output must not hide from people, e.g. a --fps that
         disagrees with `declared_fps` (`timebase.rates_disagree`).
+      cuts: 0-based frames where a new shot starts (`landmarks.LandmarkTrack.cuts`,
+        on this recording's frames): motion across one compares two shots, so
+        `usable_ranges` ends a stretch there.
     """
 
     path: str
@@ -78,6 +81,7 @@ class Recording:
     reliability: np.ndarray | None = None
     declared_fps: float | None = None
     warnings: list[str] = dataclasses.field(default_factory=list)
+    cuts: tuple[int, ...] = ()
 
     def __post_init__(self):
         if self.reliability is None:
@@ -168,6 +172,7 @@ def read_recording(path: str, fps: float | None = None,
         raise InputError(f"{path}: {what} carries no frame rate: pass --fps")
     notes: list[str] = []
     times = period = declared = None
+    cuts: tuple[int, ...] = ()
     if source == "landmarks":
         reliability = found.reliability
         notes += found.notes
@@ -190,7 +195,7 @@ def read_recording(path: str, fps: float | None = None,
             unreadable: list[tuple[int, str]] = []
             rate, frames = fps, video.read_images(paths, unreadable=unreadable)
         track = extractor.track(frames, source=path)
-        reliability = track.reliability
+        reliability, cuts = track.reliability, track.cuts
         if source == "frames":
             notes += [skipped] if skipped else []
             notes += [video.describe_unreadable(unreadable)] if unreadable else []
@@ -209,11 +214,19 @@ def read_recording(path: str, fps: float | None = None,
         reliability = reliability[conformed.source_frames]
     if reliability is not None:
         reliability = np.where(filled, 0.0, reliability).astype(np.float32)
+    if cuts and conformed.source_frames is not None:
+        # The first frame of the even time grid that shows the new shot.
+        cuts = tuple(sorted({int(np.searchsorted(conformed.source_frames, c)) for c in cuts}))
+    if cuts:
+        notes.append(f"{'a cut' if len(cuts) == 1 else f'{len(cuts)} cuts'} between shots "
+                     f"at frame{'s' if len(cuts) > 1 else ''} {', '.join(map(str, cuts))}: the "
+                     f"landmarks start anew from the detector there, and no window or span "
+                     f"crosses a cut")
     warnings = ([rate_warning(source, fps, declared)]
                 if fps and timebase.rates_disagree(fps, declared) else [])
     return Recording(path, source, float(rate), temporal_filter.denoise(track, denoiser),
                      ~filled, conformed.time_base, notes, conformed.source_frames, reliability,
-                     declared, warnings)
+                     declared, warnings, cuts)
 
 
 def rate_warning(source: str, fps: float, declared: float) -> str:
@@ -365,11 +378,14 @@ def unbridged_gaps(face: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in runs(~np.asarray(face, bool)) if b - a + 1 > max_gap]
 
 
-def usable_ranges(face: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
-    """[start, end) stretches of frames between the gaps `max_gap` cannot bridge."""
+def usable_ranges(face: np.ndarray, max_gap: int, cuts: Sequence[int] = ()
+                  ) -> list[tuple[int, int]]:
+    """[start, end) stretches of frames between the gaps `max_gap` cannot bridge,
+    each split where a new shot starts (`cuts`, 0-based frames)."""
     ranges, start = [], 0
     for first, last in unbridged_gaps(face, max_gap) + [(len(face), len(face))]:
         if first > start:
-            ranges.append((start, first))
+            bounds = [start, *sorted(c for c in cuts if start < c < first), first]
+            ranges += list(zip(bounds[:-1], bounds[1:]))
         start = last + 1
     return ranges

@@ -291,9 +291,9 @@ def test_ranges_runs_and_windows_by_hand():
     assert inference.stretch_windows(face, 5, 4, 20, 10) == (
         [(0, 20), (10, 30), (60, 80), (70, 90), (80, 100)],
         [(30, 39, "no face in 10 frames in a row, more than --max_gap=5 interpolates across"),
-         (40, 41, "only 2 frames with a face between gaps, too few for a map at T = 4"),
+         (40, 41, "only 2 frames with a face between gaps or cuts, too few for a map at T = 4"),
          (42, 49, "no face in 8 frames in a row, more than --max_gap=5 interpolates across"),
-         (50, 50, "only 1 frame with a face between gaps, too few for a map at T = 4"),
+         (50, 50, "only 1 frame with a face between gaps or cuts, too few for a map at T = 4"),
          (51, 59, "no face in 9 frames in a row, more than --max_gap=5 interpolates across")])
 
 

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from tests import assets
 
-from lfm_tf import landmark_files, recordings, registration, temporal_filter, track_export, video
+from lfm_tf import (inference, landmark_files, recordings, registration, temporal_filter,
+                    track_export, video)
 from lfm_tf import landmarks as lm
 from lfm_tf.datasets import synthetic, synthetic_render
 from lfm_tf.datasets.base import list_images
@@ -171,16 +172,21 @@ def _placed(image: np.ndarray, points: np.ndarray, target: np.ndarray,
     return cv2.warpAffine(image, m, shape[::-1], borderMode=cv2.BORDER_REPLICATE)
 
 
+def _cut_frames() -> list[np.ndarray]:
+    """20 camera frames of the astronaut, then 20 of Takeo's face placed where hers was."""
+    image, anchor = synthetic_render.photo()
+    takeo = cv2.imread(str(assets.asset("takeo.ppm")), cv2.IMREAD_GRAYSCALE)
+    second = _placed(takeo, lm.LandmarkExtractor(TRACKED).detect(takeo), anchor, image.shape)
+    rng = np.random.default_rng(0)
+    return [_camera(image, rng) for _ in range(20)] + [_camera(second, rng) for _ in range(20)]
+
+
 def test_a_cut_to_another_person_at_the_same_place_re_anchors_at_the_cut(monkeypatch):
     # Takeo's face from frame 20 on, placed where the astronaut's was: the flow
     # from her frame half passes the check, and the two shapes differ by about a
     # pixel, so nothing but the cut itself tells that the frames are another shot.
-    image, anchor = synthetic_render.photo()
-    takeo = cv2.imread(str(assets.asset("takeo.ppm")), cv2.IMREAD_GRAYSCALE)
+    frames = _cut_frames()
     detector = lm.LandmarkExtractor(TRACKED)
-    second = _placed(takeo, detector.detect(takeo), anchor, image.shape)
-    rng = np.random.default_rng(0)
-    frames = [_camera(image, rng) for _ in range(20)] + [_camera(second, rng) for _ in range(20)]
     seen, anchored = [], []
     follow, anchor_at = registration.Registration.follow, registration.Registration._anchor
 
@@ -200,6 +206,19 @@ def test_a_cut_to_another_person_at_the_same_place_re_anchors_at_the_cut(monkeyp
     assert track.reliability[20] == 1.0
     fits = np.stack([detector.detect(f) for f in frames[20:]])
     assert np.median(np.linalg.norm(track.landmarks[20:] - fits, axis=-1)) < 1.0
+
+
+def test_a_recording_with_a_cut_is_split_there(tmp_path):
+    for k, frame in enumerate(_cut_frames()):
+        cv2.imwrite(str(tmp_path / f"img{k:03d}.png"), frame)
+    rec = recordings.read_recording(str(tmp_path), fps=30.0)
+    assert rec.cuts == (20,) and rec.notes == [
+        "a cut between shots at frame 20: the landmarks start anew from the detector there, "
+        "and no window or span crosses a cut"]
+    assert recordings.usable_ranges(rec.face, 5, rec.cuts) == [(0, 20), (20, 40)]
+    # Windows of 15 every 10 on each shot, none across the cut.
+    windows, outside = inference.stretch_windows(rec.face, 5, 1, 15, 10, rec.cuts)
+    assert windows == [(0, 15), (5, 20), (20, 35), (25, 40)] and outside == []
 
 
 def test_a_broad_smile_is_followed_as_far_as_the_detector_sees_it():
