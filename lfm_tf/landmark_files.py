@@ -5,7 +5,7 @@ pixels. What is read:
 
 | format | landmark columns | frame | time | face | confidence |
 | --- | --- | --- | --- | --- | --- |
-| ours (`python -m lfm_tf.landmarks`, `TRACK_CSV_COLUMNS`) | `x_0..x_67`, `y_0..y_67` | row order (its `frame` only names the input's frame) | `timestamp` (s, the recording's own) | one | `success`, `reliability` |
+| ours (`python -m lfm_tf.landmarks`, `TRACK_CSV_COLUMNS`) | `x_0..x_67`, `y_0..y_67` | row order (its `frame` only names the input's frame) | `timestamp` (s, the recording's own) | one | `success`, `reliability`; `cut` 1 where a new shot starts |
 | OpenFace 2.x (FeatureExtraction, FaceLandmarkVidMulti) | `x_0..x_67`, `y_0..y_67` | `frame` (from 1) | `timestamp` (s) | `face_id` | `success`, `confidence` |
 | py-feat (`Fex.to_csv`) | `x_0..x_67`, `y_0..y_67` | `frame` (from 0) | none (its `approx_time` is whole seconds) | `face_id` | `FaceScore` |
 | MediaPipe-style and others | `x0..x67`/`y0..y67`, `landmark_0_x`/`landmark_0_y`, ... | `frame`, `frame_id`, `frame_index`, `frame_number` | `timestamp_ms`, `time_ms` (ms); `time`, `time_s` (s) | `face_id`, `face` | `confidence` |
@@ -56,8 +56,9 @@ from lfm_tf.features import NUM_LANDMARKS
 
 FACE_CHOICES = ("auto", "single")
 # The CSV `python -m lfm_tf.landmarks` writes (`track_export`): OpenFace's names,
-# and the reliability of each frame's landmarks. A file with all of them is ours.
-TRACK_CSV_COLUMNS = ("frame", "timestamp", "success", "reliability",
+# the reliability of each frame's landmarks, and 1 in `cut` where a new shot starts
+# (`landmarks.LandmarkTrack.cuts`). A file with all of them is ours.
+TRACK_CSV_COLUMNS = ("frame", "timestamp", "success", "reliability", "cut",
                      *(f"x_{k}" for k in range(NUM_LANDMARKS)),
                      *(f"y_{k}" for k in range(NUM_LANDMARKS)))
 NEEDED = "x_0..x_67 and y_0..y_67 in pixels (or 136 values x0, y0, x1, y1, ... without a header)"
@@ -116,6 +117,7 @@ class LandmarkFile:
         column, 0 for frames without a face; None for other files.
       own_times: whether `times` are the recording's own (our own CSV), so
         that they give its frame rate; other files' times may be made up.
+      cuts: 0-based frames where a new shot starts (our own CSV's `cut`).
     """
 
     points: np.ndarray
@@ -124,6 +126,7 @@ class LandmarkFile:
     notes: list[str]
     reliability: np.ndarray | None = None
     own_times: bool = False
+    cuts: tuple[int, ...] = ()
 
 
 def read(path: str, settings: FileSettings = FileSettings()) -> LandmarkFile:
@@ -212,6 +215,7 @@ def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
     ours = all(name in named for name in TRACK_CSV_COLUMNS)
     frame_col, face_col = first(_FRAME_COLUMNS), first(_FACE_COLUMNS)
     reliability_col = named["reliability"] if ours else None
+    cuts = []
     success_col, confidence_col = first(_SUCCESS_COLUMNS), first(_CONFIDENCE_COLUMNS)
     time_name = next((n for n in _TIME_COLUMNS if n in named), None)
     box_cols = [named[n] for n in _BOX_COLUMNS if n in named]
@@ -237,6 +241,8 @@ def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
         reliability = (_number(path, line, cells[reliability_col])
                        if reliability_col is not None else math.nan)
         rows.append(_Row(line, face_id, points, area, ok, reliability))
+        if ours and _number(path, line, cells[named["cut"]]) == 1:
+            cuts.append(len(rows) - 1)
         if frame_col is not None:
             frames.append(_whole(path, header[frame_col], line,
                                  _number(path, line, cells[frame_col])))
@@ -248,7 +254,7 @@ def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
         # One row per frame of the recording's time grid; a repeated frame number
         # is one input frame shown twice (resampling), not a second face.
         found = _assemble(path, rows, None, np.array(times), settings)
-        found.first_frame, found.own_times = frames[0], True
+        found.first_frame, found.own_times, found.cuts = frames[0], True, tuple(cuts)
         return found
     return _assemble(path, rows, frames if frame_col is not None else None,
                      np.array(times) if time_name is not None else None, settings)

@@ -174,7 +174,7 @@ def read_recording(path: str, fps: float | None = None,
     times = period = declared = None
     cuts: tuple[int, ...] = ()
     if source == "landmarks":
-        reliability = found.reliability
+        reliability, cuts = found.reliability, found.cuts
         notes += found.notes
         points, times = found.points, found.times
         declared = None if times is None else timebase.times_fps(times)

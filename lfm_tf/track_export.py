@@ -17,6 +17,7 @@ row per frame of the recording's even time grid, with OpenFace's column names
   success      0 where no face was found: the landmarks there are filled in
                from the frames around it, as predict fills them;
   reliability  `landmarks.LandmarkTrack.reliability`, 0 where success is 0;
+  cut          1 on the first frame of a new shot (`Recording.cuts`), else 0;
   x_0 .. x_67, y_0 .. y_67.
 
 The landmarks are the detector's refined by optical-flow registration (as
@@ -60,8 +61,8 @@ def write_track(recording: recordings.Recording, stem: str) -> tuple[str, str]:
             for k, (xy, face, reliable) in enumerate(zip(points, recording.face,
                                                          recording.reliability)):
                 writer.writerow([recording.input_frame(k) + 1, f"{k / recording.fps:.6f}",
-                                 int(face), f"{reliable:.3f}", *(f"{v:.3f}" for v in xy[:, 0]),
-                                 *(f"{v:.3f}" for v in xy[:, 1])])
+                                 int(face), f"{reliable:.3f}", int(k in recording.cuts),
+                                 *(f"{v:.3f}" for v in xy[:, 0]), *(f"{v:.3f}" for v in xy[:, 1])])
     return f"{stem}.npy", f"{stem}.csv"
 
 

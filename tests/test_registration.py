@@ -219,6 +219,13 @@ def test_a_recording_with_a_cut_is_split_there(tmp_path):
     # Windows of 15 every 10 on each shot, none across the cut.
     windows, outside = inference.stretch_windows(rec.face, 5, 1, 15, 10, rec.cuts)
     assert windows == [(0, 15), (5, 20), (20, 35), (25, 40)] and outside == []
+    # The landmark CLI's CSV carries the cut, so predict on it splits there too.
+    unfiltered = recordings.read_recording(str(tmp_path), fps=30.0, denoiser="none")
+    track_export.write_track(unfiltered, str(tmp_path / "track"))
+    with open(tmp_path / "track.csv") as f:
+        assert [row.split(",")[4] for row in f.read().splitlines()[20:23]] == ["0", "1", "0"]
+    back = recordings.read_recording(str(tmp_path / "track.csv"))
+    assert back.cuts == (20,) and back.notes[-1] == rec.notes[0]
 
 
 def test_a_broad_smile_is_followed_as_far_as_the_detector_sees_it():
@@ -274,7 +281,7 @@ def test_landmark_cli_writes_tracks_that_predict_reads_back(rendered, tmp_path):
         points = np.load(out / f"{stem}.npy")
         assert points.shape == (frames, 68, 2) and points.dtype == np.float32
         header = (out / f"{stem}.csv").read_text().splitlines()[0].split(",")
-        assert header[:6] == ["frame", "timestamp", "success", "reliability", "x_0", "x_1"]
+        assert header[:7] == ["frame", "timestamp", "success", "reliability", "cut", "x_0", "x_1"]
         assert header[-1] == "y_67"
         np.testing.assert_allclose(recordings.read_landmark_file(str(out / f"{stem}.csv")).points,
                                    points, atol=1e-3)
