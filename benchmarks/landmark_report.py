@@ -269,7 +269,9 @@ def weak_transfer_section(wt: dict) -> list[str]:
                      n(_cpu(r["training"]))])
     out += table(["landmarks", "weak accuracy", "UF1", "UAR", "full-strength accuracy", "UF1",
                   "motion error mean / p95", "training CPU s"], rows)
-    return out + [f"The module took {n(wt.get('cpu_s'))} CPU s ({n(wt['wall_s'])} s wall).", ""]
+    runs = f" Runs: {wt['runs']}." if wt.get("runs") else ""
+    return out + [f"The module took {n(wt.get('cpu_s'))} CPU s ({n(wt['wall_s'])} s wall).{runs}",
+                  ""]
 
 
 def loso_section(ll: dict) -> list[str]:
@@ -292,4 +294,5 @@ def loso_section(ll: dict) -> list[str]:
     chance = next(iter(ll["sources"].values()))["chance"]
     return out + [f"Chance: {chance['uniform_accuracy']:.1%} (uniform guess), UF1 "
                   f"{chance['majority_class_uf1']:.3f} (majority class). The module took "
-                  f"{n(ll.get('cpu_s'))} CPU s ({n(ll['wall_s'])} s wall).", ""]
+                  f"{n(ll.get('cpu_s'))} CPU s ({n(ll['wall_s'])} s wall)."
+                  + (f" Runs: {ll['runs']}." if ll.get("runs") else ""), ""]

@@ -210,7 +210,8 @@ class LandmarkTrack:
         interpolated from the neighbouring frames.
       detections: face detector runs made (tracking makes few).
       reliability: float32 (N,) in [0, 1]: the fraction of landmarks whose
-        optical flow passed the forward-backward check (`lfm_tf.registration`);
+        optical flow was kept: it passed the forward-backward check and agreed
+        with the detector (`lfm_tf.registration`);
         1 where the landmarks are the detector's own fit, 0 where filled.
         None: 1 where found, 0 where filled.
       unreadable: (0-based frame, reason) for each frame image that could not

@@ -50,8 +50,8 @@ The rule, frame by frame (`Registration.update`):
   `max_motion` of the reference takes the flow's landmarks as they are, and no
   fit is made (`fit_needed`, `accept`); the fit runs on every `detector_every`-th
   frame (for the disagreement test and the tracker's face check), on frames
-  where the flow failed anywhere or moved too far, and until a fit finds the
-  face again. The rule uses the fit only for failed landmarks, the
+  where the flow failed anywhere, disagreed with the last fit or moved too far,
+  at a cut, and until a fit finds the face again. The rule uses the fit only for failed landmarks, the
   disagreement test and renewals, so on the frames it skips the fit would have
   changed nothing, unless the flow lost the face there without failing the
   check; the next fitted frame, at most `detector_every` - 1 frames on, finds that.
