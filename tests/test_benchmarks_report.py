@@ -89,6 +89,15 @@ def test_weak_transfer_missed_with_true_landmarks_above_the_target():
                       "points")
 
 
+def test_weak_transfer_missed_with_the_default_above_the_true_landmarks():
+    row = landmark_report.targets(fake_landmarks(),
+                                  fake_weak(refined=0.571, true_median3=0.429))[-1]
+    assert row[2] == MISSED
+    assert row[3] == ("the true landmarks (`true_median3`) score 42.9%, less than the default: "
+                      "one training run per source, so the order is noise; neither reaches the "
+                      "target, which is the method's shortfall")
+
+
 def test_issue10_targets_not_measured():
     rows = landmark_report.targets(None, None)
     assert [r[1:3] for r in rows] == [["not measured", "-"]] * 2
