@@ -36,6 +36,9 @@ _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
 # recording with frames missing (two takes numbered 1.. and 5000.., say): refused
 # rather than read as thousands of empty frames.
 MAX_NUMBERING_SPAN = 2
+# The step of a dataset's frame numbering: its file numbers are frame numbers, the
+# ones its annotations give (onset, apex, offset), one per frame.
+DATASET_STEP = 1
 # Files operating systems leave beside the frames: macOS's `._<name>` AppleDouble
 # resource forks (which carry the image's name and extension) and `.DS_Store`,
 # Windows' thumbnail caches and folder settings.
@@ -204,7 +207,7 @@ class NumberingError(FrameListError):
 
 
 def number_frames(paths: Sequence[str], where: str, first: int | None = None,
-                  last: int | None = None) -> list[str | None]:
+                  last: int | None = None, step: int | None = None) -> list[str | None]:
     """A folder's frames on its numbering: one path per frame, None where the
     numbering skips a number.
 
@@ -222,18 +225,26 @@ def number_frames(paths: Sequence[str], where: str, first: int | None = None,
         whole folder's numbering: a clip cut from a long recording by its
         annotated frame numbers; frame 0 is then the first number of the
         numbering at or after `first`, present or not.
+      step: the numbering's step; None reads it off the numbers, as people's
+        folders need (every 10th frame exported). A dataset's file numbers are
+        its frame numbers, which its annotations count (DATASET_STEP): there a
+        folder holding only 9.jpg and 11.jpg skips 10, whatever the gcd says.
 
     Returns:
       The frames; [] where no file lies in the range (or `paths` is empty).
 
     Raises:
-      NumberingError: the numbers would make more than `MAX_NUMBERING_SPAN`
-        times as many frames as there are files (naming the largest hole).
+      NumberingError: the whole folder's numbers (no `first` or `last`) would
+        make more than `MAX_NUMBERING_SPAN` times as many frames as there are
+        files (naming the largest hole). A range is not refused: its span is the
+        annotation's, within the folder's, and holes longer than a tracker
+        bridges make the clip one without a face (`landmarks.fill_gaps`).
     """
     if not paths:
         return []
     numbers = np.array([frame_number(p) for p in paths])
-    step = int(np.gcd.reduce(np.diff(numbers))) if len(numbers) > 1 else 1
+    if step is None:
+        step = int(np.gcd.reduce(np.diff(numbers))) if len(numbers) > 1 else 1
     places = (numbers - numbers[0]) // step
     low = 0 if first is None else max(0, -(-(first - int(numbers[0])) // step))
     high = int(places[-1]) if last is None else min(int(places[-1]),
@@ -242,46 +253,37 @@ def number_frames(paths: Sequence[str], where: str, first: int | None = None,
     if not inside.size:
         return []
     count = high - low + 1
-    if count > MAX_NUMBERING_SPAN * inside.size:
-        raise NumberingError(_too_sparse(where, [paths[k] for k in inside], numbers[inside],
-                                         step, count, first is not None or last is not None))
+    if first is None and last is None and count > MAX_NUMBERING_SPAN * len(paths):
+        gaps = np.diff(numbers)
+        widest = int(np.argmax(gaps))
+        raise NumberingError(
+            f"{where}: frame numbers {numbers[0]} to {numbers[-1]} over {len(paths)} files: "
+            f"{count} frames, most of them missing (the largest hole: "
+            f"{gaps[widest] // step - 1} frames between {os.path.basename(paths[widest])} and "
+            f"{os.path.basename(paths[widest + 1])}); is this one recording? Put each in a "
+            f"folder of its own")
     frames: list[str | None] = [None] * count
     for k in inside:
         frames[places[k] - low] = paths[k]
     return frames
 
 
-def _too_sparse(where: str, paths: Sequence[str], numbers: np.ndarray, step: int, count: int,
-                cut: bool) -> str:
-    gaps = np.diff(numbers)
-    if cut:
-        what = f"{len(paths)} files for the {count} frames of the range"
-    else:
-        what = (f"frame numbers {numbers[0]} to {numbers[-1]} over {len(paths)} files: "
-                f"{count} frames")
-    hole = ""
-    if len(gaps):
-        widest = int(np.argmax(gaps))
-        hole = (f" (the largest hole: {gaps[widest] // step - 1} frames between "
-                f"{os.path.basename(paths[widest])} and {os.path.basename(paths[widest + 1])})")
-    return (f"{where}: {what}, most of them missing{hole}; is this one recording? Put each in "
-            f"a folder of its own")
+def numbered_frames(folder: str, step: int | None = None
+                    ) -> tuple[list[str | None], str | None]:
+    """The frames of a folder of numbered frames (`number_frames` on `list_images`,
+    `step` as there), one path per frame and None where its numbering skips a
+    number, and a note naming those numbers (`describe_holes`; None where it
+    skips none).
 
-
-def numbered_frames(folder: str) -> tuple[list[str | None], str | None]:
-    """The frames of a folder of numbered frames (`number_frames` on `list_images`),
-    one path per frame and None where its numbering skips a number, and a note
-    naming those numbers (`describe_holes`; None where it skips none).
-
-    The one place a folder's frames are numbered: the dataset readers and people's
-    recordings (`recordings.frame_files`) both read folders this way. [] for a
-    folder without frames.
+    The one place a folder's frames are numbered: the dataset readers (with
+    `DATASET_STEP`) and people's recordings (`recordings.frame_files`) both read
+    folders this way. [] for a folder without frames.
 
     Raises:
       FrameListError: two files of one number (`list_images`), or a folder whose
         numbers are too sparse to be one recording (`NumberingError`).
     """
-    frames = number_frames(list_images(folder), folder)
+    frames = number_frames(list_images(folder), folder, step=step)
     return frames, describe_holes(frames)
 
 
@@ -409,7 +411,7 @@ def clip_folders(tree: str, subject: re.Pattern[str]) -> dict[Key, str]:
 def frames_source(key: Key, folder: str) -> dict[str, object] | str:
     """A clip's image frames on the folder's numbering (`numbered_frames`: None
     where it skips a number), or why there are none."""
-    frames, _ = numbered_frames(folder)
+    frames, _ = numbered_frames(folder, DATASET_STEP)
     return {"frames": tuple(frames)} if frames else f"no image frames in {folder}"
 
 

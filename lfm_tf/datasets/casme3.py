@@ -141,7 +141,8 @@ def interval_source(notes: Mapping[base.Key, base.Annotation]):
             return f"no usable interval: onset {note.onset}, offset {note.offset}"
         if folder not in listed:
             listed[folder] = base.list_images(folder)
-        frames = base.number_frames(listed[folder], folder, note.onset, note.offset)
+        frames = base.number_frames(listed[folder], folder, note.onset, note.offset,
+                                    base.DATASET_STEP)
         if not frames:
             return f"no frames {note.onset}-{note.offset} in {folder}"
         return {"frames": tuple(frames)}

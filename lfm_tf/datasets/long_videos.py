@@ -179,22 +179,16 @@ def sheet_rows(path: str, sheet: str) -> list[tuple]:
 
 def video_frames(folder: str) -> tuple[tuple[str | None, ...], int] | str:
     """A long video's frames on its folder's numbering (`base.numbered_frames`,
-    None where it skips a number) and the number of its first frame, or why the
-    folder cannot be used: no frames, two files of one number, numbers too sparse
-    to be one recording, or numbers that advance by more than 1 (every other
-    frame saved: the annotation's frame numbers would not be positions)."""
+    step 1: None where a number is skipped) and the number of its first frame,
+    or why the folder cannot be used: no frames, two files of one number, or
+    numbers too sparse to be one recording."""
     try:
-        frames, _ = base.numbered_frames(folder)
+        frames, _ = base.numbered_frames(folder, base.DATASET_STEP)
     except base.FrameListError as err:
         return str(err)
     if not frames:
         return "no image frames"
-    first = base.frame_number(frames[0])
-    if len(frames) > 1 and base.frame_number(frames[-1]) - first != len(frames) - 1:
-        step = (base.frame_number(frames[-1]) - first) // (len(frames) - 1)
-        return (f"frames numbered in steps of {step}, from {first}: the annotation's frame "
-                f"numbers are not positions in it")
-    return tuple(frames), first
+    return tuple(frames), base.frame_number(frames[0])
 
 
 def fit_to_video(interval: Interval, video: LongVideo) -> tuple[Interval, list[str]]:
