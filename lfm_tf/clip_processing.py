@@ -197,8 +197,9 @@ class ClipProcessor:
         names the numbers the clip's folder skips (`base.describe_holes`, frames
         without a face, filled as `num_filled` counts) and frames that could not be
         read (None when there are neither); a reason names the holes too."""
-        holes = describe_holes(clip.frames)
+        holes = None
         try:
+            holes = describe_holes(clip.frames)
             track = self._landmarks(clip)
             track, resampled = self._on_even_time(clip, track)
             track = dataclasses.replace(track, landmarks=temporal_filter.denoise(
