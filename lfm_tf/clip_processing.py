@@ -19,7 +19,7 @@ import numpy as np
 
 from lfm_tf import features, files, landmarks, records, temporal_filter, timebase, video
 from lfm_tf.datasets import DatasetSpec
-from lfm_tf.datasets.base import Clip
+from lfm_tf.datasets.base import Clip, describe_holes
 from lfm_tf.table8 import crops
 
 if TYPE_CHECKING:
@@ -41,9 +41,11 @@ class LandmarkCache:
 
     def path(self, clip: Clip) -> str:
         # File sizes and modification times enter the key, so frames rendered or
-        # copied anew under the same names are not matched with stale landmarks.
+        # copied anew under the same names are not matched with stale landmarks. A
+        # hole in the numbering (None) is a frame of the clip: its place is in the key.
         files = [clip.video] if clip.video else list(clip.frames)
-        stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in files for st in [os.stat(p)]]
+        stats = [f"<hole {k}>" if p is None else f"{p}:{st.st_size}:{st.st_mtime_ns}"
+                 for k, p in enumerate(files) for st in [None if p is None else os.stat(p)]]
         key = hashlib.sha256("\n".join([clip.name, *stats]).encode()).hexdigest()[:16]
         return os.path.join(self.root, clip.dataset, clip.subject, f"{clip.clip_id}-{key}.npz")
 
@@ -111,13 +113,14 @@ def _check_track(clip: Clip, track: landmarks.LandmarkTrack) -> None:
 def provided_landmarks(clip: Clip, max_gap: int = landmarks.LandmarkSettings.max_gap
                        ) -> landmarks.LandmarkTrack:
     """Landmarks that ship with the data: an in-memory track or per-frame files.
-    Frames without a face (NaN) are filled across gaps of up to `max_gap` frames,
-    as dlib's are (`landmarks.fill_gaps`, which raises NoFaceError beyond)."""
+    Frames without a face (NaN, or no file: a hole in the frames' numbering) are
+    filled across gaps of up to `max_gap` frames, as dlib's are
+    (`landmarks.fill_gaps`, which raises NoFaceError beyond)."""
     if clip.landmarks is not None:
         track = np.asarray(clip.landmarks, dtype=np.float32)
     elif clip.landmark_files:
         from lfm_tf.datasets import ckplus  # only CK+ ships per-frame landmark files
-        track = np.stack([ckplus.read_landmark_file(p) for p in clip.landmark_files])
+        track = ckplus.read_landmark_files(clip.landmark_files)
     else:
         raise ValueError(f"{clip.name}: no landmarks ship with this clip; use dlib landmarks")
     present = np.isfinite(track).all(axis=(1, 2))
@@ -191,8 +194,12 @@ class ClipProcessor:
 
     def __call__(self, clip: Clip) -> tuple[bytes | None, str | None, int]:
         """(serialized record, note, frames) or (None, reason, frames); the note
-        names frames that could not be read (None when all could)."""
+        names the numbers the clip's folder skips (`base.describe_holes`, frames
+        without a face, filled as `num_filled` counts) and frames that could not be
+        read (None when there are neither); a reason names the holes too."""
+        holes = None
         try:
+            holes = describe_holes(clip.frames)
             track = self._landmarks(clip)
             track, resampled = self._on_even_time(clip, track)
             track = dataclasses.replace(track, landmarks=temporal_filter.denoise(
@@ -220,12 +227,13 @@ class ClipProcessor:
                 maps=maps, landmarks=track.landmarks, reliability=track.reliability,
                 onset=_frame_or_unknown(clip.onset), apex=_frame_or_unknown(clip.apex),
                 offset=_frame_or_unknown(clip.offset), **crop_fields)
-            notes = [video.describe_unreadable(track.unreadable)] if track.unreadable else []
+            notes = [holes] if holes else []
+            notes += [video.describe_unreadable(track.unreadable)] if track.unreadable else []
             note = "; ".join(notes + ([resampled] if resampled else [])) or None
             return records.encode(record), note, n
         except (landmarks.NoFaceError, video.VideoError, ValueError, OSError) as err:
             # One bad clip never stops the run: it is reported by name in the manifest.
-            return None, f"{type(err).__name__}: {err}", 0
+            return None, f"{type(err).__name__}: {err}" + (f"; {holes}" if holes else ""), 0
 
 
 def _frame_or_unknown(frame: int | None) -> int:

@@ -25,14 +25,10 @@ import numpy as np
 
 from lfm_tf import landmark_files, landmarks, temporal_filter, timebase, video
 from lfm_tf.datasets.base import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, FrameListError,
-                                  frame_number, list_images)
+                                  numbered_frames)
 
 LANDMARK_EXTENSIONS = (".npy", ".npz", ".csv")
 SOURCES = ("video", "frames", "landmarks")
-# A frame folder whose numbers span more than this many times its files is not one
-# recording with frames missing (two takes numbered 1.. and 5000.., say): refused
-# rather than tracked over thousands of empty frames.
-MAX_NUMBERING_SPAN = 2
 
 
 class InputError(ValueError):
@@ -253,7 +249,8 @@ def unbridged_extractor(settings: landmarks.LandmarkSettings | None = None
 
 def frame_files(path: str) -> tuple[list[str | None], str | None]:
     """The frames of a folder of numbered frames, one image path per frame, and
-    a note naming the numbers the folder skips (None where it skips none).
+    a note naming the numbers the folder skips (None where it skips none):
+    `datasets.base.numbered_frames`, which the dataset readers use too.
 
     Frame 0 is the first file (`list_images`), whatever its number (img000,
     img001, img100); frame k is the file numbered k steps after it, the step
@@ -263,47 +260,18 @@ def frame_files(path: str) -> tuple[list[str | None], str | None]:
     without a face, None, so that the frames after it keep their times.
 
     Raises InputError for a folder without numbered images, with two files of
-    one number, or whose numbers would make more than `MAX_NUMBERING_SPAN`
-    times as many frames as it has files (naming the largest hole).
+    one number, or whose numbers would make more than
+    `datasets.base.MAX_NUMBERING_SPAN` times as many frames as it has files
+    (naming the largest hole).
     """
     try:
-        paths = list_images(path)
+        frames, note = numbered_frames(path)
     except FrameListError as err:
         raise InputError(str(err)) from None
-    if not paths:
+    if not frames:
         raise InputError(f"{path}: no numbered image frames in this folder "
                          f"({' '.join(IMAGE_EXTENSIONS)})")
-    numbers = np.array([frame_number(p) for p in paths])
-    gaps = np.diff(numbers)
-    step = int(np.gcd.reduce(gaps)) if len(gaps) else 1
-    places = (numbers - numbers[0]) // step
-    count = int(places[-1]) + 1
-    if count > MAX_NUMBERING_SPAN * len(paths):
-        widest = int(np.argmax(gaps))
-        raise InputError(
-            f"{path}: frame numbers {numbers[0]} to {numbers[-1]} over {len(paths)} files: "
-            f"{count} frames, most of them missing (the largest hole: "
-            f"{gaps[widest] // step - 1} frames between {os.path.basename(paths[widest])} and "
-            f"{os.path.basename(paths[widest + 1])}); is this one recording? Put each in a "
-            f"folder of its own")
-    frames: list[str | None] = [None] * count
-    for place, file in zip(places, paths):
-        frames[place] = file
-    holes = runs(np.array([f is None for f in frames]))
-    if not holes:
-        return frames, None
-
-    def numbered(a, b):
-        first, last = numbers[0] + a * step, numbers[0] + b * step
-        return (f"{a} (no file numbered {first})" if a == b
-                else f"{a}-{b} (no files numbered {first}-{last})")
-
-    shown = 3
-    named = "; ".join(numbered(a, b) for a, b in holes[:shown])
-    more = f"; and {len(holes) - shown} more" if len(holes) > shown else ""
-    missing = sum(b - a + 1 for a, b in holes)
-    return frames, (f"{missing} frame(s) missing from the folder's numbering, counted as "
-                    f"without a face: {named}{more}")
+    return frames, note
 
 
 def read_frame(path: str, index: int) -> np.ndarray:

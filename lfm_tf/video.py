@@ -80,7 +80,7 @@ def read_images(paths: Sequence[str | None], grey: bool = True,
                 unreadable: list[tuple[int, str]] | None = None
                 ) -> Iterator[np.ndarray | None]:
     """The frame images in order; a None path (a number a folder's numbering skips,
-    `recordings.frame_files`) yields None, a frame without a face. With an
+    `datasets.base.numbered_frames`) yields None, a frame without a face. With an
     `unreadable` list, a file that cannot be decoded yields None and (its 0-based
     index, the reason) is appended, so that one bad frame costs a frame, not the
     clip; without one it raises VideoError."""

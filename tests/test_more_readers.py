@@ -21,7 +21,13 @@ SHEET = more_trees.CASME3_SHEET_NAME
 
 
 def basenames(paths):
-    return [os.path.basename(p) for p in paths]
+    """File names; None where the numbering skips a number."""
+    return [None if p is None else os.path.basename(p) for p in paths]
+
+
+def numbered(first, last, present):
+    """The file names of frames first..last, None for those not in `present`."""
+    return [f"{n}.jpg" if n in present else None for n in range(first, last + 1)]
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +63,14 @@ def test_casme3_frames_repeated_videos_and_corrections(casme3_root):
     assert [basenames(by_name[f"casme3/{third}/{c}"].frames) for c in ("a", "a2", "a3")] == [
         ["9.jpg", "10.jpg", "11.jpg"], ["109.jpg", "110.jpg", "111.jpg"],
         ["209.jpg", "210.jpg", "211.jpg"]]
-    # A frame dropped inside an interval is simply absent.
+    # A frame dropped inside an interval is a frame without a face (None): the
+    # frames after it keep their numbers (position k is frame onset + k).
     dropped = rows[5]
     clip = next(c for c in result.clips if (c.subject, c.onset) == (dropped.subject,
                                                                     dropped.onset)
                 and c.clip_id.startswith(dropped.filename))
-    assert len(clip.frames) == 2
+    assert basenames(clip.frames) == [f"{dropped.onset}.jpg", None, f"{dropped.offset}.jpg"]
+    assert clip.num_frames == 3
     def clip_name(k):  # the k-th row's clip: its Filename, `e2` for a second `e`
         r = rows[k]
         n = sum(1 for q in rows[:k + 1] if (q.subject, q.filename) == (r.subject, r.filename))
@@ -80,10 +88,12 @@ def test_casme3_frames_repeated_videos_and_corrections(casme3_root):
     assert {name for name, _ in result.corrections} <= set(by_name)
     assert all("tvaranka/meb" in what for _, what in result.corrections)
     fixed = {(c.subject, c.onset, c.apex, c.offset): basenames(c.frames) for c in result.clips}
-    assert fixed[(rows[708].subject, 20, 27, 34)] == ["20.jpg", "27.jpg", "34.jpg"]  # not 40
-    assert fixed[(rows[749].subject, 2647, 2650, 2653)] == ["2647.jpg", "2650.jpg", "2653.jpg"]
-    assert fixed[(rows[750].subject, 1, 1, 5)] == ["1.jpg", "2.jpg", "5.jpg"]
-    assert fixed[(rows[128].subject, 120, 123, 126)] == ["120.jpg", "123.jpg", "126.jpg"]
+    # The fixture writes only some frames of these intervals: the rest are holes.
+    assert fixed[(rows[708].subject, 20, 27, 34)] == numbered(20, 34, {20, 27, 34})  # not 40
+    assert fixed[(rows[749].subject, 2647, 2650, 2653)] == numbered(2647, 2653,
+                                                                    {2647, 2650, 2653})
+    assert fixed[(rows[750].subject, 1, 1, 5)] == ["1.jpg", "2.jpg", None, None, "5.jpg"]
+    assert fixed[(rows[128].subject, 120, 123, 126)] == numbered(120, 126, {120, 123, 126})
     assert fixed[(rows[796].subject, 1840, 1842, 1845)][-1] == "1845.jpg"
     assert "corrected" in result.summary()
 
@@ -234,8 +244,8 @@ def test_mmew_counts_others_kept_and_corrections(tmp_path):
     assert (by_id[rows[156].filename].apex, by_id[rows[156].filename].offset) == (38, 106)
     assert result.corrections[0][0] == f"mmew/{rows[33].subject}/{rows[33].filename}"
     assert result.corrections[0][1].startswith("row 35: apexframe None -> 40 (tvaranka/meb")
-    assert basenames(by_id[rows[0].filename].frames) == ["1.jpg", "2.jpg", "3.jpg", "4.jpg",
-                                                         "10.jpg"]
+    # MMEW_FRAMES 1-4 and 10: numbers 5-9 are holes, frames without a face.
+    assert basenames(by_id[rows[0].filename].frames) == numbered(1, 10, {1, 2, 3, 4, 10})
     three = mmew.read(root, label_set="megc3")
     assert three.class_counts() == {"negative": 109, "positive": 36, "surprise": 89}
     assert {r.split(" is not")[0] for _, r in three.skipped} == {"class 'others'"}

@@ -296,8 +296,11 @@ def test_composite_names_a_missing_clip(tmp_path):
 
 def test_composite_separate_dirs_and_optional_spreadsheet(tmp_path):
     root = trees.build_composite_tree(str(tmp_path / "megc"))
+    # The composite tree's frames: one take per folder (9, 10, 11 beside 1, 2 would
+    # be two, which the numbering refuses).
     trees.build_casme2_tree(str(tmp_path / "megc"), rows=[Casme2Row(1, "EP02_01f", "happiness",
-                                                                    46, "/", 59)])
+                                                                    46, "/", 59)],
+                            frames=(1, 2))
     result = composite.read(smic_dir=os.path.join(root, "SMIC_all_cropped"),
                             casme2_dir=root, samm_dir=os.path.join(root, "SAMM"))
     assert len(result.clips) == 442

@@ -4,6 +4,11 @@ A reader turns a dataset folder, as its users unpack it, into a `ReadResult`: th
 clips it found (subject, clip id, label, frames in numeric order, annotated
 onset/apex/offset) and, by name, everything it could not use and why. Nothing is
 dropped silently.
+
+A folder's frames follow its numbering (`numbered_frames`, shared with people's
+recordings): a number the folder skips is a frame without an image (None), so
+that the frames after it keep their positions, their times and the annotation's
+frame numbers.
 """
 
 from __future__ import annotations
@@ -27,6 +32,13 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".ppm", ".
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 
 _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+# A folder whose numbers span more than this many times its files is not one
+# recording with frames missing (two takes numbered 1.. and 5000.., say): refused
+# rather than read as thousands of empty frames.
+MAX_NUMBERING_SPAN = 2
+# The step of a dataset's frame numbering: its file numbers are frame numbers, the
+# ones its annotations give (onset, apex, offset), one per frame.
+DATASET_STEP = 1
 # Files operating systems leave beside the frames: macOS's `._<name>` AppleDouble
 # resource forks (which carry the image's name and extension) and `.DS_Store`,
 # Windows' thumbnail caches and folder settings.
@@ -48,6 +60,11 @@ class Clip:
     per frame that ships with the dataset, e.g. CK+) or `landmarks` (an
     in-memory (N, 68, 2) track, e.g. synthetic data).
 
+    frames: one path per frame, None where the folder's numbering skips a number
+    (`numbered_frames`): such a frame is a frame without a face, so position k
+    is always the k-th number of the numbering. `landmark_files` are None where
+    `frames` are.
+
     Attributes:
       dataset: the dataset the clip comes from (for the composite, its source:
         "smic", "casme2", "samm", or another dataset of a membership list).
@@ -64,9 +81,9 @@ class Clip:
     clip_id: str
     label: str
     fps: float
-    frames: tuple[str, ...] = ()
+    frames: tuple[str | None, ...] = ()
     video: str | None = None
-    landmark_files: tuple[str, ...] = ()
+    landmark_files: tuple[str | None, ...] = ()
     landmarks: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
     onset: int | None = None
     apex: int | None = None
@@ -79,7 +96,7 @@ class Clip:
 
     @property
     def num_frames(self) -> int | None:
-        """Frames known without decoding; None for a video."""
+        """Frames known without decoding, the numbering's holes included; None for a video."""
         if self.landmarks is not None:
             return len(self.landmarks)
         if self.landmark_files:
@@ -128,7 +145,18 @@ class ReadResult:
         if self.skipped:
             lines.append(f"{len(self.skipped)} samples not used:")
             lines.extend(f"  {name}: {reason}" for name, reason in self.skipped)
+        lines.extend(holes_summary("clips", ((c.name, c.frames) for c in self.clips)))
         return "\n".join(lines)
+
+
+def holes_summary(what: str, found: Iterable[tuple[str, Sequence[str | None]]]) -> list[str]:
+    """Summary lines naming the clips or videos (`what`), given as (name, frames),
+    whose frame folders skip numbers (`describe_holes`); [] where none does."""
+    holes = [(name, note) for name, frames in found for note in [describe_holes(frames)] if note]
+    if not holes:
+        return []
+    return ([f"{len(holes)} {what} used with frames missing from their folder's numbering:"]
+            + [f"  {name}: {note}" for name, note in holes])
 
 
 def frame_number(path: str) -> int:
@@ -172,6 +200,130 @@ def list_images(folder: str) -> list[str]:
         raise FrameListError(f"{folder}: {len(twice)} frame numbers are on more than one file "
                              f"(frame {twice[0]}: {', '.join(same)}): remove the copies")
     return paths
+
+
+class NumberingError(FrameListError):
+    """A frame folder whose numbers would make far more frames than it has files."""
+
+
+def number_frames(paths: Sequence[str], where: str, first: int | None = None,
+                  last: int | None = None, step: int | None = None) -> list[str | None]:
+    """A folder's frames on its numbering: one path per frame, None where the
+    numbering skips a number.
+
+    Frame 0 is the first file (of `list_images`), whatever its number (img000,
+    img001, img100); frame k is the file numbered k steps after it, the step
+    being the one the numbers advance by (the greatest common divisor of their
+    differences: 1 for img001, img002, ...; 10 for img000, img010, ...). A
+    number the folder skips (a file deleted, or never written) is a frame
+    without a face, None, so that the frames after it keep their times.
+
+    Args:
+      paths: the folder's frame files, `list_images(where)`.
+      where: the folder, for messages.
+      first, last: only the frames numbered first..last (inclusive), on the
+        whole folder's numbering: a clip cut from a long recording by its
+        annotated frame numbers; frame 0 is then the first number of the
+        numbering at or after `first`, present or not.
+      step: the numbering's step; None reads it off the numbers, as people's
+        folders need (every 10th frame exported). A dataset's file numbers are
+        its frame numbers, which its annotations count (DATASET_STEP): there a
+        folder holding only 9.jpg and 11.jpg skips 10, whatever the gcd says.
+
+    Returns:
+      The frames; [] where no file lies in the range (or `paths` is empty).
+
+    Raises:
+      NumberingError: the whole folder's numbers (no `first` or `last`) would
+        make more than `MAX_NUMBERING_SPAN` times as many frames as there are
+        files (naming the largest hole). A range is not refused: its span is the
+        annotation's, within the folder's, and holes longer than a tracker
+        bridges make the clip one without a face (`landmarks.fill_gaps`).
+    """
+    if not paths:
+        return []
+    numbers = np.array([frame_number(p) for p in paths])
+    if step is None:
+        step = int(np.gcd.reduce(np.diff(numbers))) if len(numbers) > 1 else 1
+    places = (numbers - numbers[0]) // step
+    low = 0 if first is None else max(0, -(-(first - int(numbers[0])) // step))
+    high = int(places[-1]) if last is None else min(int(places[-1]),
+                                                    (last - int(numbers[0])) // step)
+    inside = np.flatnonzero((places >= low) & (places <= high))
+    if not inside.size:
+        return []
+    count = high - low + 1
+    if first is None and last is None and count > MAX_NUMBERING_SPAN * len(paths):
+        gaps = np.diff(numbers)
+        widest = int(np.argmax(gaps))
+        raise NumberingError(
+            f"{where}: frame numbers {numbers[0]} to {numbers[-1]} over {len(paths)} files: "
+            f"{count} frames, most of them missing (the largest hole: "
+            f"{gaps[widest] // step - 1} frames between {os.path.basename(paths[widest])} and "
+            f"{os.path.basename(paths[widest + 1])}); is this one recording? Put each in a "
+            f"folder of its own")
+    frames: list[str | None] = [None] * count
+    for k in inside:
+        frames[places[k] - low] = paths[k]
+    return frames
+
+
+def numbered_frames(folder: str, step: int | None = None
+                    ) -> tuple[list[str | None], str | None]:
+    """The frames of a folder of numbered frames (`number_frames` on `list_images`,
+    `step` as there), one path per frame and None where its numbering skips a
+    number, and a note naming those numbers (`describe_holes`; None where it
+    skips none).
+
+    The one place a folder's frames are numbered: the dataset readers (with
+    `DATASET_STEP`) and people's recordings (`recordings.frame_files`) both read
+    folders this way. [] for a folder without frames.
+
+    Raises:
+      FrameListError: two files of one number (`list_images`), or a folder whose
+        numbers are too sparse to be one recording (`NumberingError`).
+    """
+    frames = number_frames(list_images(folder), folder, step=step)
+    return frames, describe_holes(frames)
+
+
+def frame_numbers(frames: Sequence[str | None]) -> list[int]:
+    """The file-name number of every frame of a numbered sequence (`number_frames`),
+    a hole's being the number its file would carry: the numbering's step is
+    read off the first and last frames present (1 when only one is)."""
+    present = [k for k, f in enumerate(frames) if f is not None]
+    if not present:
+        raise ValueError("no frame file among the frames: their numbers are unknown")
+    i, j = present[0], present[-1]
+    start = frame_number(frames[i])
+    step = (frame_number(frames[j]) - start) // (j - i) if j > i else 1
+    return [start + (k - i) * step for k in range(len(frames))]
+
+
+def describe_holes(frames: Sequence[str | None], shown: int = 3) -> str | None:
+    """One line naming the frames (0-based) a folder's numbering skips and their
+    numbers: '1 frame(s) missing from the folder's numbering, counted as without a
+    face: 3 (no file numbered 4)'; None where there is no hole."""
+    if None not in frames:
+        return None
+    numbers = frame_numbers(frames)
+    holes, start = [], None
+    for k, frame in enumerate([*frames, ""]):
+        if frame is None and start is None:
+            start = k
+        elif frame is not None and start is not None:
+            holes.append((start, k - 1))
+            start = None
+
+    def numbered(a: int, b: int) -> str:
+        return (f"{a} (no file numbered {numbers[a]})" if a == b
+                else f"{a}-{b} (no files numbered {numbers[a]}-{numbers[b]})")
+
+    named = "; ".join(numbered(a, b) for a, b in holes[:shown])
+    more = f"; and {len(holes) - shown} more" if len(holes) > shown else ""
+    missing = sum(b - a + 1 for a, b in holes)
+    return (f"{missing} frame(s) missing from the folder's numbering, counted as without a "
+            f"face: {named}{more}")
 
 
 def find_header_row(rows: Sequence[Sequence[object]], marker: str = "Filename") -> int:
@@ -257,8 +409,9 @@ def clip_folders(tree: str, subject: re.Pattern[str]) -> dict[Key, str]:
 
 
 def frames_source(key: Key, folder: str) -> dict[str, object] | str:
-    """A clip's image frames in numeric order, or why there are none."""
-    frames = list_images(folder)
+    """A clip's image frames on the folder's numbering (`numbered_frames`: None
+    where it skips a number), or why there are none."""
+    frames, _ = numbered_frames(folder, DATASET_STEP)
     return {"frames": tuple(frames)} if frames else f"no image frames in {folder}"
 
 

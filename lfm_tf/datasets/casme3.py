@@ -10,7 +10,8 @@ jingtingEmmaLi/CAS-ME-3, and MEB, tvaranka/meb, the one public loader):
   `e{k}` (`e`, `e2`, `e3`), as MEB names them.
 - Frames: `{Subject}/{Filename}/color/{n}.jpg`, n the JpgIndex of the sheet, not
   padded; `depth/{n}.png` beside `color/` is not read. A clip is the colour frames
-  numbered onset..offset; frames dropped inside an interval are simply absent.
+  numbered onset..offset; a frame dropped inside an interval is a frame without
+  a face (`base.number_frames`), so positions keep the sheet's numbers.
 - Emotions (lower-cased: 3 cells say `Others`): disgust 250, surprise 187, others
   161, fear 86, anger 64, sad 57, happy 55. Label sets (LABEL_SETS): `emotion7`;
   `class4` (default, MEB's 4 classes): positive = happy, negative = disgust, anger,
@@ -125,7 +126,10 @@ def read_annotations(coding_file: str) -> tuple[dict[base.Key, tuple[str, base.A
 
 
 def interval_source(notes: Mapping[base.Key, base.Annotation]):
-    """A `base.annotated_clips` source: a clip's frames numbered onset..offset.
+    """A `base.annotated_clips` source: a clip's frames numbered onset..offset, on
+    the video folder's numbering (`base.number_frames`): a number the folder
+    skips (frames drop within intervals) is a None frame, a frame without a face,
+    so that position k stays frame number onset + k.
 
     Each video folder is listed once, however many clips it holds.
     """
@@ -137,7 +141,8 @@ def interval_source(notes: Mapping[base.Key, base.Annotation]):
             return f"no usable interval: onset {note.onset}, offset {note.offset}"
         if folder not in listed:
             listed[folder] = base.list_images(folder)
-        frames = [p for p in listed[folder] if note.onset <= base.frame_number(p) <= note.offset]
+        frames = base.number_frames(listed[folder], folder, note.onset, note.offset,
+                                    base.DATASET_STEP)
         if not frames:
             return f"no frames {note.onset}-{note.offset} in {folder}"
         return {"frames": tuple(frames)}

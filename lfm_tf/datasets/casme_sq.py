@@ -2,7 +2,9 @@
 
 Facts from ../shared/DATASETS_MORE.md section A:
 - Frames `rawpic/s15/15_0101disgustingteeth/img001.jpg`, 30 fps, 1-based
-  `img%03d.jpg` numbers (img1000.jpg follows img999.jpg: sorted numerically).
+  `img%03d.jpg` numbers (img1000.jpg follows img999.jpg: sorted numerically); a
+  number missing from a folder is a frame without a face
+  (`long_videos.video_frames`), so the frames after it keep their numbers.
   The video folder is `{2-digit subject}_{4-digit code}{name}`; the code is its
   characters 4-7. 98 folders, 22 subjects; three have no interval.
 - Workbook `CAS(ME)^2code_final.xlsx` (also `code_final.xlsx`,
@@ -26,7 +28,7 @@ import re
 
 from lfm_tf.datasets import base
 from lfm_tf.datasets.long_videos import (Interval, LongVideo, SpottingReadResult, fit_to_video,
-                                         sheet_rows)
+                                         sheet_rows, video_frames)
 from lfm_tf.datasets.specs import get_spec
 
 TREE_NAMES = ("rawpic",)
@@ -123,14 +125,12 @@ def read(data_dir: str | None, coding_file: str | None = None) -> SpottingReadRe
     videos: dict[tuple[str, str], LongVideo] = {}
     for (subject, folder), path in base.clip_folders(tree, SUBJECT).items():
         match = VIDEO.fullmatch(folder)
-        frames = base.list_images(path)
-        if match is None or not frames:
-            skipped.append((f"casme_sq/{subject}/{folder}",
-                            "no image frames" if match else "not a video folder (15_0101name)"))
+        found = video_frames(path) if match else "not a video folder (15_0101name)"
+        if isinstance(found, str):
+            skipped.append((f"casme_sq/{subject}/{folder}", found))
             continue
         videos[(subject, match.group(2))] = LongVideo(
-            "casme_sq", subject, folder, spec.fps, frames=tuple(frames),
-            first_frame=base.frame_number(frames[0]))
+            "casme_sq", subject, folder, spec.fps, frames=found[0], first_frame=found[1])
     intervals: dict[tuple[str, str], list[Interval]] = {key: [] for key in videos}
     for subject, code, fields in read_workbook(coding_file):
         name = f"casme_sq/{subject or '?'}/{fields['name']} (row {fields['row']})"

@@ -18,6 +18,7 @@ import dataclasses
 import glob
 import os
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -44,6 +45,16 @@ def read_landmark_file(path: str) -> np.ndarray:
         raise ValueError(f"{path}: expected 68 lines of two floats, got {len(points)} lines "
                          f"with {sorted({len(p) for p in points})} values")
     return array
+
+
+def read_landmark_files(paths: Sequence[str | None]) -> np.ndarray:
+    """A sequence's landmark files as a (N, 68, 2) float32 track; NaN where a
+    path is None (a frame the images' numbering skips: no face)."""
+    track = np.full((len(paths), 68, 2), np.nan, np.float32)
+    for k, path in enumerate(paths):
+        if path is not None:
+            track[k] = read_landmark_file(path)
+    return track
 
 
 def read_emotion_file(path: str) -> str:
@@ -102,11 +113,14 @@ def read(data_dir: str | None, landmarks: str = "dlib") -> ReadResult:
 def _with_landmark_files(clip: Clip, landmark_dir: str,
                          skipped: list[tuple[str, str]]) -> Clip | None:
     """The clip with one landmark file per frame in place of its frames; None (and why) if
-    a frame has none."""
+    a frame has none. A frame the images' numbering skips has none: None, a frame
+    without a face, as it is for dlib."""
     folder_path = os.path.join(landmark_dir, clip.subject, clip.clip_id)
-    files = [os.path.join(folder_path, os.path.splitext(os.path.basename(f))[0] + "_landmarks.txt")
+    files = [None if f is None else
+             os.path.join(folder_path, os.path.splitext(os.path.basename(f))[0] + "_landmarks.txt")
              for f in clip.frames]
-    missing = [frame_number(f) for f, lm in zip(clip.frames, files) if not os.path.isfile(lm)]
+    missing = [frame_number(f) for f, lm in zip(clip.frames, files)
+               if lm is not None and not os.path.isfile(lm)]
     if missing:
         skipped.append((clip.name, f"no landmark file for frame(s) {missing} in {folder_path}"))
         return None

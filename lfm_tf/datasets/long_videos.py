@@ -18,6 +18,7 @@ import os
 import numpy as np
 import openpyxl
 
+from lfm_tf.datasets import base
 from lfm_tf.datasets.specs import SPOTTING_TYPES as TYPES
 from lfm_tf.datasets.specs import DatasetSpec
 TYPE_TITLES = {"me": "ME", "mae": "MaE"}
@@ -57,7 +58,10 @@ class LongVideo:
     Exactly one of `frames` (image paths in numeric order) or `landmarks` (an
     in-memory (N, 68, 2) track in px, synthetic data) is set; `first_frame` is
     the file-name number of the first frame, so that frame index i is frame
-    number first_frame + i.
+    number first_frame + i. `frames` holds one path per frame, None where the
+    folder's numbering skips a number (`video_frames`): such a frame is one
+    without a face, and the frames after it keep their numbers. The first and
+    last frames are always present.
     """
 
     dataset: str
@@ -65,7 +69,7 @@ class LongVideo:
     video_id: str
     fps: float
     intervals: tuple[Interval, ...] = ()
-    frames: tuple[str, ...] = ()
+    frames: tuple[str | None, ...] = ()
     landmarks: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
     first_frame: int = 1
 
@@ -114,6 +118,7 @@ class SpottingReadResult:
             if entries:
                 lines.append(f"{len(entries)} {title}:")
                 lines.extend(f"  {name}: {why}" for name, why in entries)
+        lines.extend(base.holes_summary("videos", ((v.name, v.frames) for v in self.videos)))
         return "\n".join(lines)
 
 
@@ -170,6 +175,20 @@ def sheet_rows(path: str, sheet: str) -> list[tuple]:
         return list(book[sheet].iter_rows(values_only=True))
     finally:
         book.close()
+
+
+def video_frames(folder: str) -> tuple[tuple[str | None, ...], int] | str:
+    """A long video's frames on its folder's numbering (`base.numbered_frames`,
+    step 1: None where a number is skipped) and the number of its first frame,
+    or why the folder cannot be used: no frames, two files of one number, or
+    numbers too sparse to be one recording."""
+    try:
+        frames, _ = base.numbered_frames(folder, base.DATASET_STEP)
+    except base.FrameListError as err:
+        return str(err)
+    if not frames:
+        return "no image frames"
+    return tuple(frames), base.frame_number(frames[0])
 
 
 def fit_to_video(interval: Interval, video: LongVideo) -> tuple[Interval, list[str]]:

@@ -3,7 +3,9 @@
 Facts from ../shared/DATASETS_MORE.md section B:
 - Frames `SAMM_longvideos/006_1/006_1_0001.jpg`: one folder per video, no subject
   level, 200 fps, 1-based numbers zero-padded to 4 OR 5 digits (per video: the
-  number is read, never the width). 147 videos, 30 annotated subjects.
+  number is read, never the width). 147 videos, 30 annotated subjects. A number
+  missing from a folder is a frame without a face (`long_videos.video_frames`),
+  so the frames after it keep their numbers.
 - Workbook `SAMM_LongVideos_V1_Release.xlsx` (or _V2_, _V3_), sheet
   `FACS_Movement_Only`: 9 preamble rows, the header on row 10 (found by its
   `Filename` cell): Subject | Filename | Inducement Code | Onset | Apex | Offset |
@@ -29,7 +31,7 @@ import re
 
 from lfm_tf.datasets import base
 from lfm_tf.datasets.long_videos import (Interval, LongVideo, SpottingReadResult, fit_to_video,
-                                         sheet_rows)
+                                         sheet_rows, video_frames)
 from lfm_tf.datasets.specs import get_spec
 
 TREE_NAMES = ("SAMM_longvideos", "SAMM_LongVideos")
@@ -129,12 +131,12 @@ def read(data_dir: str | None, coding_file: str | None = None) -> SpottingReadRe
     skipped, corrected = [], []
     videos: dict[str, LongVideo] = {}
     for name in _videos(tree):
-        frames = base.list_images(os.path.join(tree, name))
-        if not frames:
-            skipped.append((f"samm_lv/{name[:3]}/{name}", "no image frames"))
+        found = video_frames(os.path.join(tree, name))
+        if isinstance(found, str):
+            skipped.append((f"samm_lv/{name[:3]}/{name}", found))
             continue
-        videos[name] = LongVideo("samm_lv", name[:3], name, spec.fps, frames=tuple(frames),
-                                 first_frame=base.frame_number(frames[0]))
+        videos[name] = LongVideo("samm_lv", name[:3], name, spec.fps, frames=found[0],
+                                 first_frame=found[1])
     intervals: dict[str, list[Interval]] = {name: [] for name in videos}
     for fields in read_workbook(coding_file):
         name = f"samm_lv/{fields['subject']}/{fields['name']} (row {fields['row']})"

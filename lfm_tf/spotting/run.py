@@ -86,7 +86,8 @@ def recording(path: str, fps: float | None, cache_dir: str | None,
                     raise landmarks.NoFaceError(str(data["error"]))
                 return recordings.Recording(path, str(data["source"]), float(data["fps"]),
                                             data["landmarks"], data["face"])
-    total = len(list_images(path)) if os.path.isdir(path) else None
+    # Frames on the folder's numbering, holes included, as the tracker counts them.
+    total = len(recordings.frame_files(path)[0]) if os.path.isdir(path) else None
     log(f"{path}: tracking landmarks")
     progress = _Progress(extractor, os.path.basename(path), total, log)
     try:
@@ -147,6 +148,7 @@ def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
     tracks = {v.video_id: v.landmarks for v in found.videos if v.landmarks is not None}
     on_disk = [v for v in found.videos if v.landmarks is None]
     cache = cache_dir or os.path.join(workdir, "landmarks")
+    # A video's first frame is always present (`long_videos.video_frames`).
     jobs = [(os.path.dirname(v.frames[0]), v.fps, cache) for v in on_disk]
     if workers > 1 and len(jobs) > 1:
         # Tracking is the only step that is per video and slow; the thresholds need
@@ -159,6 +161,11 @@ def evaluate_dataset(dataset: str, data_dir: str | None, workdir: str, *,
         outcomes = [_track(*job) for job in jobs]
     unspotted = []
     for v, outcome in zip(on_disk, outcomes):
+        if not isinstance(outcome, str) and len(outcome) != v.num_frames:
+            # Both count the folder's frames on its numbering; positions are
+            # first_frame-based frame numbers only while they agree.
+            outcome = (f"{len(outcome)} frames tracked, but the folder's numbering has "
+                       f"{v.num_frames}")
         if isinstance(outcome, str):
             log(f"{v.name}: not spotted, its {len(v.intervals)} intervals count as missed: "
                 f"{outcome}")

@@ -99,9 +99,16 @@ def warp(image: np.ndarray, transform: np.ndarray, size: int = CROP_SIZE) -> np.
 
 
 def read_frames(clip: Clip, positions: Sequence[int]) -> list[np.ndarray]:
-    """The greyscale frames at 0-based `positions` of a clip with frame images or a video."""
+    """The greyscale frames at 0-based `positions` of a clip with frame images or a video.
+
+    A position where the folder's numbering skips a number (a None frame) shows
+    the nearest frame present instead, the earlier one of two as near: a crop is
+    the face at about that time, cut under the clip's one alignment, and a hole
+    costs no crop (its landmarks are the interpolated ones)."""
     if clip.frames:
-        return [video.read_image(clip.frames[k]) for k in positions]
+        present = np.flatnonzero([f is not None for f in clip.frames])
+        nearest = [int(present[np.argmin(np.abs(present - k))]) for k in positions]
+        return [video.read_image(clip.frames[k]) for k in nearest]
     if clip.video is None:
         raise ValueError(f"{clip.name}: crops need the clip's frames, and it has neither frame "
                          f"images nor a video (in-memory landmarks only)")

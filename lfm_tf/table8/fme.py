@@ -53,7 +53,7 @@ import numpy as np
 
 from lfm_tf import features, files, landmarks, video
 from lfm_tf.datasets import ckplus
-from lfm_tf.datasets.base import Clip, frame_number
+from lfm_tf.datasets.base import Clip, frame_numbers
 from lfm_tf.datasets.specs import CKPLUS_CLASSES
 from lfm_tf.table8 import ckplus_fge
 from lfm_tf.table8.ckplus_fme import RECORD_FILE
@@ -242,13 +242,18 @@ class Synthesis:
 
 
 def _track(clip: Clip, extractor: landmarks.LandmarkExtractor | None) -> np.ndarray:
+    """The clip's landmarks, frames without a face (holes in its numbering among
+    them) filled as preprocessing fills them."""
     if extractor is None:
-        return np.stack([ckplus.read_landmark_file(p) for p in clip.landmark_files])
+        track = ckplus.read_landmark_files(clip.landmark_files)
+        present = np.isfinite(track).all(axis=(1, 2))
+        return landmarks.fill_gaps([p if ok else None for p, ok in zip(track, present)],
+                                   landmarks.LandmarkSettings.max_gap, clip.name)[0]
     return extractor.extract_clip(clip).landmarks
 
 
 def _onset_position(clip: Clip, onset: int) -> int:
-    numbers = [frame_number(p) for p in clip.frames]
+    numbers = frame_numbers(clip.frames)
     if onset not in numbers:
         raise ValueError(f"onset frame {onset} is not one of its frames "
                          f"{numbers[0]}..{numbers[-1]}")
@@ -329,6 +334,12 @@ def synthesize(data_dir: str, out_dir: str, onsets_csv: str | None = None,
             start = (auto_onset(track, threshold) if onsets is None
                      else _onset_position(clip, onsets[key]))
             picked = range(start, start + SOURCE_FRAMES)
+            numbers = frame_numbers(clip.frames)
+            holes = [numbers[k] for k in picked if clip.frames[k] is None]
+            if holes:
+                # Interpolating from a frame that is not there would invent the motion.
+                raise ValueError(f"source frame(s) {holes} missing from the folder's "
+                                 f"numbering: no image to interpolate from")
             fme_track = interpolate_track(track[start:start + SOURCE_FRAMES], times)
             images = interpolate_frames([video.read_image(clip.frames[k]) for k in picked], times)
         except (ValueError, OSError) as err:
@@ -338,9 +349,9 @@ def synthesize(data_dir: str, out_dir: str, onsets_csv: str | None = None,
         interval = features.frame_interval_for_fps(clip.fps)
         made.append(FmeSequence(
             subject=clip.subject, sequence=clip.clip_id, label=clip.label,
-            onset=frame_number(clip.frames[start]),
+            onset=numbers[start],
             onset_source="auto" if onsets is None else "csv",
-            source_frames=tuple(frame_number(clip.frames[k]) for k in picked),
+            source_frames=tuple(numbers[k] for k in picked),
             fge_frames=len(track), sfem_fge=features.sfem(track, interval),
             sfem_fme=features.sfem(fme_track, interval)))
     if not made:
