@@ -182,19 +182,18 @@ def read_recording(path: str, fps: float | None = None,
                   else timebase.file_period(times, rate, time_settings.tolerance))
     else:
         extractor = extractor or unbridged_extractor()
+        unreadable: list[tuple[int, str]] = []
         if source == "video":
             declared, times = float(video.video_fps(path)), []
             rate, period = declared, 1 / declared
-            frames = video.iter_video(path, times=times)
+            frames = video.iter_video(path, times=times, unreadable=unreadable)
         else:
             paths, skipped = frame_files(path)
-            unreadable: list[tuple[int, str]] = []
             rate, frames = fps, video.read_images(paths, unreadable=unreadable)
         track = extractor.track(frames, source=path)
         reliability, cuts = track.reliability, track.cuts
-        if source == "frames":
-            notes += [skipped] if skipped else []
-            notes += [video.describe_unreadable(unreadable)] if unreadable else []
+        notes += [skipped] if source == "frames" and skipped else []
+        notes += [video.describe_unreadable(unreadable)] if unreadable else []
         points = np.where(track.filled[:, None, None], np.nan, track.landmarks)
         rate = fps or rate
     try:
@@ -220,7 +219,7 @@ def read_recording(path: str, fps: float | None = None,
                      f"crosses a cut")
     warnings = ([rate_warning(source, fps, declared)]
                 if fps and timebase.rates_disagree(fps, declared) else [])
-    return Recording(path, source, float(rate), temporal_filter.denoise(track, denoiser),
+    return Recording(path, source, float(rate), temporal_filter.denoise(track, denoiser, cuts),
                      ~filled, conformed.time_base, notes, conformed.source_frames, reliability,
                      declared, warnings, cuts)
 
@@ -314,11 +313,20 @@ def read_frames(path: str, indices: Iterable[int], grey: bool = True,
                 continue
             yield k, image
     else:
-        count, chosen = 0, set(wanted)
+        # Frames the decoder cannot grab keep their place (`video.iter_video`): the
+        # numbering here is the one `read_recording` tracked.
+        count, chosen, lost = 0, set(wanted), []
         try:
-            for count, frame in enumerate(video.iter_video(path, grey), start=1):
+            for count, frame in enumerate(video.iter_video(path, grey, unreadable=lost),
+                                          start=1):
                 if count - 1 in chosen:
-                    yield count - 1, frame
+                    if frame is None:
+                        reason = next(r for k, r in lost if k == count - 1)
+                        if unreadable is None:
+                            raise video.VideoError(reason)
+                        unreadable.append((count - 1, reason))
+                    else:
+                        yield count - 1, frame
                     if count > wanted[-1]:
                         return
         except video.VideoError as err:

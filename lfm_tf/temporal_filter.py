@@ -17,6 +17,8 @@ camera noise (the numbers are next to `TEMPORAL_FILTERS`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from scipy import ndimage
 
@@ -53,13 +55,17 @@ TEMPORAL_FILTERS = {"none": 1, "median3": 3, "median5": 5}
 DEFAULT_TEMPORAL_FILTER = "median3"
 
 
-def denoise(track: np.ndarray, name: str = DEFAULT_TEMPORAL_FILTER) -> np.ndarray:
+def denoise(track: np.ndarray, name: str = DEFAULT_TEMPORAL_FILTER,
+            cuts: Sequence[int] = ()) -> np.ndarray:
     """A landmark track with frame-to-frame noise removed, steps kept.
 
     Args:
       track: (N, 68, 2) landmarks, px.
       name: one of `TEMPORAL_FILTERS`: "none", or a running median over that
         many frames, per coordinate (the ends repeat the first and last frame).
+      cuts: 0-based frames where a new shot starts (`landmarks.LandmarkTrack.cuts`):
+        each shot is filtered on its own, as a track of its own, so that no
+        frame takes landmarks of another shot's face.
     Returns:
       float32 (N, 68, 2): a step of any size keeps its onset frame exactly.
     Raises:
@@ -72,4 +78,6 @@ def denoise(track: np.ndarray, name: str = DEFAULT_TEMPORAL_FILTER) -> np.ndarra
     width = TEMPORAL_FILTERS[name]
     if width == 1 or len(track) < 2:
         return track.copy()
-    return ndimage.median_filter(track, size=(width, 1, 1), mode="nearest")
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(track)), len(track)]
+    return np.concatenate([ndimage.median_filter(track[a:b], size=(width, 1, 1), mode="nearest")
+                           for a, b in zip(bounds[:-1], bounds[1:])])

@@ -70,9 +70,17 @@ def read_image(path: str | os.PathLike, grey: bool = True) -> np.ndarray:
 
 def describe_unreadable(unreadable: Sequence[tuple[int, str]], shown: int = 3) -> str:
     """One line naming unreadable frames (0-based) and why: '1 unreadable frame(s),
-    counted as without a face: 4 (cannot decode frame image ...)'."""
-    named = "; ".join(f"{k} ({reason})" for k, reason in unreadable[:shown])
-    more = f"; and {len(unreadable) - shown} more" if len(unreadable) > shown else ""
+    counted as without a face: 4 (cannot decode frame image ...)'; consecutive
+    frames with one reason are named as a range, '22-26 (...)'."""
+    groups: list[list] = []
+    for k, reason in unreadable:
+        if groups and groups[-1][1] == k - 1 and groups[-1][2] == reason:
+            groups[-1][1] = k
+        else:
+            groups.append([k, k, reason])
+    named = "; ".join(f"{a}{'' if a == b else f'-{b}'} ({reason})"
+                      for a, b, reason in groups[:shown])
+    more = f"; and {len(groups) - shown} more" if len(groups) > shown else ""
     return f"{len(unreadable)} unreadable frame(s), counted as without a face: {named}{more}"
 
 
@@ -123,26 +131,60 @@ def video_fps(path: str | os.PathLike) -> float:
 
 
 def iter_video(path: str | os.PathLike, grey: bool = True,
-               times: list[float] | None = None) -> Iterator[np.ndarray]:
+               times: list[float] | None = None,
+               unreadable: list[tuple[int, str]] | None = None) -> Iterator[np.ndarray | None]:
     """The frames of a video file in order, uint8 (H, W) greyscale or (H, W, 3) BGR.
 
     With a `times` list, each frame's presentation time in the container (s,
     OpenCV's CAP_PROP_POS_MSEC after the frame is read) is appended to it, so a
     variable frame rate shows (`lfm_tf.timebase`).
 
-    Raises VideoError when the file cannot be opened or yields no frame at all.
-    The file is opened on the first `next()`, as for any generator.
+    Frames the decoder cannot grab keep their place: each is appended to
+    `unreadable` as (0-based frame, reason) and yielded as None (its time one
+    frame after the one before), whether a damaged stretch inside the video,
+    after which the decoder finds frames again, or a damaged or truncated end,
+    up to the frame count the header declares (a shortfall of up to
+    `_DECLARED_COUNT_SLACK` of it is taken for the header's estimate, and
+    ends the video quietly).
+
+    Raises VideoError when the file cannot be opened or yields no frame at all,
+    and, without an `unreadable` list, at a damaged stretch or end. The file is
+    opened on the first `next()`, as for any generator.
     """
     capture, path = _open(path)
-    count = 0
+    declared = int(max(capture.get(cv2.CAP_PROP_FRAME_COUNT), 0))
+    rate = capture.get(cv2.CAP_PROP_FPS)
+    period = 1 / rate if rate > 0 else 0.0
+    count, failed = 0, []
+
+    def lost(frames: list[int], reason: str) -> Iterator[None]:
+        if unreadable is None:
+            raise VideoError(reason)
+        for k in frames:
+            unreadable.append((k, reason))
+            if times is not None:
+                times.append((times[-1] if times else 0.0) + period)
+            yield None
+
     try:
         while True:
             try:
-                ok, frame = capture.read()
+                ok = capture.grab()
+                ok, frame = capture.retrieve() if ok else (False, None)
             except cv2.error as err:
                 raise VideoError(f"cannot decode frame {count} of video {path}: {err}") from None
             if not ok:
-                break
+                failed.append(count + len(failed))
+                # At the declared end this is the end; before it, the decoder may
+                # find frames again after a damaged stretch.
+                if failed[-1] + 1 >= declared:
+                    break
+                continue
+            if failed:
+                yield from lost(failed, (f"frames {failed[0]}-{failed[-1]}" if len(failed) > 1
+                                         else f"frame {failed[0]}")
+                                + f" of video {path} could not be decoded")
+                count, failed = count + len(failed), []
             count += 1
             if times is not None:
                 times.append(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000)
@@ -152,21 +194,15 @@ def iter_video(path: str | os.PathLike, grey: bool = True,
     if count == 0:
         raise VideoError(f"no frame could be decoded from video {path}: the file is "
                          "empty or corrupt")
+    if declared - count > max(_DECLARED_COUNT_SLACK * declared, 2):
+        yield from lost(list(range(count, declared)),
+                        f"video {path} declares {declared} frames, but decoding ended after "
+                        f"{count}: the file is truncated or damaged from frame {count} on")
 
 
-def frame_times(path: str | os.PathLike) -> np.ndarray:
-    """Every frame's presentation time (s) in a video file's container, in order,
-    without decoding the pixels further than OpenCV's `grab` must."""
-    capture, path = _open(path)
-    times = []
-    try:
-        while capture.grab():
-            times.append(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000)
-    except cv2.error as err:
-        raise VideoError(f"cannot read frame {len(times)} of video {path}: {err}") from None
-    finally:
-        capture.release()
-    return np.array(times)
+# A header's frame count is an estimate in some containers: a shortfall of up to
+# this fraction (or 2 frames) at the end is not taken for damage.
+_DECLARED_COUNT_SLACK = 0.01
 
 
 def iter_frames(clip: Clip, grey: bool = True,
@@ -176,6 +212,6 @@ def iter_frames(clip: Clip, grey: bool = True,
     if clip.frames:
         yield from read_images(clip.frames, grey, unreadable)
     elif clip.video is not None:
-        yield from iter_video(clip.video, grey)
+        yield from iter_video(clip.video, grey, unreadable=unreadable)
     else:
         raise ValueError(f"clip {clip.name} has no frame images or video to decode")

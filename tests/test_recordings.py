@@ -403,3 +403,31 @@ def test_inputs_sharing_a_name_are_refused_before_any_output():
     with pytest.raises(recordings.InputError, match=r"would overwrite each other's outputs: "
                        r"clips/person.mp4, tracks/person.csv: rename"):
         recordings.output_names(["clips/person.mp4", "tracks/person.csv", "x.mp4"])
+
+
+def test_a_truncated_video_keeps_its_declared_length_and_says_so(tmp_path):
+    # 30 frames of a real face as Motion JPEG, the file cut in half: OpenCV's reader
+    # stops after 15 frames without an error, and the recording used to be 15
+    # frames long, its end gone without a word.
+    frames = list(video.iter_video(str(assets.asset("single_face.mp4")), grey=False))[:30]
+    whole = tmp_path / "whole.avi"
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (640, 360))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    cut = tmp_path / "cut.avi"
+    data = whole.read_bytes()
+    cut.write_bytes(data[:len(data) // 2])
+    lost: list[tuple[int, str]] = []
+    decoded = list(video.iter_video(str(cut), unreadable=lost))
+    assert len(decoded) == 30 and [k for k, f in enumerate(decoded) if f is None] == list(
+        range(15, 30))
+    reason = (f"video {cut} declares 30 frames, but decoding ended after 15: the file is "
+              f"truncated or damaged from frame 15 on")
+    assert lost == [(k, reason) for k in range(15, 30)]
+    with pytest.raises(video.VideoError, match="decoding ended after 15"):
+        list(video.iter_video(str(cut)))
+    rec = recordings.read_recording(str(cut))
+    assert rec.num_frames == 30 and rec.face[:15].all() and not rec.face[15:].any()
+    assert f"15 unreadable frame(s), counted as without a face: 15-29 ({reason})" in rec.notes
+    assert [k for k, _ in recordings.read_frames(str(cut), [3, 20], unreadable=lost)] == [3]

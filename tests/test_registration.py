@@ -414,3 +414,15 @@ def test_a_failed_write_leaves_no_track_under_the_final_name(tmp_path, monkeypat
         track_export.write_track(dataclasses.replace(rec, fps=50.0), str(tmp_path / "phone"))
     assert sorted(os.listdir(tmp_path)) == ["fresh", "phone.csv", "phone.npy"]
     assert [open(p, "rb").read() for p in old] == before
+
+
+def test_the_temporal_filter_does_not_reach_across_a_cut():
+    # The last frame of a shot, between its own frame before (0) and a new face
+    # 100 px away: the median took the larger of the two old frames (2), which
+    # moves that frame by the other shot's face; per shot it keeps its own (1).
+    x = np.array([0.0, 2.0, 1.0, 100.0, 100.0, 101.0])
+    track = np.repeat(x[:, None, None], 68, axis=1).repeat(2, axis=2)
+    across = temporal_filter.denoise(track, "median3")[:, 0, 0]
+    per_shot = temporal_filter.denoise(track, "median3", cuts=(3,))[:, 0, 0]
+    np.testing.assert_array_equal(across, [0, 1, 2, 100, 100, 101])
+    np.testing.assert_array_equal(per_shot, [0, 1, 1, 100, 100, 101])
