@@ -240,6 +240,9 @@ def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
         face_id = cells[face_col].strip() if face_col is not None else None
         reliability = (_number(path, line, cells[reliability_col])
                        if reliability_col is not None else math.nan)
+        if not (math.isnan(reliability) or 0 <= reliability <= 1):
+            raise LandmarkFileError(f"{path}, line {line}: reliability {reliability:g} is not "
+                                    f"in [0, 1]")
         rows.append(_Row(line, face_id, points, area, ok, reliability))
         if ours and _number(path, line, cells[named["cut"]]) == 1:
             cuts.append(len(rows) - 1)
@@ -251,11 +254,7 @@ def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
     if not rows:
         raise LandmarkFileError(f"{path}: a header and no rows")
     if ours:
-        # One row per frame of the recording's time grid; a repeated frame number
-        # is one input frame shown twice (resampling), not a second face.
-        found = _assemble(path, rows, None, np.array(times), settings)
-        found.first_frame, found.own_times, found.cuts = frames[0], True, tuple(cuts)
-        return found
+        return _read_track_csv(path, rows, frames, np.array(times), cuts, settings)
     return _assemble(path, rows, frames if frame_col is not None else None,
                      np.array(times) if time_name is not None else None, settings)
 
@@ -299,6 +298,39 @@ def _point_columns(path: str, header: list[str]) -> np.ndarray:
                f"{missing[0]})")
         raise LandmarkFileError(f"{path}: no 2-D landmark columns: found {has}; needed {NEEDED}")
     return np.array([[found[(k, "x")], found[(k, "y")]] for k in range(NUM_LANDMARKS)])
+
+
+def _read_track_csv(path: str, rows: list[_Row], frames: list[int], times: np.ndarray,
+                    cuts: list[int], settings: FileSettings) -> LandmarkFile:
+    """Our own CSV's rows (`TRACK_CSV_COLUMNS`), one per frame of the recording's
+    even time grid: each is placed by its timestamp, on the grid of the median
+    time between rows, so that rows removed (say, the unreliable ones) leave
+    frames without a face and rows out of order are put back in order. Its
+    `frame` column does not place rows: it names the input's frame, which
+    repeats where the input was resampled. `cuts` are the rows with `cut` 1.
+    Timestamps off that grid (edited by hand) leave the rows in file order and
+    the times to `timebase.conform`, which resamples or refuses them."""
+    steps = np.diff(np.sort(times))
+    period = float(np.median(steps[steps > 0])) if (steps > 0).any() else 1.0
+    places = np.round((times - times.min()) / period).astype(int)
+    if np.abs(times - times.min() - places * period).max() > 0.25 * period:
+        found = _assemble(path, rows, None, times, settings)
+        found.first_frame, found.own_times, found.cuts = frames[0], True, tuple(cuts)
+        return found
+    order = np.argsort(places, kind="stable")
+    twice = np.flatnonzero(np.diff(places[order]) == 0)
+    if twice.size:
+        a, b = sorted(order[twice[0]:twice[0] + 2])
+        raise LandmarkFileError(
+            f"{path}: lines {rows[a].line} and {rows[b].line} are one frame (timestamps "
+            f"{times[a]:.6f} and {times[b]:.6f} s, frames {period:.6g} s apart): each frame of "
+            f"the landmark CLI's CSV is one row")
+    found = _assemble(path, rows, places.tolist(), times, settings)
+    if (np.diff(places) < 0).any():
+        found.notes.append("rows out of time order: each placed by its timestamp")
+    found.first_frame, found.own_times = frames[int(np.argmin(times))], True
+    found.cuts = tuple(sorted(int(places[r]) for r in cuts))
+    return found
 
 
 def _assemble(path: str, rows: list[_Row], frames: list[int] | None,

@@ -175,6 +175,10 @@ def read_recording(path: str, fps: float | None = None,
         points, times = found.points, found.times
         declared = None if times is None else timebase.times_fps(times)
         rate = fps or own_rate
+        if not fps and not 1 <= own_rate <= 100_000:
+            # Timestamps in ms (or frame numbers) would make every window and T absurd.
+            raise InputError(f"{path}: its timestamps give {own_rate:.4g} fps: they should be "
+                             f"seconds, as the landmark CLI writes them; or pass --fps")
         if not fps:
             notes.append(f"{rate:.6g} fps from the file's timestamps (the landmark CLI's own "
                          f"times)")

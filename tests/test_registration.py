@@ -426,3 +426,35 @@ def test_the_temporal_filter_does_not_reach_across_a_cut():
     per_shot = temporal_filter.denoise(track, "median3", cuts=(3,))[:, 0, 0]
     np.testing.assert_array_equal(across, [0, 1, 2, 100, 100, 101])
     np.testing.assert_array_equal(per_shot, [0, 1, 1, 100, 100, 101])
+
+
+def test_a_csv_edited_by_hand_is_read_by_its_timestamps_or_refused(tmp_path):
+    rec = recordings.Recording(
+        "clip.mp4", "video", 30.0, 200 + np.arange(12 * 68 * 2, dtype=np.float32).reshape(
+            12, 68, 2) / 100, np.ones(12, bool))
+    track_export.write_track(rec, str(tmp_path / "clip"))
+    header, *rows = (tmp_path / "clip.csv").read_text().splitlines()
+
+    def read(name, lines):
+        (tmp_path / name).write_text("\n".join([header, *lines]) + "\n")
+        return recordings.read_recording(str(tmp_path / name))
+
+    # Rows 5-7 removed (the unreliable ones, say): 30 fps still, frames 5-7 without a
+    # face; the rate from the first and last timestamps alone was 27.5 fps.
+    dropped = read("dropped.csv", rows[:5] + rows[8:])
+    assert dropped.fps == pytest.approx(30.0) and dropped.num_frames == 12
+    assert np.flatnonzero(~dropped.face).tolist() == [5, 6, 7]
+    # Rows shuffled: put back in order by their timestamps, with a note.
+    shuffled = read("shuffled.csv", [rows[k] for k in np.random.default_rng(0).permutation(12)])
+    np.testing.assert_allclose(shuffled.landmarks, read("whole.csv", rows).landmarks)
+    assert shuffled.notes[0] == "rows out of time order: each placed by its timestamp"
+    with pytest.raises(recordings.InputError, match=r"lines 5 and 6 are one frame"):
+        read("twice.csv", rows[:3] + [rows[3], rows[3]] + rows[4:])
+    bad = rows[2].split(",")
+    bad[3] = "7"
+    with pytest.raises(recordings.InputError, match=r"line 4: reliability 7 is not in \[0, 1\]"):
+        read("bad.csv", rows[:2] + [",".join(bad)] + rows[3:])
+    in_ms = [",".join([r.split(",")[0], f"{float(r.split(',')[1]) * 1000:.3f}",
+                       *r.split(",")[2:]]) for r in rows]
+    with pytest.raises(recordings.InputError, match=r"timestamps give 0.03 fps: they should be"):
+        read("ms.csv", in_ms)
