@@ -217,9 +217,10 @@ class LandmarkTrack:
       unreadable: (0-based frame, reason) for each frame image that could not
         be decoded; those frames count as frames without a face.
       cuts: 0-based frames where the picture changed at once (a cut between
-        shots, `registration.RegistrationSettings.cut_correlation`): the
-        landmarks start anew there from the detector; motion across a cut
-        compares two shots.
+        shots, `registration.RegistrationSettings.cut_correlation`) and a face
+        was found after it: the landmarks start anew from the detector at that
+        face; motion across a cut compares two shots. A face that leaves the
+        picture at once makes no cut.
     """
 
     landmarks: np.ndarray
@@ -411,6 +412,9 @@ class LandmarkExtractor:
                                    s.min_iou)
         registration, size = None, None
         points, reliability, cuts = [], [], []
+        # A cut counts once a face is found after it (the new shot's reference);
+        # of several in a row (a transition), the last.
+        cut = None
         for k, frame in enumerate(frames):
             if frame is None:
                 # An unreadable frame has no pixels to fit or register: no face.
@@ -426,10 +430,13 @@ class LandmarkExtractor:
                     registration, size = Registration(s.refinement), frame.shape
                 flow = registration.follow(frame)
                 if flow is not None and flow.is_cut(s.refinement):
-                    cuts.append(k)
+                    cut = k
                     tracker.lose()
                 if registration.fit_needed(flow) or tracker.check_due():
                     found, reliable = registration.fuse(frame, flow, tracker.fit(frame))
+                    if cut is not None and found is not None:
+                        cuts.append(cut)
+                        cut = None
                 else:
                     found, reliable = registration.accept(flow)
                     tracker.follow(found)

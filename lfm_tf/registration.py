@@ -245,8 +245,10 @@ class Flow:
       points: (68, 2) float64 landmarks in the frame, px.
       ok: (68,) bool, True where the landmark passed the forward-backward check.
       change: the correlation of the face's window in this frame with the
-        same window in the frame before (blurred, 32x32), in [-1, 1]; below
-        `RegistrationSettings.cut_correlation` the frame is a cut.
+        same window in the frame before (blurred, 32x32), in [-1, 1], or, where
+        that is below `RegistrationSettings.cut_correlation`, of this frame's
+        window moved as far as the landmarks moved; still below it, the frame
+        is a cut.
     """
 
     points: np.ndarray
@@ -277,14 +279,24 @@ class Registration:
                            flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
         self._reference = None
         self._cut = False
+        self._home = None
         self._since_fit = 0
-        self.anchors = 0
+        self.anchors = self.homecomings = 0
         self.fits = 0
 
-    def _window(self, frame: np.ndarray) -> np.ndarray:
+    def _window(self, frame: np.ndarray, shift: np.ndarray | None = None) -> np.ndarray:
+        """The face's window of `frame` at work size; moved by `shift` (x, y) px,
+        clipped to the frame."""
         x0, y0, x1, y1 = self._box
+        if shift is not None:
+            dx, dy = np.round(shift).astype(int)
+            height, width = frame.shape
+            x0, x1 = np.clip([x0 + dx, x1 + dx], 0, width)
+            y0, y1 = np.clip([y0 + dy, y1 + dy], 0, height)
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                return np.zeros(self._work_size[::-1], np.uint8)
         image = np.ascontiguousarray(frame[y0:y1, x0:x1])
-        if self._scale != 1:
+        if self._scale != 1 or image.shape[::-1] != self._work_size:
             image = cv2.resize(image, self._work_size, interpolation=cv2.INTER_AREA)
         return image
 
@@ -309,7 +321,7 @@ class Registration:
         self._factor = np.array(self._work_size, float) / (x1 - x0, y1 - y0)
         self._reference = self._window(frame)
         self._thumbnail = _thumbnail(self._reference)
-        self._points = points.copy()
+        self._points, self._last = points.copy(), points.copy()
         self._work_points = self._to_work(points)
         # The detector's bias on this face, per landmark, fixed until the next
         # reference: learning it on later frames would learn the flow's lag.
@@ -317,6 +329,26 @@ class Registration:
         self._over = np.zeros(len(points), bool)
         self._failures = 0
         self._cut = False
+        if np.array_equal(points, detected):
+            self._home = self._reference_state()
+
+    # What makes a reference: `_anchor` sets it, `_return_home` restores it.
+    _REFERENCE = ("_eyes", "_box", "_scale", "_work_size", "_factor", "_reference", "_points",
+                  "_work_points", "_offset")
+
+    def _reference_state(self) -> dict:
+        return {name: getattr(self, name) for name in self._REFERENCE}
+
+    def _return_home(self, frame: np.ndarray) -> None:
+        """Make the last reference the detector anchored (`_home`) the reference
+        again: the face is back where it was, and chained renewals carry the
+        error of each (a fast turn there and back left up to 14 px)."""
+        for name, value in self._home.items():
+            setattr(self, name, value)
+        self._thumbnail = _thumbnail(self._window(frame))
+        self._over = np.zeros(len(self._points), bool)
+        self._failures = 0
+        self.homecomings += 1
 
     def follow(self, frame: np.ndarray) -> Flow | None:
         """The reference landmarks carried to `frame` (uint8 (H, W) greyscale) by
@@ -324,8 +356,6 @@ class Registration:
         if self._reference is None:
             return None
         current = self._window(frame)
-        thumbnail = _thumbnail(current)
-        change, self._thumbnail = _correlation(thumbnail, self._thumbnail), thumbnail
         flow = self._dis.calc(self._reference, current, None)
         moved = self._work_points + _sample(flow, self._work_points)
         back, status, _ = cv2.calcOpticalFlowPyrLK(
@@ -333,7 +363,16 @@ class Registration:
             self._work_points.astype(np.float32).reshape(-1, 1, 2), **self._check)
         fb = np.linalg.norm(back.reshape(-1, 2) - self._work_points, axis=1) / self._factor[0]
         ok = (status.ravel() == 1) & (fb <= self.settings.max_fb_error * self._eyes)
-        return Flow(self._points + (moved - self._work_points) / self._factor, ok, change)
+        points = self._points + (moved - self._work_points) / self._factor
+        thumbnail, before = _thumbnail(current), self._thumbnail
+        change, self._thumbnail = _correlation(thumbnail, before), thumbnail
+        if change < self.settings.cut_correlation:
+            # A fast move changes the window as much as a cut does: compare the frame
+            # before with this one's window moved as far as the face moved (at a cut,
+            # the flow's move is meaningless and the windows stay unlike).
+            shift = np.median(points - self._last, axis=0)
+            change = max(change, _correlation(_thumbnail(self._window(frame, shift)), before))
+        return Flow(points, ok, change)
 
     def _moved(self, points: np.ndarray) -> float:
         """How far landmarks are from the reference's, median, px."""
@@ -353,6 +392,7 @@ class Registration:
         `fit_needed(flow)` is False): (68, 2) landmarks, reliability 1."""
         self._since_fit += 1
         self._failures = 0
+        self._last = flow.points
         return flow.points, 1.0
 
     def fuse(self, frame: np.ndarray, flow: Flow | None, detected: np.ndarray | None
@@ -394,10 +434,20 @@ class Registration:
         if disagreement > s.max_disagreement * self._eyes or self._failures >= s.reanchor_after:
             self._anchor(frame, detected, detected)
             return detected.copy(), 1.0
+        renewal = self._moved(points) > s.max_motion * self._eyes
+        if renewal:
+            # A renewal keeps the landmarks for good (the offsets start again from
+            # them), so a landmark that disagrees goes in at the detector's place
+            # at once, not after a second fit.
+            kept &= ~over
         points[~kept] = expected[~kept]
-        if self._moved(points) > s.max_motion * self._eyes:
+        if renewal:
             points = points + s.detector_gain * (detected - points)
             self._anchor(frame, points, detected)
+        elif (self._reference is not self._home["_reference"] and np.median(np.linalg.norm(
+                points - self._home["_points"], axis=1)) < s.max_motion * self._eyes / 2):
+            self._return_home(frame)
+        self._last = points
         return points, float(kept.mean())
 
     def update(self, frame: np.ndarray, detected: np.ndarray | None

@@ -11,7 +11,7 @@ import pytest
 
 from lfm_tf import (clip_processing, features, landmark_files, landmarks, pipeline, recordings,
                     temporal_filter, tfrecord_folder, timebase, video)
-from lfm_tf.datasets import base, folder, specs, synthetic
+from lfm_tf.datasets import base, folder, specs, synthetic, synthetic_render
 from tests import assets
 
 
@@ -431,3 +431,15 @@ def test_a_truncated_video_keeps_its_declared_length_and_says_so(tmp_path):
     assert rec.num_frames == 30 and rec.face[:15].all() and not rec.face[15:].any()
     assert f"15 unreadable frame(s), counted as without a face: 15-29 ({reason})" in rec.notes
     assert [k for k, _ in recordings.read_frames(str(cut), [3, 20], unreadable=lost)] == [3]
+
+
+def test_a_small_face_is_named_in_the_notes(tmp_path):
+    # The rendered photo at a quarter of its size: about 26 px between the eyes.
+    image = cv2.resize(synthetic_render.photo()[0], None, fx=0.25, fy=0.25,
+                       interpolation=cv2.INTER_AREA)
+    for k in range(4):
+        cv2.imwrite(str(tmp_path / f"{k}.png"), image)
+    rec = recordings.read_recording(str(tmp_path), fps=30.0)
+    assert rec.face.all()
+    (note,) = [n for n in rec.notes if n.startswith("a small face")]
+    assert note.startswith("a small face: 2") and "px between the eyes" in note

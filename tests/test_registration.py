@@ -458,3 +458,23 @@ def test_a_csv_edited_by_hand_is_read_by_its_timestamps_or_refused(tmp_path):
                        *r.split(",")[2:]]) for r in rows]
     with pytest.raises(recordings.InputError, match=r"timestamps give 0.03 fps: they should be"):
         read("ms.csv", in_ms)
+
+
+def test_fast_moves_are_not_cuts_and_a_fast_turn_there_and_back_leaves_no_offset():
+    # The photographed face (102 px between the eyes) panning 25 px a frame for 8
+    # frames, then still: the window changes as much as at a cut, but the face
+    # moved with the landmarks (before, 8 cuts in a row, and no window there).
+    frames, truth = _posed([(0, 0, 0)] * 20 + [(0, 25 * k, 0) for k in range(1, 9)]
+                           + [(0, 200, 0)] * 12)
+    track = lm.LandmarkExtractor().track(frames)
+    error = _motion_error(track.landmarks, truth)
+    assert track.cuts == () and error[-10:].mean() < 0.8
+    # A roll to 30 degrees and back in 6 frames renews the reference on the way;
+    # back where it was, the face takes its first reference again: the renewals'
+    # error left 1.44 px on average (up to 12.3) in the last 10 frames before.
+    frames, truth = _posed([(0, 0, 0)] * 20 + [(a, 0, 0) for a in (10, 20, 30, 30, 20, 10)]
+                           + [(0, 0, 0)] * 20)
+    error = _motion_error(lm.LandmarkExtractor().track(frames).landmarks, truth)
+    print(f"roll and back: last 10 frames' error mean {error[-10:].mean():.2f}, worst "
+          f"{error[-10:].max():.2f} px")
+    assert error[-10:].mean() < 0.2 and error[-10:].max() < 1.0
