@@ -34,16 +34,23 @@ The rule, frame by frame (`Registration.update`):
   detector's landmarks.
 - A cut between shots re-anchors at once: where the face's window, blurred
   and shrunk to 32x32, correlates with the same window of the frame before by
-  less than `cut_correlation`, the detector looks for a face on the whole frame
-  and the first frame with one becomes the new reference with its fit. The
-  flow alone cannot be trusted to notice: on a window that became flat or
-  unrelated, DIS finds little motion and the check passes it.
+  less than `cut_correlation`, and so does this frame's window moved as far as
+  the landmarks moved (a fast pan changes the window as much as a cut, but
+  the face moved with the landmarks), the detector looks for a face on the
+  whole frame and the first frame with one becomes the new reference with its
+  fit. The flow alone cannot be trusted to notice: on a window that became
+  flat or unrelated, DIS finds little motion and the check passes it.
 - The reference ages: once the landmarks have moved more than `max_motion`
   eye distances (median) from it, as in a slow head turn, the current frame
   becomes the reference with its flow landmarks, pulled by `detector_gain`
   towards the detector's fit, so that chained references neither jump nor
   wander away from the face (the pull adds that fraction of the detector's
-  noise once per renewal, not per frame).
+  noise once per renewal, not per frame). A renewal keeps its landmarks for
+  good, so one that disagrees with the detector goes in at the detector's
+  place at once. When the face comes back within half of `max_motion` of the
+  last reference the detector anchored, that reference is taken again: a
+  roll to 30 degrees and back in 6 frames had left the renewals' error (1.4
+  px on average, 12 px at worst) on every frame after it.
 - Frames where the detector finds no face are left to `landmarks.fill_gaps`.
 - The detector's shape fit is needed only where the flow needs help. A frame
   where every landmark passed the check and the landmarks stayed within
