@@ -505,8 +505,10 @@ def format_record(record: dict) -> str:
         no_face = ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in record["no_face_ranges"])
         about += f"no face in {_frames(record['no_face_frames'])} ({no_face}); "
     used = record["end_frame"] - record["start_frame"] + 1 < record["num_frames"]
-    about += (f"predicted on frames {record['start_frame']}-{record['end_frame']}" if used
-              else "predicted on all frames")
+    # The input's own line is the longest stretch's (`predict_recording`); the
+    # windows, if any, cover the others.
+    about += (f"the line above is the longest stretch's, frames {record['start_frame']}-"
+              f"{record['end_frame']}" if used else "predicted on all frames")
     if record["filled_frames"]:
         about += f" ({record['filled_frames']} of them filled by interpolation)"
     lines.append(about)

@@ -152,7 +152,7 @@ def test_face_noface_video_reports_its_faceless_frames(model):
         "why": "no face in 106 frames in a row, more than --max_gap=5 interpolates across"}]
     text = inference.format_record(record)
     assert "169 frames at 26.3979 fps (resampled from uneven frame times)" in text
-    assert "no face in 106 frames (63-168); predicted on frames 0-62" in text
+    assert "no face in 106 frames (63-168); the line above is the longest stretch's, frames 0-62" in text
     assert ("\n  frames 63-168 (2.39-6.36 s): in no window, no face in 106 frames in a row, "
             "more than --max_gap=5 interpolates across") in text
     assert f"\n  note: {record['notes'][0]}\n" in text
