@@ -217,10 +217,10 @@ class LandmarkTrack:
       unreadable: (0-based frame, reason) for each frame image that could not
         be decoded; those frames count as frames without a face.
       cuts: 0-based frames where the picture changed at once (a cut between
-        shots, `registration.RegistrationSettings.cut_correlation`) and a face
-        was found after it: the landmarks start anew from the detector at that
-        face; motion across a cut compares two shots. A face that leaves the
-        picture at once makes no cut.
+        shots, `registration.RegistrationSettings.cut_correlation`, or frames
+        of another size) and a face was found after it: the landmarks start
+        anew from the detector at that face; motion across a cut compares two
+        shots. A face that leaves the picture at once makes no cut.
     """
 
     landmarks: np.ndarray
@@ -426,7 +426,9 @@ class LandmarkExtractor:
                 frame = _grey(frame)
                 if frame.shape != size:
                     # A first frame, or frames of another size (a folder of unrelated
-                    # images): the flow has nothing to follow across, so start anew.
+                    # images): the flow has nothing to follow across, so start anew,
+                    # as at a cut.
+                    cut = None if size is None else k
                     registration, size = Registration(s.refinement), frame.shape
                 flow = registration.follow(frame)
                 if flow is not None and flow.is_cut(s.refinement):

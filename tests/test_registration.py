@@ -478,3 +478,13 @@ def test_fast_moves_are_not_cuts_and_a_fast_turn_there_and_back_leaves_no_offset
     print(f"roll and back: last 10 frames' error mean {error[-10:].mean():.2f}, worst "
           f"{error[-10:].max():.2f} px")
     assert error[-10:].mean() < 0.2 and error[-10:].max() < 1.0
+
+
+def test_frames_of_another_size_start_a_new_shot():
+    # The same photo, then twice as large from frame 6: every coordinate doubles,
+    # which is no motion of the face.
+    image = synthetic_render.photo()[0]
+    rng = np.random.default_rng(0)
+    large = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
+    frames = [_camera(image, rng) for _ in range(6)] + [_camera(large, rng) for _ in range(4)]
+    assert lm.LandmarkExtractor().track(frames).cuts == (6,)
