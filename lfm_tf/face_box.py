@@ -110,6 +110,13 @@ class Tracker:
         return (self._box is not None and self._check_every > 0
                 and self._since_detector + 1 >= self._check_every)
 
+    def place(self, landmarks: np.ndarray) -> None:
+        """Place the next fit's box from landmarks known for this frame (the
+        optical flow's), rather than from the frame before: a fast move
+        otherwise leaves the box behind the face, and the fit with it."""
+        if self._box is not None:
+            self._box = self._relation.box(landmarks)
+
     def lose(self) -> None:
         """Forget the box (a cut: the face may be anywhere now): the next fit
         detects on the whole frame."""

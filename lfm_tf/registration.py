@@ -179,6 +179,11 @@ class RegistrationSettings:
       cut_correlation: a frame whose face window correlates less than this
         with the frame before (blurred to 32x32) is a cut: the detector looks
         for the face on the whole frame and it becomes the new reference.
+      fit_correlation: a frame whose face window correlates less than this
+        with the frame before gets the detector's fit, even where the flow
+        passed its check: a fast move can carry the face out of the flow's
+        window, where the flow stays behind and the check still passes (a pan
+        of 40 px a frame left the landmarks 27 px off for 9 frames).
     """
 
     work_eye_distance: float = 100.0
@@ -199,6 +204,7 @@ class RegistrationSettings:
     detector_every: int = 10
     max_landmark_disagreement: float = 0.06
     cut_correlation: float = 0.4
+    fit_correlation: float = 0.8
 
     def __post_init__(self):
         if self.work_eye_distance < 10 or not 0 <= self.margin <= 1:
@@ -219,8 +225,9 @@ class RegistrationSettings:
                      "detector_gain", "max_landmark_disagreement"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
-        if not -1 <= self.cut_correlation <= 1:
-            raise ValueError(f"cut_correlation must be in [-1, 1], got {self.cut_correlation}")
+        for name in ("cut_correlation", "fit_correlation"):
+            if not -1 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [-1, 1], got {getattr(self, name)}")
 
 
 def _thumbnail(window: np.ndarray) -> np.ndarray:
@@ -256,11 +263,15 @@ class Flow:
         that is below `RegistrationSettings.cut_correlation`, of this frame's
         window moved as far as the landmarks moved; still below it, the frame
         is a cut.
+      still: the first of those correlations, the window unmoved: below
+        `RegistrationSettings.fit_correlation` the frame changed too much for
+        the flow to go unchecked.
     """
 
     points: np.ndarray
     ok: np.ndarray
     change: float = 1.0
+    still: float = 1.0
 
     def is_cut(self, settings: RegistrationSettings) -> bool:
         return self.change < settings.cut_correlation
@@ -372,14 +383,15 @@ class Registration:
         ok = (status.ravel() == 1) & (fb <= self.settings.max_fb_error * self._eyes)
         points = self._points + (moved - self._work_points) / self._factor
         thumbnail, before = _thumbnail(current), self._thumbnail
-        change, self._thumbnail = _correlation(thumbnail, before), thumbnail
+        still = change = _correlation(thumbnail, before)
+        self._thumbnail = thumbnail
         if change < self.settings.cut_correlation:
             # A fast move changes the window as much as a cut does: compare the frame
             # before with this one's window moved as far as the face moved (at a cut,
             # the flow's move is meaningless and the windows stay unlike).
             shift = np.median(points - self._last, axis=0)
             change = max(change, _correlation(_thumbnail(self._window(frame, shift)), before))
-        return Flow(points, ok, change)
+        return Flow(points, ok, change, still)
 
     def _moved(self, points: np.ndarray) -> float:
         """How far landmarks are from the reference's, median, px."""
@@ -387,11 +399,12 @@ class Registration:
 
     def fit_needed(self, flow: Flow | None) -> bool:
         """Whether the rule needs the detector's fit on the frame of `flow`: a first
-        frame, every `detector_every`-th, a cut, a landmark that failed the check
-        or disagreed with the last fit, a renewal due, or no face at the last fit."""
+        frame, every `detector_every`-th, a cut or a frame much changed from the
+        one before, a landmark that failed the check or disagreed with the last
+        fit, a renewal due, or no face at the last fit."""
         s = self.settings
         return (flow is None or self._since_fit + 1 >= s.detector_every or not flow.ok.all()
-                or flow.is_cut(s) or self._over.any()
+                or flow.is_cut(s) or flow.still < s.fit_correlation or self._over.any()
                 or self._moved(flow.points) > s.max_motion * self._eyes)
 
     def accept(self, flow: Flow) -> tuple[np.ndarray, float]:

@@ -41,7 +41,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from absl import flags
 
-from lfm_tf import cli, files, input_flags, landmark_files, landmarks, recordings, timebase
+from lfm_tf import (cli, files, input_flags, landmark_files, landmarks, recordings, timebase,
+                    video)
 
 
 def write_track(recording: recordings.Recording, stem: str) -> tuple[str, str]:
@@ -96,7 +97,7 @@ def export_tracks(inputs: Sequence[str], output_dir: str, fps: float | None = No
             recording = recordings.read_recording(path, fps, extractor,
                                                   time_settings=time_settings, denoiser="none")
             paths = list(write_track(recording, os.path.join(output_dir, stem)))
-        except (recordings.InputError, landmarks.NoFaceError, OSError) as err:
+        except (recordings.InputError, landmarks.NoFaceError, video.VideoError, OSError) as err:
             if report is None:
                 raise
             report(path, err, [])

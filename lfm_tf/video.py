@@ -143,9 +143,9 @@ def iter_video(path: str | os.PathLike, grey: bool = True,
     `unreadable` as (0-based frame, reason) and yielded as None (its time one
     frame after the one before), whether a damaged stretch inside the video,
     after which the decoder finds frames again, or a damaged or truncated end,
-    up to the frame count the header declares (a shortfall of up to
-    `_DECLARED_COUNT_SLACK` of it is taken for the header's estimate, and
-    ends the video quietly).
+    up to the frame count the header declares (outside an AVI, whose index
+    counts exactly, a shortfall of up to `_DECLARED_COUNT_SLACK` of it or 2
+    frames is taken for the header's estimate, and ends the video quietly).
 
     Raises VideoError when the file cannot be opened or yields no frame at all,
     and, without an `unreadable` list, at a damaged stretch or end. The file is
@@ -194,10 +194,29 @@ def iter_video(path: str | os.PathLike, grey: bool = True,
     if count == 0:
         raise VideoError(f"no frame could be decoded from video {path}: the file is "
                          "empty or corrupt")
-    if declared - count > max(_DECLARED_COUNT_SLACK * declared, 2):
+    # An AVI's index counts its frames exactly; other containers' counts may be
+    # estimates (from the duration).
+    slack = 0 if path.lower().endswith(".avi") else max(_DECLARED_COUNT_SLACK * declared, 2)
+    if declared - count > slack:
         yield from lost(list(range(count, declared)),
-                        f"video {path} declares {declared} frames, but decoding ended after "
-                        f"{count}: the file is truncated or damaged from frame {count} on")
+                        f"video {path} declares {declared} frames, but {count} could be "
+                        f"decoded: its end is truncated or damaged, or frames were lost on the "
+                        f"way (then the frames after the loss come earlier than they were)")
+
+
+def frame_times(path: str | os.PathLike) -> np.ndarray:
+    """Every frame's presentation time (s) in a video file's container, in order,
+    without decoding the pixels further than OpenCV's `grab` must."""
+    capture, path = _open(path)
+    times = []
+    try:
+        while capture.grab():
+            times.append(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000)
+    except cv2.error as err:
+        raise VideoError(f"cannot read frame {len(times)} of video {path}: {err}") from None
+    finally:
+        capture.release()
+    return np.array(times)
 
 
 # A header's frame count is an estimate in some containers: a shortfall of up to
