@@ -302,13 +302,19 @@ def test_landmark_cli_marks_frames_without_a_face_and_goes_on_after_a_bad_input(
     # test_face_leaving_the_video_is_reported_or_filled measures the same).
     video = str(assets.asset("face_noface.mov"))
     out = tmp_path / "tracks"
+    # A video OpenCV cannot open (cut before its index) stopped the batch.
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(assets.asset("single_face.mp4").read_bytes()[:20000])
     result = subprocess.run(
-        [sys.executable, "-m", "lfm_tf.landmarks", str(tmp_path / "missing.mp4"), video,
-         f"--output_dir={out}"], capture_output=True, text=True,
+        [sys.executable, "-m", "lfm_tf.landmarks", str(tmp_path / "missing.mp4"), str(broken),
+         video, f"--output_dir={out}"], capture_output=True, text=True,
         cwd=os.path.dirname(lm.__file__) + "/..")
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        f"error: {tmp_path / 'missing.mp4'}: no such file or folder")
+    # FFmpeg prints its own complaint about the broken file on stderr too.
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2
+    assert errors[0] == f"error: {tmp_path / 'missing.mp4'}: no such file or folder"
+    assert errors[1].startswith(f"error: cannot open video {broken}")
     lines = result.stdout.splitlines()
     assert lines[:2] == [f"wrote {out / 'face_noface.npy'}", f"wrote {out / 'face_noface.csv'}"]
     assert lines[-1] == ("  no face in 106 of 169 frames: NaN rows in the .npy, success 0 in "
