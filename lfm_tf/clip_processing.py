@@ -33,8 +33,11 @@ RECORD_SFEM = (features.SFEM_LANDMARKS, "printed")
 class LandmarkCache:
     """Landmark tracks per clip on disk, so a second run with another variant or
     frame interval does not run dlib again. Keyed by the clip (name, its files'
-    names, sizes and times) and the detector settings; clips without a face are
-    cached too, with the reason."""
+    names, sizes and times), the detector settings and the entry's format; clips
+    without a face are cached too, with the reason."""
+
+    # 2: the track's cuts are stored.
+    FORMAT = 2
 
     def __init__(self, root: str, settings: landmarks.LandmarkSettings):
         self.root = os.path.join(root, settings.cache_key())
@@ -46,7 +49,8 @@ class LandmarkCache:
         files = [clip.video] if clip.video else list(clip.frames)
         stats = [f"<hole {k}>" if p is None else f"{p}:{st.st_size}:{st.st_mtime_ns}"
                  for k, p in enumerate(files) for st in [None if p is None else os.stat(p)]]
-        key = hashlib.sha256("\n".join([clip.name, *stats]).encode()).hexdigest()[:16]
+        key = hashlib.sha256("\n".join([f"format {self.FORMAT}", clip.name, *stats]).encode()
+                             ).hexdigest()[:16]
         return os.path.join(self.root, clip.dataset, clip.subject, f"{clip.clip_id}-{key}.npz")
 
     def load(self, clip: Clip) -> landmarks.LandmarkTrack | str | None:
@@ -70,7 +74,8 @@ class LandmarkCache:
                                                 filled=data["filled"],
                                                 detections=int(data["detections"]),
                                                 reliability=data["reliability"],
-                                                unreadable=unreadable)
+                                                unreadable=unreadable,
+                                                cuts=tuple(data["cuts"].tolist()))
             _check_track(clip, track)
             return track
         except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile,
@@ -95,7 +100,8 @@ class LandmarkCache:
                          detections=np.array(outcome.detections),
                          reliability=outcome.reliability,
                          unreadable_frames=np.array(frames, dtype=np.int64),
-                         unreadable_reasons=np.array(reasons, dtype=str))
+                         unreadable_reasons=np.array(reasons, dtype=str),
+                         cuts=np.array(outcome.cuts, dtype=np.int64))
 
 
 
@@ -189,8 +195,9 @@ class ClipProcessor:
                                              self.config.landmark_settings.max_gap, clip.name)
         reliability = (None if conformed.source_frames is None else
                        np.where(filled, 0.0, track.reliability[conformed.source_frames]))
-        return dataclasses.replace(track, landmarks=points, filled=filled,
-                                   reliability=reliability), conformed.note
+        return dataclasses.replace(
+            track, landmarks=points, filled=filled, reliability=reliability,
+            cuts=timebase.resampled_frames(track.cuts, conformed.source_frames)), conformed.note
 
     def __call__(self, clip: Clip) -> tuple[bytes | None, str | None, int]:
         """(serialized record, note, frames) or (None, reason, frames); the note
@@ -203,7 +210,7 @@ class ClipProcessor:
             track = self._landmarks(clip)
             track, resampled = self._on_even_time(clip, track)
             track = dataclasses.replace(track, landmarks=temporal_filter.denoise(
-                track.landmarks, self.config.temporal_filter))
+                track.landmarks, self.config.temporal_filter, track.cuts))
             interval = self.config.frame_interval or features.frame_interval_for_fps(clip.fps)
             indices = features.variant_indices(self.config.variant)
             n = len(track.landmarks)
@@ -229,6 +236,11 @@ class ClipProcessor:
                 offset=_frame_or_unknown(clip.offset), **crop_fields)
             notes = [holes] if holes else []
             notes += [video.describe_unreadable(track.unreadable)] if track.unreadable else []
+            # A dataset's clip is one shot: a cut there is worth a look, and the maps
+            # across it compare two pictures.
+            notes += ([f"{landmarks.describe_cuts(track.cuts)}: the landmarks start anew "
+                       f"from the detector there; maps across it compare two shots"]
+                      if track.cuts else [])
             note = "; ".join(notes + ([resampled] if resampled else [])) or None
             return records.encode(record), note, n
         except (landmarks.NoFaceError, video.VideoError, ValueError, OSError) as err:

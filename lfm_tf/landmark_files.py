@@ -240,11 +240,18 @@ def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
         face_id = cells[face_col].strip() if face_col is not None else None
         reliability = (_number(path, line, cells[reliability_col])
                        if reliability_col is not None else math.nan)
-        if not (math.isnan(reliability) or 0 <= reliability <= 1):
-            raise LandmarkFileError(f"{path}, line {line}: reliability {reliability:g} is not "
-                                    f"in [0, 1]")
+        # Our writer puts a number in [0, 1] and a 0 or 1 on every row: anything else
+        # was edited by hand, and a guess would pass wrong trust or shots on.
+        if reliability_col is not None and not 0 <= reliability <= 1:
+            raise LandmarkFileError(f"{path}, line {line}: reliability "
+                                    f"{cells[reliability_col].strip()!r} is not a number in "
+                                    f"[0, 1]")
         rows.append(_Row(line, face_id, points, area, ok, reliability))
-        if ours and _number(path, line, cells[named["cut"]]) == 1:
+        cut = _number(path, line, cells[named["cut"]]) if ours else 0
+        if cut not in (0, 1):
+            raise LandmarkFileError(f"{path}, line {line}: cut {cells[named['cut']].strip()!r} "
+                                    f"is not 0 or 1")
+        if cut == 1:
             cuts.append(len(rows) - 1)
         if frame_col is not None:
             frames.append(_whole(path, header[frame_col], line,

@@ -239,6 +239,14 @@ class LandmarkTrack:
         return int(np.count_nonzero(self.filled))
 
 
+def describe_cuts(cuts: Sequence[int]) -> str:
+    """'a cut between shots at frame 12' ('2 cuts ... at frames 12, 80'), for
+    notes; frames as given (0-based where they are)."""
+    many = len(cuts) > 1
+    return (f"{f'{len(cuts)} cuts' if many else 'a cut'} between shots at "
+            f"frame{'s' if many else ''} {', '.join(map(str, cuts))}")
+
+
 def fill_gaps(points: Sequence[np.ndarray | None], max_gap: int,
               source: str = "clip") -> tuple[np.ndarray, np.ndarray]:
     """Per-frame landmarks, None where no face was found, as a gapless track.

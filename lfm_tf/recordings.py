@@ -223,14 +223,10 @@ def read_recording(path: str, fps: float | None = None,
         reliability = reliability[conformed.source_frames]
     if reliability is not None:
         reliability = np.where(filled, 0.0, reliability).astype(np.float32)
-    if cuts and conformed.source_frames is not None:
-        # The first frame of the even time grid that shows the new shot.
-        cuts = tuple(sorted({int(np.searchsorted(conformed.source_frames, c)) for c in cuts}))
+    cuts = timebase.resampled_frames(cuts, conformed.source_frames)
     if cuts:
-        notes.append(f"{'a cut' if len(cuts) == 1 else f'{len(cuts)} cuts'} between shots "
-                     f"at frame{'s' if len(cuts) > 1 else ''} {', '.join(map(str, cuts))}: the "
-                     f"landmarks start anew from the detector there, and no window or span "
-                     f"crosses a cut")
+        notes.append(f"{landmarks.describe_cuts(cuts)}: the landmarks start anew from the "
+                     f"detector there, and no window or span crosses a cut")
     warnings = ([rate_warning(source, fps, declared)]
                 if fps and timebase.rates_disagree(fps, declared) else [])
     return Recording(path, source, float(rate), temporal_filter.denoise(track, denoiser, cuts),

@@ -30,6 +30,7 @@ under `--max_gap` like any other. `uneven="refuse"` refuses the input instead.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -162,3 +163,13 @@ def conform(source: str, points: np.ndarray, times: np.ndarray | None, period: f
     nearest = np.where(np.abs(t[after - 1] - grid) <= np.abs(t[after] - grid), after - 1, after)
     return Conformed(out, "resampled", f"{found}: landmarks resampled to {fps:g} fps, "
                                       f"{len(points)} -> {count} frames", known[nearest])
+
+
+def resampled_frames(frames: Sequence[int], source_frames: np.ndarray | None) -> tuple[int, ...]:
+    """Where the input's 0-based `frames` (cuts) fall on a resampled grid: the first
+    grid frame drawn from each or a later one (`Conformed.source_frames`; None:
+    the grid is the input's own frames)."""
+    if source_frames is None:
+        return tuple(frames)
+    return tuple(sorted({int(np.searchsorted(source_frames, f)) for f in frames}))
+

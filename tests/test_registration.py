@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from tests import assets
 
-from lfm_tf import (inference, landmark_files, recordings, registration, temporal_filter,
-                    track_export, video)
+from lfm_tf import (inference, landmark_files, recordings, records, registration,
+                    temporal_filter, track_export, video)
 from lfm_tf import landmarks as lm
 from lfm_tf.datasets import synthetic, synthetic_render
 from lfm_tf.datasets.base import list_images
@@ -459,10 +459,15 @@ def test_a_csv_edited_by_hand_is_read_by_its_timestamps_or_refused(tmp_path):
     assert shuffled.notes[0] == "rows out of time order: each placed by its timestamp"
     with pytest.raises(recordings.InputError, match=r"lines 5 and 6 are one frame"):
         read("twice.csv", rows[:3] + [rows[3], rows[3]] + rows[4:])
-    bad = rows[2].split(",")
-    bad[3] = "7"
-    with pytest.raises(recordings.InputError, match=r"line 4: reliability 7 is not in \[0, 1\]"):
-        read("bad.csv", rows[:2] + [",".join(bad)] + rows[3:])
+    for column, value, message in [(3, "7", r"reliability '7' is not a number in \[0, 1\]"),
+                                   (3, "nan", r"reliability 'nan' is not a number in \[0, 1\]"),
+                                   (3, "", r"reliability '' is not a number in \[0, 1\]"),
+                                   (4, "2", r"cut '2' is not 0 or 1"),
+                                   (4, "", r"cut '' is not 0 or 1")]:
+        bad = rows[2].split(",")
+        bad[column] = value
+        with pytest.raises(recordings.InputError, match=rf"bad.csv, line 4: {message}"):
+            read("bad.csv", rows[:2] + [",".join(bad)] + rows[3:])
     in_ms = [",".join([r.split(",")[0], f"{float(r.split(',')[1]) * 1000:.3f}",
                        *r.split(",")[2:]]) for r in rows]
     with pytest.raises(recordings.InputError, match=r"timestamps give 0.03 fps: they should be"):
@@ -504,3 +509,46 @@ def test_frames_of_another_size_start_a_new_shot():
     large = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
     frames = [_camera(image, rng) for _ in range(6)] + [_camera(large, rng) for _ in range(4)]
     assert lm.LandmarkExtractor().track(frames).cuts == (6,)
+
+
+def test_preprocess_keeps_a_clips_cut_in_its_cache_its_filter_and_its_note(
+        tmp_path, monkeypatch):
+    # A clip whose tracker found a cut at frame 15 (x 0, 2, 1 on frames 12-14, then a
+    # face 100 px away): the landmark cache dropped the cut, and preprocess filtered
+    # across it (frame 14 took 2 from the other shot's side) without a word.
+    from lfm_tf import clip_processing, pipeline
+    from lfm_tf.datasets import get_spec
+    from lfm_tf.datasets.base import Clip
+
+    x = np.zeros(30, np.float32)
+    x[12:15], x[15:] = [0, 2, 1], 100
+    points = np.repeat(x[:, None, None], 68, axis=1).repeat(2, axis=2)
+    points += np.arange(68, dtype=np.float32)[None, :, None]  # distinct landmarks
+    track = lm.LandmarkTrack(points, np.zeros(30, bool), 2, cuts=(15,))
+    frames = []
+    for k in range(30):
+        frames.append(str(tmp_path / f"img{k}.jpg"))
+        open(frames[-1], "wb").close()
+    clip = Clip("casme2", "sub01", "EP01_01", "happiness", 200.0, frames=tuple(frames))
+
+    class Extractor:
+        def __init__(self, settings):
+            pass
+
+        def extract_clip(self, clip):
+            return track
+
+    monkeypatch.setattr(lm, "LandmarkExtractor", Extractor)
+    config = pipeline.PreprocessConfig(dataset="casme2", data_dir=str(tmp_path),
+                                       out_dir=str(tmp_path / "out"), progress=False)
+    for run in ("tracked", "cached"):
+        processor = clip_processing.ClipProcessor(config, get_spec("casme2"),
+                                                  str(tmp_path / "cache"))
+        encoded, note, frames_done = processor(clip)
+        assert note == ("a cut between shots at frame 15: the landmarks start anew from the "
+                        "detector there; maps across it compare two shots"), run
+        record = records.decode(encoded)
+        np.testing.assert_array_equal(record.landmarks[12:17, 0, 0], [0, 1, 1, 100, 100])
+        Extractor.extract_clip = None  # the second run must not track
+    cached = clip_processing.LandmarkCache(str(tmp_path / "cache"), config.landmark_settings)
+    assert cached.load(clip).cuts == (15,)

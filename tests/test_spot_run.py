@@ -4,6 +4,7 @@ a real video through dlib, with the landmark cache."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 
@@ -12,7 +13,7 @@ import pytest
 from tests import assets
 from tests.fixtures import spotting_trees as trees
 
-from lfm_tf import recordings
+from lfm_tf import landmarks, recordings
 from lfm_tf.datasets import synthetic_long
 from lfm_tf.spotting import run as spotting_run
 
@@ -102,3 +103,43 @@ def test_dataset_videos_without_a_face_count_as_missed(tmp_path):
     assert again == result
     assert [line for line in log if "not spotted" in line] == [
         line for line in first_log if "not spotted" in line]
+
+
+def test_the_cache_gives_back_the_whole_recording(tmp_path, monkeypatch):
+    # A second run read only landmarks, face and rate back: the cut, the
+    # reliability and the notes of the first were lost, and a --fps given anew
+    # was ignored. Tracking is stood in for: the recording is what it returns.
+    path = str(tmp_path / "clip.mp4")
+    open(path, "wb").write(b"frames")
+    n = 40
+    tracked = []
+
+    def read(p, fps, extractor=None):
+        tracked.append(fps)
+        return recordings.Recording(
+            p, "video", fps or 25.0, np.full((n, 68, 2), 3.5, np.float32), np.arange(n) != 7,
+            "resampled", ["a cut between shots at frame 20: ..."], np.arange(n) // 2,
+            np.linspace(0, 1, n, dtype=np.float32), 25.0,
+            ["--fps 50 but the video's header says 25 fps"] if fps else [], (20,))
+
+    monkeypatch.setattr(recordings, "read_recording", read)
+    first = spotting_run.recording(path, None, str(tmp_path / "cache"), _Extractor())
+    again = spotting_run.recording(path, None, str(tmp_path / "cache"), _Extractor())
+    assert tracked == [None]
+    assert {f.name for f in dataclasses.fields(first)} == {
+        "path", "source", "fps", "landmarks", "face", "time_base", "notes", "source_frames",
+        "reliability", "declared_fps", "warnings", "cuts"}
+    for field in dataclasses.fields(first):
+        a, b = getattr(first, field.name), getattr(again, field.name)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b)
+            assert a.dtype == b.dtype, field.name
+        else:
+            assert a == b, field.name
+    assert again.cuts == (20,) and again.declared_fps == 25.0
+    other = spotting_run.recording(path, 50.0, str(tmp_path / "cache"), _Extractor())
+    assert tracked == [None, 50.0] and other.fps == 50.0 and other.warnings
+
+
+class _Extractor:
+    settings = landmarks.LandmarkSettings()

@@ -96,3 +96,26 @@ def test_windows_that_do_not_fit_find_nothing(videos):
         spotter.signals(np.zeros((10, 2)), 30.0, facts)
     assert dataclasses.asdict(facts) == {"k": {"me": 37, "mae": 174}, "me_frames": (47, 105)}
     assert spotting_facts(None, 200.0).k == {"me": 40, "mae": 120}
+
+
+def test_a_cut_between_shots_is_no_expression():
+    # 20 s at 30 fps with 4 planted MEs; from frame 300 the face is seen in another
+    # shot: 1.3 x 1.15 larger and 40 px away. Across the cut that made a false ME
+    # at frames 299-301 (score 6.1) and hid the first true one (the z-scale mixes
+    # two face sizes); taken shot by shot, the spots are the planted four.
+    [video] = synthetic_long.generate(1, 1, seconds=20.0, seed=5)
+    track = video.landmarks.astype(np.float64)
+    centre = track[300:].reshape(-1, 2).mean(0)
+    track[300:] = (track[300:] - centre) * [1.3, 1.15] + centre + 40
+    facts = spotting_facts(None, video.fps)
+    across = spotter.spot(track, video.fps, facts)
+    per_shot = spotter.spot(track, video.fps, facts, cuts=(300,))
+    planted = [(i.onset, i.offset) for i in video.intervals]
+    assert planted == [(31, 38), (124, 137), (182, 194), (420, 433)]
+    assert [(s.onset, s.offset) for s in across] == [(126, 134), (184, 192), (299, 301),
+                                                      (422, 431)]
+    assert [(s.onset, s.offset) for s in per_shot] == [(32, 38), (126, 134), (184, 192),
+                                                        (422, 431)]
+    found = spotter.signals(track, video.fps, facts, cuts=(300,))
+    assert all(c.offset < 300 or c.onset >= 300 for c in found.candidates)
+    assert found.z["me"].shape == (600,)

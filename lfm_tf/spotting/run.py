@@ -53,12 +53,15 @@ class _Progress:
         return self.extractor.track(counted(), source)
 
 
-def _cache_path(path: str, cache_dir: str, settings: landmarks.LandmarkSettings) -> str:
-    """One file per input, keyed by its path and its files' sizes and times, so a
-    re-rendered or replaced video is tracked anew."""
+def _cache_path(path: str, cache_dir: str, settings: landmarks.LandmarkSettings,
+                fps: float | None) -> str:
+    """One file per input, keyed by its path, its files' sizes and times (a
+    re-rendered or replaced video is tracked anew) and --fps (the recording's rate
+    and its notes depend on it)."""
     files = list_images(path) if os.path.isdir(path) else [path]
     stats = [f"{p}:{st.st_size}:{st.st_mtime_ns}" for p in files for st in [os.stat(p)]]
-    key = hashlib.sha256("\n".join([os.path.abspath(path), *stats]).encode()).hexdigest()[:16]
+    key = hashlib.sha256("\n".join([os.path.abspath(path), f"fps {fps!r}", *stats]).encode()
+                         ).hexdigest()[:16]
     name = os.path.basename(os.path.normpath(path))
     return os.path.join(cache_dir, settings.cache_key(), f"{name}-{key}.npz")
 
@@ -67,7 +70,8 @@ def recording(path: str, fps: float | None, cache_dir: str | None,
               extractor: landmarks.LandmarkExtractor,
               log: Callable[[str], None] = _stderr) -> recordings.Recording:
     """The landmarks of a video, a folder of frames or a landmark file, cached in
-    `cache_dir` (None: not cached) for videos and frames; a recording without a
+    `cache_dir` (None: not cached) for videos and frames, whole (cuts, reliability,
+    notes: a second run reads what the first one found); a recording without a
     face is cached as such too, so it is not tracked again either. `extractor`
     (`recordings.unbridged_extractor`) is shared by all inputs of a run: dlib's
     models load once.
@@ -79,13 +83,9 @@ def recording(path: str, fps: float | None, cache_dir: str | None,
     if recordings.input_source(path) == "landmarks" or cache_dir is None:
         cached = None
     else:
-        cached = _cache_path(path, cache_dir, extractor.settings)
+        cached = _cache_path(path, cache_dir, extractor.settings, fps)
         if os.path.exists(cached):
-            with np.load(cached) as data:
-                if "error" in data:
-                    raise landmarks.NoFaceError(str(data["error"]))
-                return recordings.Recording(path, str(data["source"]), float(data["fps"]),
-                                            data["landmarks"], data["face"])
+            return _load(path, cached)
     # Frames on the folder's numbering, holes included, as the tracker counts them.
     total = len(recordings.frame_files(path)[0]) if os.path.isdir(path) else None
     log(f"{path}: tracking landmarks")
@@ -95,8 +95,29 @@ def recording(path: str, fps: float | None, cache_dir: str | None,
     except landmarks.NoFaceError as err:
         _save(cached, error=np.array(str(err)))
         raise
-    _save(cached, landmarks=rec.landmarks, face=rec.face, fps=rec.fps, source=rec.source)
+    _save(cached, landmarks=rec.landmarks, face=rec.face, fps=rec.fps, source=rec.source,
+          time_base=rec.time_base, notes=np.array(rec.notes, dtype=str),
+          source_frames=np.array([] if rec.source_frames is None else rec.source_frames,
+                                 dtype=np.int64),
+          resampled=rec.source_frames is not None, reliability=rec.reliability,
+          declared_fps=np.nan if rec.declared_fps is None else rec.declared_fps,
+          warnings=np.array(rec.warnings, dtype=str), cuts=np.array(rec.cuts, dtype=np.int64))
     return rec
+
+
+def _load(path: str, cached: str) -> recordings.Recording:
+    """The recording `recording` saved in `cached`; raises NoFaceError if it had no face."""
+    # allow_pickle=False: an entry is arrays only, never code.
+    with np.load(cached, allow_pickle=False) as data:
+        if "error" in data:
+            raise landmarks.NoFaceError(str(data["error"]))
+        declared = float(data["declared_fps"])
+        return recordings.Recording(
+            path, str(data["source"]), float(data["fps"]), data["landmarks"], data["face"],
+            str(data["time_base"]), data["notes"].tolist(),
+            data["source_frames"] if bool(data["resampled"]) else None, data["reliability"],
+            None if np.isnan(declared) else declared, data["warnings"].tolist(),
+            tuple(data["cuts"].tolist()))
 
 
 def _save(cached: str | None, **arrays) -> None:
@@ -224,7 +245,7 @@ def spot_recordings(paths: Sequence[str], output: str, *, fps: float | None = No
             rec = recording(path, fps, cache_dir or os.path.join(output, "landmarks"), extractor,
                             log)
             facts = spotting_facts(windows_of, rec.fps)
-            found = spotter.signals(rec.landmarks, rec.fps, facts)
+            found = spotter.signals(rec.landmarks, rec.fps, facts, cuts=rec.cuts)
         except ValueError as err:
             log(f"error: {path}: {err}")
             failed.append(path)

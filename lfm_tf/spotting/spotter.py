@@ -174,16 +174,19 @@ def _cut(distances: np.ndarray, change: np.ndarray, apex: int, k: int, top: int,
 
 
 def signals(landmarks: np.ndarray, fps: float, facts: SpottingFacts,
-            settings: SpotterSettings = SpotterSettings()) -> Signals:
+            settings: SpotterSettings = SpotterSettings(), cuts: Sequence[int] = ()) -> Signals:
     """Steps 1-8 up to the thresholds: everything `select` needs.
 
-    A window k needs 2k + 1 frames; in a shorter track that window finds nothing
-    (its z is all 0), so a 1 s recording at 30 fps is searched for MEs only.
+    A window k needs 2k + 1 frames; in a shorter track (or shot) that window finds
+    nothing (its z is all 0), so a 1 s recording at 30 fps is searched for MEs only.
+    Each shot between `cuts` is a recording of its own (smoothing, changes, z):
+    distances across a cut compare two shots, and that jump is no expression.
 
     Args:
       landmarks: (N, 68, 2) px, dlib/iBUG order.
       fps: frame rate.
       facts: the windows k and the ME length limits (`long_videos.spotting_facts`).
+      cuts: 0-based frames where a new shot starts (`recordings.Recording.cuts`).
 
     Returns:
       z per window (N,), talking stretches and every candidate, frames 0-based.
@@ -194,6 +197,18 @@ def signals(landmarks: np.ndarray, fps: float, facts: SpottingFacts,
     track = np.asarray(landmarks, np.float64)
     if track.ndim != 3 or track.shape[1:] != (68, 2):
         raise ValueError(f"need an (N, 68, 2) landmark track, got shape {track.shape}")
+    bounds = [0, *sorted({int(c) for c in cuts if 0 < c < len(track)}), len(track)]
+    shots = [_shot_signals(track[a:b], fps, facts, settings) for a, b in zip(bounds, bounds[1:])]
+    return Signals(
+        {name: np.concatenate([shot.z[name] for shot in shots]) for name in TYPES},
+        [(s + a, e + a) for shot, a in zip(shots, bounds) for s, e in shot.talking],
+        [dataclasses.replace(c, onset=c.onset + a, apex=c.apex + a, offset=c.offset + a)
+         for shot, a in zip(shots, bounds) for c in shot.candidates])
+
+
+def _shot_signals(track: np.ndarray, fps: float, facts: SpottingFacts,
+                  settings: SpotterSettings) -> Signals:
+    """`signals` of one shot, frames 0-based from its start."""
     window = max(3, int(round(settings.smooth_s * fps)) | 1)
     if window < len(track):
         track = scipy_signal.savgol_filter(track, window, 2, axis=0)
@@ -270,7 +285,9 @@ def fit_thresholds(candidates: Mapping[str, tuple[Sequence[Candidate], SpottingF
 
 def spot(landmarks: np.ndarray, fps: float, facts: SpottingFacts,
          thresholds: Mapping[str, float] = DEFAULT_THRESHOLDS, first_frame: int = 1,
-         settings: SpotterSettings = SpotterSettings()) -> list[Spotted]:
-    """Landmark track (N, 68, 2) px -> spotted intervals (frame numbers from `first_frame`)."""
-    return select(signals(landmarks, fps, facts, settings).candidates, facts, thresholds,
+         settings: SpotterSettings = SpotterSettings(), cuts: Sequence[int] = ()
+         ) -> list[Spotted]:
+    """Landmark track (N, 68, 2) px -> spotted intervals (frame numbers from
+    `first_frame`); `cuts` as in `signals`."""
+    return select(signals(landmarks, fps, facts, settings, cuts).candidates, facts, thresholds,
                   first_frame)
