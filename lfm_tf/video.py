@@ -151,6 +151,13 @@ def iter_video(path: str | os.PathLike, grey: bool = True,
     and, without an `unreadable` list, at a damaged stretch or end. The file is
     opened on the first `next()`, as for any generator.
     """
+    return _grabbed(path, grey, times, unreadable, retrieve=True)
+
+
+def _grabbed(path: str | os.PathLike, grey: bool, times: list[float] | None,
+             unreadable: list[tuple[int, str]] | None, retrieve: bool
+             ) -> Iterator[np.ndarray | None]:
+    """`iter_video`; without `retrieve`, frames are grabbed only and yielded as None."""
     capture, path = _open(path)
     declared = int(max(capture.get(cv2.CAP_PROP_FRAME_COUNT), 0))
     rate = capture.get(cv2.CAP_PROP_FPS)
@@ -170,7 +177,7 @@ def iter_video(path: str | os.PathLike, grey: bool = True,
         while True:
             try:
                 ok = capture.grab()
-                ok, frame = capture.retrieve() if ok else (False, None)
+                ok, frame = capture.retrieve() if ok and retrieve else (ok, None)
             except cv2.error as err:
                 raise VideoError(f"cannot decode frame {count} of video {path}: {err}") from None
             if not ok:
@@ -188,7 +195,8 @@ def iter_video(path: str | os.PathLike, grey: bool = True,
             count += 1
             if times is not None:
                 times.append(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000)
-            yield cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if grey else frame
+            yield (None if frame is None else
+                   cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if grey else frame)
     finally:
         capture.release()
     if count == 0:
@@ -206,16 +214,14 @@ def iter_video(path: str | os.PathLike, grey: bool = True,
 
 def frame_times(path: str | os.PathLike) -> np.ndarray:
     """Every frame's presentation time (s) in a video file's container, in order,
-    without decoding the pixels further than OpenCV's `grab` must."""
-    capture, path = _open(path)
-    times = []
-    try:
-        while capture.grab():
-            times.append(capture.get(cv2.CAP_PROP_POS_MSEC) / 1000)
-    except cv2.error as err:
-        raise VideoError(f"cannot read frame {len(times)} of video {path}: {err}") from None
-    finally:
-        capture.release()
+    without decoding the pixels further than OpenCV's `grab` must: the times
+    `iter_video` gives with a `times` list, frames it could not decode (and
+    yields as None) included, so the two count the same frames.
+
+    Raises VideoError when the file cannot be opened or has no frame."""
+    times: list[float] = []
+    for _ in _grabbed(path, True, times, [], retrieve=False):
+        pass
     return np.array(times)
 
 

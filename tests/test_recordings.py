@@ -11,7 +11,7 @@ import pytest
 
 from lfm_tf import (clip_processing, features, landmark_files, landmarks, pipeline, recordings,
                     temporal_filter, tfrecord_folder, timebase, video)
-from lfm_tf.datasets import base, folder, specs, synthetic, synthetic_render
+from lfm_tf.datasets import base, folder, get_spec, specs, synthetic, synthetic_render
 from tests import assets
 
 
@@ -432,6 +432,18 @@ def test_a_truncated_video_keeps_its_declared_length_and_says_so(tmp_path):
     assert rec.num_frames == 30 and rec.face[:15].all() and not rec.face[15:].any()
     assert f"15 unreadable frame(s), counted as without a face: 15-29 ({reason})" in rec.notes
     assert [k for k, _ in recordings.read_frames(str(cut), [3, 20], unreadable=lost)] == [3]
+    # The frame times count the lost frames too; preprocess found 15 times for 30
+    # frames and skipped a dataset's clip whose video ended 3 frames short.
+    assert len(video.frame_times(str(cut))) == 30
+    short = tmp_path / "short.avi"
+    short.write_bytes(data[:int(len(data) * 0.9)])
+    clip = base.Clip("casme2", "sub01", "EP01_01", "happiness", 30.0, video=str(short))
+    config = pipeline.PreprocessConfig(dataset="casme2", data_dir=str(tmp_path),
+                                       out_dir=str(tmp_path / "out"), progress=False)
+    encoded, note, frames_done = clip_processing.ClipProcessor(config, get_spec("casme2"),
+                                                               None)(clip)
+    assert encoded is not None and frames_done == 30
+    assert note.startswith("3 unreadable frame(s), counted as without a face: 27-29 (video ")
 
 
 def test_a_small_face_is_named_in_the_notes(tmp_path):
