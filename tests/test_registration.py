@@ -552,3 +552,18 @@ def test_preprocess_keeps_a_clips_cut_in_its_cache_its_filter_and_its_note(
         Extractor.extract_clip = None  # the second run must not track
     cached = clip_processing.LandmarkCache(str(tmp_path / "cache"), config.landmark_settings)
     assert cached.load(clip).cuts == (15,)
+
+
+def test_a_cut_between_py_feats_two_videos_is_found():
+    # Two real recordings spliced: the face windows on either side of some splices
+    # looked alike (WolfgangLanger's then single_face's correlate by 0.63; others by
+    # 0.30, lifted over the 0.4 threshold by the flow's meaningless move), and 8 of
+    # 20 such cuts went unmarked, so windows spanned two people. The whole
+    # pictures correlate by 0.40 at most at a cut and 0.94 at least between frames.
+    single = list(video.iter_video(str(assets.asset("single_face.mp4"))))
+    wolfgang = list(video.iter_video(str(assets.asset("WolfgangLanger_Pexels.mp4"))))[:60]
+    for frames, cut in [(single[:36] + wolfgang[:20], 36), (wolfgang[15:25] + single[:10], 10),
+                        (wolfgang[45:55] + single[:10], 10)]:
+        assert lm.LandmarkExtractor().track(frames).cuts == (cut,)
+    # and the real videos alone have none
+    assert lm.LandmarkExtractor().track(wolfgang).cuts == ()
