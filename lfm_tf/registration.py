@@ -250,12 +250,14 @@ def _thumbnail(window: np.ndarray) -> np.ndarray:
     return cv2.resize(blurred, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float64)
 
 
-def _scene(frame: np.ndarray) -> np.ndarray:
-    """The whole frame shrunk to 32x32 (area averages: a blur), float64."""
+def scene(frame: np.ndarray) -> np.ndarray:
+    """The whole frame shrunk to 32x32 (area averages: a blur), float64: compared
+    with the frame before's by `correlation`, a cut below
+    `RegistrationSettings.scene_cut_correlation`."""
     return cv2.resize(frame, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float64)
 
 
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation of two images; 0 where either is flat."""
     a, b = a - a.mean(), b - b.mean()
     norm = np.sqrt((a * a).sum() * (b * b).sum())
@@ -360,7 +362,7 @@ class Registration:
         self._factor = np.array(self._work_size, float) / (x1 - x0, y1 - y0)
         self._reference = self._window(frame)
         self._thumbnail = _thumbnail(self._reference)
-        self._scene = _scene(frame)
+        self._scene = scene(frame)
         self._points, self._last = points.copy(), points.copy()
         self._work_points = self._to_work(points)
         # The detector's bias on this face, per landmark, fixed until the next
@@ -405,17 +407,17 @@ class Registration:
         ok = (status.ravel() == 1) & (fb <= self.settings.max_fb_error * self._eyes)
         points = self._points + (moved - self._work_points) / self._factor
         thumbnail, before = _thumbnail(current), self._thumbnail
-        still = change = _correlation(thumbnail, before)
+        still = change = correlation(thumbnail, before)
         self._thumbnail = thumbnail
-        now = _scene(frame)
-        scene, self._scene = _correlation(now, self._scene), now
+        now = scene(frame)
+        whole, self._scene = correlation(now, self._scene), now
         if change < self.settings.cut_correlation:
             # A fast move changes the window as much as a cut does: compare the frame
             # before with this one's window moved as far as the face moved (at a cut,
             # the flow's move is meaningless and the windows stay unlike).
             shift = np.median(points - self._last, axis=0)
-            change = max(change, _correlation(_thumbnail(self._window(frame, shift)), before))
-        return Flow(points, ok, change, still, scene)
+            change = max(change, correlation(_thumbnail(self._window(frame, shift)), before))
+        return Flow(points, ok, change, still, whole)
 
     def _moved(self, points: np.ndarray) -> float:
         """How far landmarks are from the reference's, median, px."""

