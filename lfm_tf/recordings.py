@@ -180,8 +180,10 @@ def read_recording(path: str, fps: float | None = None,
         rate = fps or own_rate
         if not fps and not 1 <= own_rate <= 100_000:
             # Timestamps in ms (or frame numbers) would make every window and T absurd.
-            raise InputError(f"{path}: its timestamps give {own_rate:.4g} fps: they should be "
-                             f"seconds, as the landmark CLI writes them; or pass --fps")
+            raise InputError(f"{path}: its timestamps give {own_rate:.4g} fps, outside the 1 "
+                             f"to 100,000 fps read from timestamps (milliseconds or frame "
+                             f"numbers give such rates; the landmark CLI writes seconds): "
+                             f"pass --fps")
         if not fps:
             notes.append(f"{rate:.6g} fps from the file's timestamps (the landmark CLI's own "
                          f"times)")

@@ -463,14 +463,34 @@ def test_a_csv_edited_by_hand_is_read_by_its_timestamps_or_refused(tmp_path):
                                    (3, "nan", r"reliability 'nan' is not a number in \[0, 1\]"),
                                    (3, "", r"reliability '' is not a number in \[0, 1\]"),
                                    (4, "2", r"cut '2' is not 0 or 1"),
-                                   (4, "", r"cut '' is not 0 or 1")]:
+                                   (4, "", r"cut '' is not 0 or 1"),
+                                   (2, "2", r"success '2' is not 0 or 1")]:
         bad = rows[2].split(",")
         bad[column] = value
         with pytest.raises(recordings.InputError, match=rf"bad.csv, line 4: {message}"):
             read("bad.csv", rows[:2] + [",".join(bad)] + rows[3:])
+    # A point typed as 1e9 (mouth corner 48, x) on rows 4 and 5 scored SFEM 10,505,099:
+    # those rows are frames without a face now, named; a column wrong on every row
+    # is refused.
+    header_cells = header.split(",")
+    x48 = header_cells.index("x_48")
+
+    def with_x48(row, value):
+        cells = row.split(",")
+        cells[x48] = value
+        return ",".join(cells)
+
+    huge = read("huge.csv", rows[:4] + [with_x48(r, "1e9") for r in rows[4:6]] + rows[6:])
+    assert np.flatnonzero(~huge.face).tolist() == [4, 5]
+    assert huge.notes[0].startswith("2 row(s) whose 68 points cannot be one face") and \
+        huge.notes[0].endswith("frame(s) 5, 6 (the file's numbers; rows from 0 where it has none)")
+    with pytest.raises(recordings.InputError, match=r"no row's 68 points can be one face: in "
+                                                     r"frame 1 .* point 48 lies"):
+        read("negated.csv", [with_x48(r, str(-float(r.split(",")[x48]))) for r in rows])
     in_ms = [",".join([r.split(",")[0], f"{float(r.split(',')[1]) * 1000:.3f}",
                        *r.split(",")[2:]]) for r in rows]
-    with pytest.raises(recordings.InputError, match=r"timestamps give 0.03 fps: they should be"):
+    with pytest.raises(recordings.InputError, match=r"timestamps give 0.03 fps, outside the 1 to "
+                                                    r"100,000 fps read from timestamps"):
         read("ms.csv", in_ms)
 
 
