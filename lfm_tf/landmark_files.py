@@ -355,7 +355,11 @@ def _point_columns(path: str, header: list[str]) -> np.ndarray:
                f"in mm; run FeatureExtraction with -2Dfp for the 2-D ones)" if three_d
                else f"{len(found)} of the 136 2-D landmark columns (first missing: "
                f"{missing[0]})")
-        raise LandmarkFileError(f"{path}: no 2-D landmark columns: found {has}; needed {NEEDED}")
+        separated = ([f"; its header looks {sep!r}-separated: save it comma-separated, with "
+                      f"'.' decimals" for sep in (";", "\t") if len(header) < 3
+                      and sep in "".join(header)][:1])
+        raise LandmarkFileError(f"{path}: no 2-D landmark columns: found {has}; needed {NEEDED}"
+                                + "".join(separated))
     return np.array([[found[(k, "x")], found[(k, "y")]] for k in range(NUM_LANDMARKS)])
 
 

@@ -168,7 +168,11 @@ def read_recording(path: str, fps: float | None = None,
         # Other landmark files' time columns say whether their frames are evenly spaced,
         # not their rate: OpenFace writes made-up times (30 fps, or 1 ms) for image folders.
         what = "a folder of frames" if source == "frames" else "a landmark file"
-        raise InputError(f"{path}: {what} carries no frame rate: pass --fps")
+        why = ("" if found is None or found.times is None else
+               " (its time column is read as the recording's own only in the landmark CLI's "
+               f"CSV, with all of its columns: {', '.join(landmark_files.TRACK_CSV_COLUMNS[:5])}, "
+               "x_0.., y_0..)")
+        raise InputError(f"{path}: {what} carries no frame rate{why}: pass --fps")
     notes: list[str] = []
     times = period = declared = None
     cuts: tuple[int, ...] = ()

@@ -24,6 +24,12 @@ import numpy as np
 from lfm_tf.datasets.base import Clip
 
 
+# FFmpeg prints its own lines on stderr for damaged files ("moov atom not found",
+# "overread 8"), beside ours that name the file and the frames; quiet unless a
+# user sets the level (read when OpenCV first opens a video).
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+
 class VideoError(ValueError):
     """A video file or frame image that cannot be opened or decoded."""
 

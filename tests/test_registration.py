@@ -310,7 +310,8 @@ def test_landmark_cli_marks_frames_without_a_face_and_goes_on_after_a_bad_input(
          video, f"--output_dir={out}"], capture_output=True, text=True,
         cwd=os.path.dirname(lm.__file__) + "/..")
     assert result.returncode == 1
-    # FFmpeg prints its own complaint about the broken file on stderr too.
+    # FFmpeg's own complaint ("moov atom not found") is quieted: ours names the file.
+    assert "moov atom" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 2
     assert errors[0] == f"error: {tmp_path / 'missing.mp4'}: no such file or folder"
@@ -489,6 +490,19 @@ def test_a_csv_edited_by_hand_is_read_by_its_timestamps_or_refused(tmp_path):
         read("negated.csv", [with_x48(r, str(-float(r.split(",")[x48]))) for r in rows])
     in_ms = [",".join([r.split(",")[0], f"{float(r.split(',')[1]) * 1000:.3f}",
                        *r.split(",")[2:]]) for r in rows]
+    # Excel in a European locale writes ';' between cells: named as such.
+    (tmp_path / "semicolon.csv").write_text(
+        "\n".join(line.replace(",", ";") for line in [header, *rows]) + "\n")
+    with pytest.raises(recordings.InputError, match=r"its header looks ';'-separated: save it "
+                                                    r"comma-separated, with '.' decimals$"):
+        recordings.read_recording(str(tmp_path / "semicolon.csv"))
+    # Without its reliability column the file is not the CLI's, nor are its times.
+    (tmp_path / "no_reliability.csv").write_text("\n".join(
+        ",".join(c for k, c in enumerate(line.split(",")) if k != 3)
+        for line in [header, *rows]) + "\n")
+    with pytest.raises(recordings.InputError, match=r"carries no frame rate \(its time column is "
+                                                    r"read as the recording's own only in the"):
+        recordings.read_recording(str(tmp_path / "no_reliability.csv"))
     with pytest.raises(recordings.InputError, match=r"timestamps give 0.03 fps, outside the 1 to "
                                                     r"100,000 fps read from timestamps"):
         read("ms.csv", in_ms)
