@@ -376,7 +376,8 @@ def spotted_spans(rec: Recording, frame_interval: int, gaps: Sequence[tuple[int,
     its type ("me"/"mae"), apex_frame and score; `skipped` where it crosses frames
     without a face or is too short for a map at T. The spotter takes each shot
     between the recording's cuts on its own, so no span crosses a cut."""
-    found = spotter.spot(rec.landmarks, rec.fps, spotting_facts(None, rec.fps), cuts=rec.cuts)
+    found = spotter.spot(rec.landmarks, rec.fps, spotting_facts(None, rec.fps), cuts=rec.cuts,
+                         face=rec.face)
     spans = []
     for s in found:
         start, end = s.onset - 1, s.offset

@@ -60,6 +60,12 @@ def test_spot_a_real_video_then_from_the_cache(tmp_path):
     spotted = spotting_run.spot_recordings([video], out, log=log.append)
     assert any("tracking landmarks" in line for line in log)
     assert any(line.startswith(f"{video}: 72 frames at 30 fps") for line in log)
+    # A --fps the video's header disagrees with is a warning, as in predict.
+    log.clear()
+    spotting_run.spot_recordings([video], str(tmp_path / "at60"), fps=60.0, log=log.append)
+    assert [line for line in log if line.startswith("warning: ")] == [
+        f"warning: {recordings.rate_warning('video', 60.0, 30.0)}"]
+    log.clear()
     assert sorted(os.listdir(out)) == ["landmarks", "single_face.png", "spotted.csv",
                                        "spotted.json"]
     written = json.load(open(os.path.join(out, "spotted.json")))

@@ -119,3 +119,24 @@ def test_a_cut_between_shots_is_no_expression():
     found = spotter.signals(track, video.fps, facts, cuts=(300,))
     assert all(c.offset < 300 or c.onset >= 300 for c in found.candidates)
     assert found.z["me"].shape == (600,)
+
+
+def test_frames_without_a_face_do_not_set_the_z_scale():
+    # The face lost from frame 200 of 600 and its last landmarks held (as a track
+    # fills them): 400 frames of no change made the MAD 0, z up to 1.96e9 and 12
+    # "expressions" in the 200 frames with a face. Scaled on the frames with a face,
+    # they give what those frames give alone; the floor keeps the rest finite.
+    [video] = synthetic_long.generate(1, 1, seconds=20.0, seed=5)
+    track = video.landmarks.astype(np.float64)
+    held = track.copy()
+    held[200:] = held[199]
+    facts = spotting_facts(None, video.fps)
+    alone = spotter.spot(track[:200], video.fps, facts)
+    masked = spotter.spot(held, video.fps, facts, face=np.arange(600) < 200)
+    assert [(s.onset, s.offset) for s in alone] == [(32, 38), (126, 134), (184, 192)]
+    assert [(s.onset, s.offset) for s in masked] == [(s.onset, s.offset) for s in alone]
+    unmasked = spotter.signals(held, video.fps, facts)
+    assert 20 < unmasked.z["me"].max() < 50
+    np.testing.assert_array_equal(spotter.robust_z(np.zeros(5)), np.zeros(5))
+    np.testing.assert_allclose(spotter.robust_z(np.array([0, 0, 0, 1.0]), floor=0.5),
+                               [0, 0, 0, 2])

@@ -245,7 +245,7 @@ def spot_recordings(paths: Sequence[str], output: str, *, fps: float | None = No
             rec = recording(path, fps, cache_dir or os.path.join(output, "landmarks"), extractor,
                             log)
             facts = spotting_facts(windows_of, rec.fps)
-            found = spotter.signals(rec.landmarks, rec.fps, facts, cuts=rec.cuts)
+            found = spotter.signals(rec.landmarks, rec.fps, facts, cuts=rec.cuts, face=rec.face)
         except ValueError as err:
             log(f"error: {path}: {err}")
             failed.append(path)
@@ -255,6 +255,10 @@ def spot_recordings(paths: Sequence[str], output: str, *, fps: float | None = No
         spotted[name] = intervals
         log(f"{path}: {rec.num_frames} frames at {rec.fps:g} fps, {len(intervals)} intervals: "
             + ", ".join(f"{s.type} {s.onset}-{s.offset}" for s in intervals))
+        # What predict prints of an input, spot prints too: cuts, frames without a
+        # face, resampling, a --fps the video disagrees with.
+        for line in [*(f"warning: {w}" for w in rec.warnings), *(f"  note: {n}" for n in rec.notes)]:
+            log(line)
         png = report.signal_png(found, rec.fps, intervals, thresholds, name)
         with open(os.path.join(output, f"{name}.png"), "wb") as f:
             f.write(png)
