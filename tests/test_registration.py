@@ -614,3 +614,32 @@ def test_without_refinement_a_cut_makes_the_tracker_look_anew():
     for k in (72, 73, 78):
         found = detector.detect(wolfgang[k - 72])
         assert np.median(np.linalg.norm(track.landmarks[k] - found, axis=1)) < 3.0, k
+
+
+def test_jump_cuts_are_isolated_landmark_steps():
+    # A face 100 px between the eyes: still, then a 30 px step at frame 5 (a jump
+    # cut: 0.3 eye distances), still again; a pan of 30 px a frame from frame 12
+    # is no cut, nor are steps at or under 0.2 eye distances.
+    face = np.zeros((68, 2))
+    face[36:42], face[42:48] = [0, 0], [100, 0]
+    offsets = [0, 0, 0, 0, 0, 30, 30, 30, 30, 30, 30, 30, 60, 90, 120, 150, 150, 170]
+    points = [face + [dx, 0] for dx in offsets]
+    assert lm.jump_cuts(points, 0.2) == [5]
+    assert lm.jump_cuts(points, 0.3) == []
+    assert lm.jump_cuts(points, 0) == []
+    # A frame without a face breaks the steps around it.
+    assert lm.jump_cuts(points[:5] + [None] + points[6:], 0.2) == []
+
+
+def test_a_cross_fade_between_two_people_is_a_cut():
+    # single_face.mp4 blending into WolfgangLanger's video over 8 frames: neither
+    # picture test fires, and the landmarks jumped 2.2 eye distances at frame 40
+    # unmarked, so windows spanned the two people.
+    single = list(video.iter_video(str(assets.asset("single_face.mp4"))))[:40]
+    wolfgang = list(video.iter_video(str(assets.asset("WolfgangLanger_Pexels.mp4"))))[:30]
+    blend = [cv2.addWeighted(single[-1], 1 - a, wolfgang[0], a, 0)
+             for a in np.linspace(0, 1, 10)[1:-1]]
+    frames = single[:32] + blend + wolfgang[:20]
+    assert lm.LandmarkExtractor().track(frames).cuts == (40,)
+    # The tracked-only path marks it too.
+    assert lm.LandmarkExtractor(TRACKED).track(frames).cuts == (40,)
