@@ -190,14 +190,15 @@ class ClipProcessor:
         if conformed.time_base != "resampled":
             return track, None
         present = np.isfinite(conformed.points).all(axis=(1, 2))
+        cuts = timebase.resampled_frames(track.cuts, conformed.source_frames)
         points, filled = landmarks.fill_gaps([p if ok else None for p, ok in
                                               zip(conformed.points, present)],
-                                             self.config.landmark_settings.max_gap, clip.name)
+                                             self.config.landmark_settings.max_gap, clip.name,
+                                             cuts)
         reliability = (None if conformed.source_frames is None else
                        np.where(filled, 0.0, track.reliability[conformed.source_frames]))
-        return dataclasses.replace(
-            track, landmarks=points, filled=filled, reliability=reliability,
-            cuts=timebase.resampled_frames(track.cuts, conformed.source_frames)), conformed.note
+        return dataclasses.replace(track, landmarks=points, filled=filled,
+                                   reliability=reliability, cuts=cuts), conformed.note
 
     def __call__(self, clip: Clip) -> tuple[bytes | None, str | None, int]:
         """(serialized record, note, frames) or (None, reason, frames); the note

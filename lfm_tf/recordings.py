@@ -222,14 +222,15 @@ def read_recording(path: str, fps: float | None = None,
         raise InputError(str(err)) from None
     if conformed.note:
         notes.append(conformed.note)
+    cuts = timebase.resampled_frames(cuts, conformed.source_frames)
     present = np.isfinite(conformed.points).all(axis=(1, 2))
     track, filled = landmarks.fill_gaps(
-        [p if ok else None for p, ok in zip(conformed.points, present)], sys.maxsize, path)
+        [p if ok else None for p, ok in zip(conformed.points, present)], sys.maxsize, path,
+        cuts)
     if reliability is not None and conformed.source_frames is not None:
         reliability = reliability[conformed.source_frames]
     if reliability is not None:
         reliability = np.where(filled, 0.0, reliability).astype(np.float32)
-    cuts = timebase.resampled_frames(cuts, conformed.source_frames)
     if cuts:
         notes.append(f"{landmarks.describe_cuts(cuts)}: the landmarks start anew from the "
                      f"detector there, and no window or span crosses a cut")

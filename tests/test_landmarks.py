@@ -241,3 +241,19 @@ def test_iter_frames_decodes_images_and_videos_in_greyscale(tmp_path):
     assert sum(1 for _ in iter_frames(video)) == 72
     with pytest.raises(ValueError, match="demo/s1/c3 has no frame images or video"):
         next(iter_frames(Clip("demo", "s1", "c3", "neutral", fps=30.0)))
+
+
+def test_gaps_are_not_filled_across_a_cut():
+    # Three frames without a face before a new shot (a dropout at a cut): the
+    # filled rows moved 37 px a frame from one person's face to the other's.
+    def at(x):
+        return np.full((68, 2), float(x))
+
+    points = [at(0), at(1), None, None, at(10), at(11)]
+    np.testing.assert_array_equal(lm.fill_gaps(points, 5)[0][:, 0, 0], [0, 1, 4, 7, 10, 11])
+    np.testing.assert_array_equal(lm.fill_gaps(points, 5, cuts=(4,))[0][:, 0, 0],
+                                  [0, 1, 1, 1, 10, 11])
+    # No face in a shot's first frames: its own first face is held back to the cut.
+    np.testing.assert_array_equal(
+        lm.fill_gaps([at(1), None, None, at(3), at(4)], 5, cuts=(1,))[0][:, 0, 0],
+        [1, 3, 3, 3, 4])
