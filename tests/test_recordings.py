@@ -145,7 +145,9 @@ def test_numpy_files_with_frame_numbers_and_normalized_coordinates(track, tmp_pa
     assert (rec.fps, rec.time_base, rec.num_frames) == (100.0, "even", 8)
     # The rate comes from --fps only: OpenFace writes made-up times for image folders.
     with pytest.raises(recordings.InputError, match=r"mp.csv: a landmark file carries no "
-                                                    r"frame rate: pass --fps"):
+                                                    r"frame rate \(its time column is read as the "
+                                                    r"recording's own only in the landmark CLI's "
+                                                    r"CSV, .*\): pass --fps$"):
         recordings.read_recording(str(tmp_path / "mp.csv"))
 
 
