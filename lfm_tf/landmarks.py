@@ -58,7 +58,7 @@ MODEL_PACKAGE = "face_recognition_models"
 MODEL_FILE = "shape_predictor_68_face_landmarks.dat"
 
 # Part of `cache_key`: bump when a change here changes the landmarks it makes.
-_ALGORITHM_VERSION = 7
+_ALGORITHM_VERSION = 8
 
 # The face check downscales its crop so the tracked box is about this many
 # pixels wide: dlib's detector finds faces from 80 pixels, and less costs less.
@@ -255,6 +255,23 @@ class LandmarkTrack:
 # step. A step is isolated when the 3 frames before and the one after moved
 # less than this share of it.
 _JUMP_ISOLATION = 1 / 3
+
+
+# A face hidden for a few frames (a hand, a grey block, frames dropped to black)
+# changes the picture as a cut does; where it comes back within this many eye
+# distances (median over the 68) of where it was, it is the same shot.
+_SAME_PLACE = 0.1
+
+
+def _new_shot(found: np.ndarray, last: np.ndarray | None, missing_before: bool) -> bool:
+    """Whether a cut seen since the last face starts a new shot, `found` being the
+    face found again: not where the frame before had no face and the face came
+    back where it was (`_SAME_PLACE`). A face found right after a face is a new
+    shot whatever its place: another person can stand where the first one stood."""
+    if not missing_before or last is None:
+        return True
+    return bool(np.median(np.linalg.norm(found - last, axis=1))
+                > _SAME_PLACE * max(eye_distance(last), 1.0))
 
 
 def jump_cuts(points: Sequence[np.ndarray | None], threshold: float) -> list[int]:
@@ -467,7 +484,7 @@ class LandmarkExtractor:
         self._retry_pause, self._found_with = 0, None
         tracker = face_box.Tracker(self._detect_box, self._fit, self._drifted, s.check_every,
                                    s.min_iou)
-        registration, size, before = None, None, None
+        registration, size, before, last = None, None, None, None
         points, reliability, cuts = [], [], []
         # A cut counts once a face is found after it (the new shot's reference);
         # of several in a row (a transition), the last.
@@ -490,7 +507,7 @@ class LandmarkExtractor:
                 found = tracker.fit(frame)
                 reliable = float(found is not None)
                 if cut is not None and found is not None:
-                    cuts.append(cut)
+                    cuts += [cut] if _new_shot(found, last, k > 0 and points[-1] is None) else []
                     cut = None
             else:
                 frame = _grey(frame)
@@ -511,13 +528,15 @@ class LandmarkExtractor:
                 if registration.fit_needed(flow) or tracker.check_due():
                     found, reliable = registration.fuse(frame, flow, tracker.fit(frame))
                     if cut is not None and found is not None:
-                        cuts.append(cut)
+                        cuts += ([cut] if _new_shot(found, last, k > 0 and points[-1] is None)
+                                 else [])
                         cut = None
                 else:
                     found, reliable = registration.accept(flow)
                     tracker.follow(found)
             points.append(found)
             reliability.append(reliable)
+            last = last if found is None else found
         cuts = sorted({*cuts, *jump_cuts(points, s.jump_cut)})
         landmarks, filled = fill_gaps(points, s.max_gap, source, cuts)
         return LandmarkTrack(landmarks, filled, tracker.detections,

@@ -643,3 +643,22 @@ def test_a_cross_fade_between_two_people_is_a_cut():
     assert lm.LandmarkExtractor().track(frames).cuts == (40,)
     # The tracked-only path marks it too.
     assert lm.LandmarkExtractor(TRACKED).track(frames).cuts == (40,)
+
+
+def test_a_face_hidden_for_a_few_frames_is_no_cut():
+    # A grey block over the face for frames 40-42 of single_face.mp4, and 3 black
+    # frames: each changed the picture as a cut does, and the face's return in the
+    # same place was marked as a new shot, splitting windows and spotting there.
+    # Another person's face after the same black frames is still a cut.
+    single = list(video.iter_video(str(assets.asset("single_face.mp4"))))
+    wolfgang = list(video.iter_video(str(assets.asset("WolfgangLanger_Pexels.mp4"))))[:20]
+    blocked = [f.copy() for f in single]
+    for f in blocked[40:43]:
+        f[60:300, 200:450] = 128
+    black = [np.zeros_like(single[0])] * 3
+    for settings in (lm.LandmarkSettings(), TRACKED):
+        extractor = lm.LandmarkExtractor(settings)
+        hidden = extractor.track(blocked)
+        assert hidden.cuts == () and hidden.filled[40:43].all() and not hidden.filled[43]
+        assert extractor.track(single[:35] + black + single[35:]).cuts == ()
+        assert extractor.track(single[:35] + black + wolfgang).cuts == (38,)

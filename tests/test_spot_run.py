@@ -149,3 +149,21 @@ def test_the_cache_gives_back_the_whole_recording(tmp_path, monkeypatch):
 
 class _Extractor:
     settings = landmarks.LandmarkSettings()
+
+
+def test_spot_names_frames_without_a_face_and_tracks_no_landmark_file(tmp_path):
+    # predict named the frames without a face; spot, on the same file, did not, and
+    # said "tracking landmarks" for a CSV it only reads.
+    from lfm_tf import track_export
+
+    track = synthetic_long.generate(1, 1, seconds=20.0, seed=5)[0].landmarks[:120].astype(np.float32)
+    face = np.ones(len(track), bool)
+    face[10:15] = False
+    rec = recordings.Recording("clip.mp4", "video", 30.0, track, face)
+    track_export.write_track(rec, str(tmp_path / "clip"))
+    log = []
+    spotting_run.spot_recordings([str(tmp_path / "clip.csv")], str(tmp_path / "out"),
+                                 log=log.append)
+    assert not any("tracking" in line for line in log)
+    assert ("  note: no face in 5 frames (10-14, counted from 0): filled in, left out of the "
+            "z-scale, and no interval has its apex there") in log

@@ -88,7 +88,8 @@ def recording(path: str, fps: float | None, cache_dir: str | None,
             return _load(path, cached)
     # Frames on the folder's numbering, holes included, as the tracker counts them.
     total = len(recordings.frame_files(path)[0]) if os.path.isdir(path) else None
-    log(f"{path}: tracking landmarks")
+    if recordings.input_source(path) != "landmarks":
+        log(f"{path}: tracking landmarks")
     progress = _Progress(extractor, os.path.basename(path), total, log)
     try:
         rec = recordings.read_recording(path, fps, progress)
@@ -257,7 +258,14 @@ def spot_recordings(paths: Sequence[str], output: str, *, fps: float | None = No
             + ", ".join(f"{s.type} {s.onset}-{s.offset}" for s in intervals))
         # What predict prints of an input, spot prints too: cuts, frames without a
         # face, resampling, a --fps the video disagrees with.
-        for line in [*(f"warning: {w}" for w in rec.warnings), *(f"  note: {n}" for n in rec.notes)]:
+        notes = list(rec.notes)
+        if not rec.face.all():
+            gaps = ", ".join(f"{a}-{b}" if a != b else f"{a}"
+                             for a, b in recordings.runs(~rec.face))
+            notes.append(f"no face in {np.count_nonzero(~rec.face)} frames ({gaps}, counted from "
+                         f"0): filled in, left out of the z-scale, and no interval has its apex "
+                         f"there")
+        for line in [*(f"warning: {w}" for w in rec.warnings), *(f"  note: {n}" for n in notes)]:
             log(line)
         png = report.signal_png(found, rec.fps, intervals, thresholds, name)
         with open(os.path.join(output, f"{name}.png"), "wb") as f:
