@@ -54,8 +54,9 @@ import numpy as np
 from lfm_tf import features, files, landmark_files, landmarks, temporal_filter, timebase
 from lfm_tf.datasets.long_videos import TYPE_TITLES, spotting_facts
 from lfm_tf.model_folder import ExportedIFER, ExportedModel, check_same_classes
-from lfm_tf.recordings import (InputError, Recording, read_frames, read_recording, runs,
-                               unbridged_extractor, unbridged_gaps, usable_ranges)
+from lfm_tf.recordings import (InputError, Recording, describe_runs, read_frames,
+                               read_recording, runs, unbridged_extractor, unbridged_gaps,
+                               usable_ranges)
 from lfm_tf.spotting import spotter
 from lfm_tf.table8 import adaptive, crops, ifer
 
@@ -504,7 +505,7 @@ def format_record(record: dict) -> str:
              f"{record['fps']:g} fps ({timing[record['time_base']]}), "
              f"T = {record['frame_interval']}; ")
     if record["no_face_frames"]:
-        no_face = ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in record["no_face_ranges"])
+        no_face = describe_runs(record["no_face_ranges"])
         about += f"no face in {_frames(record['no_face_frames'])} ({no_face}); "
     used = record["end_frame"] - record["start_frame"] + 1 < record["num_frames"]
     # The input's own line is the longest stretch's (`predict_recording`); the

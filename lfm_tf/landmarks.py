@@ -506,9 +506,6 @@ class LandmarkExtractor:
                 size, before = frame.shape, now
                 found = tracker.fit(frame)
                 reliable = float(found is not None)
-                if cut is not None and found is not None:
-                    cuts += [cut] if _new_shot(found, last, k > 0 and points[-1] is None) else []
-                    cut = None
             else:
                 frame = _grey(frame)
                 if frame.shape != size:
@@ -527,13 +524,13 @@ class LandmarkExtractor:
                     tracker.place(flow.points)
                 if registration.fit_needed(flow) or tracker.check_due():
                     found, reliable = registration.fuse(frame, flow, tracker.fit(frame))
-                    if cut is not None and found is not None:
-                        cuts += ([cut] if _new_shot(found, last, k > 0 and points[-1] is None)
-                                 else [])
-                        cut = None
                 else:
                     found, reliable = registration.accept(flow)
                     tracker.follow(found)
+            if cut is not None and found is not None:
+                if _new_shot(found, last, k > 0 and points[-1] is None):
+                    cuts.append(cut)
+                cut = None
             points.append(found)
             reliability.append(reliable)
             last = last if found is None else found

@@ -366,6 +366,11 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
 
 
+def describe_runs(ranges: Sequence[Sequence[int]]) -> str:
+    """'3-5, 9' for the (first, last) runs [(3, 5), (9, 9)], for notes."""
+    return ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in ranges)
+
+
 def unbridged_gaps(face: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
     """Runs of more than `max_gap` frames without a face (first, last)."""
     return [(a, b) for a, b in runs(~np.asarray(face, bool)) if b - a + 1 > max_gap]

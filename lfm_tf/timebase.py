@@ -172,4 +172,3 @@ def resampled_frames(frames: Sequence[int], source_frames: np.ndarray | None) ->
     if source_frames is None:
         return tuple(frames)
     return tuple(sorted({int(np.searchsorted(source_frames, f)) for f in frames}))
-

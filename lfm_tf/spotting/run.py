@@ -80,7 +80,8 @@ def recording(path: str, fps: float | None, cache_dir: str | None,
       recordings.InputError: an input that cannot be read (see read_recording).
       landmarks.NoFaceError: no frame with a face.
     """
-    if recordings.input_source(path) == "landmarks" or cache_dir is None:
+    source = recordings.input_source(path)
+    if source == "landmarks" or cache_dir is None:
         cached = None
     else:
         cached = _cache_path(path, cache_dir, extractor.settings, fps)
@@ -88,7 +89,7 @@ def recording(path: str, fps: float | None, cache_dir: str | None,
             return _load(path, cached)
     # Frames on the folder's numbering, holes included, as the tracker counts them.
     total = len(recordings.frame_files(path)[0]) if os.path.isdir(path) else None
-    if recordings.input_source(path) != "landmarks":
+    if source != "landmarks":
         log(f"{path}: tracking landmarks")
     progress = _Progress(extractor, os.path.basename(path), total, log)
     try:
@@ -260,8 +261,7 @@ def spot_recordings(paths: Sequence[str], output: str, *, fps: float | None = No
         # face, resampling, a --fps the video disagrees with.
         notes = list(rec.notes)
         if not rec.face.all():
-            gaps = ", ".join(f"{a}-{b}" if a != b else f"{a}"
-                             for a, b in recordings.runs(~rec.face))
+            gaps = recordings.describe_runs(recordings.runs(~rec.face))
             notes.append(f"no face in {np.count_nonzero(~rec.face)} frames ({gaps}, counted from "
                          f"0): filled in, left out of the z-scale, and no interval has its apex "
                          f"there")
